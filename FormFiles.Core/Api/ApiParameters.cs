@@ -1,0 +1,227 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+
+namespace FormFiles.Api;
+
+/// <summary>
+/// The parameters of one API call, read the same way from a JSON body, a form-urlencoded body or
+/// the query string (design §4). Body values override query values. Nested objects and arrays
+/// arrive as JSON text in forms and query strings, and as JSON values in a JSON body.
+/// Every getter answers 7 naming the parameter when the value is missing or of the wrong type.
+/// </summary>
+public sealed class ApiParameters
+{
+    /// <summary>The largest API call body accepted; a larger one gets 9.</summary>
+    public const int MaxBodyBytes = 1024 * 1024;
+
+    private const string HashName = "hash";
+    private const string AuthorizationScheme = "NVX ";
+    private static readonly JsonDocumentOptions JsonOptions = new() { MaxDepth = 32 };
+
+    private readonly Dictionary<string, Value> values;
+    private readonly string? authorization;
+
+    private ApiParameters(Dictionary<string, Value> values, string? authorization)
+    {
+        this.values = values;
+        this.authorization = authorization;
+    }
+
+    /// <summary>A parameter as it arrived: text (form, query) or a JSON value (JSON body).</summary>
+    private readonly record struct Value(string? Text, JsonElement Json)
+    {
+        public bool IsNull => Text is null && Json.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined;
+    }
+
+    public static async Task<ApiParameters> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var values = new Dictionary<string, Value>(StringComparer.Ordinal);
+        AddText(values, request.Query);
+        if (HttpMethods.IsPost(request.Method))
+        {
+            var body = await ReadBodyAsync(request, cancellationToken);
+            if (body.Length > 0)
+                AddBody(values, request.ContentType, body);
+        }
+
+        return new ApiParameters(values, request.Headers.Authorization.ToString());
+    }
+
+    public string? OptionalString(string name)
+    {
+        if (!TryGet(name, out var value))
+            return null;
+        if (value.Text is not null)
+            return value.Text;
+        return value.Json.ValueKind == JsonValueKind.String
+            ? value.Json.GetString()
+            : throw ApiException.InvalidParameter(name, "must be a string");
+    }
+
+    public string RequiredString(string name) => OptionalString(name) ?? throw Missing(name);
+
+    public long? OptionalInt64(string name)
+    {
+        if (!TryGet(name, out var value))
+            return null;
+        var text = value.Text ?? (value.Json.ValueKind == JsonValueKind.String ? value.Json.GetString() : null);
+        if (text is not null)
+        {
+            return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed)
+                ? parsed
+                : throw ApiException.InvalidParameter(name, "must be an integer");
+        }
+
+        return value.Json.ValueKind == JsonValueKind.Number && value.Json.TryGetInt64(out var number)
+            ? number
+            : throw ApiException.InvalidParameter(name, "must be an integer");
+    }
+
+    public long RequiredInt64(string name) => OptionalInt64(name) ?? throw Missing(name);
+
+    public bool? OptionalBoolean(string name)
+    {
+        if (!TryGet(name, out var value))
+            return null;
+        return (value.Text, value.Json.ValueKind) switch
+        {
+            ("true", _) or (null, JsonValueKind.True) => true,
+            ("false", _) or (null, JsonValueKind.False) => false,
+            _ => throw ApiException.InvalidParameter(name, "must be true or false"),
+        };
+    }
+
+    /// <summary>A JSON object parameter (a JSON value, or JSON text in a form or query).</summary>
+    public JsonElement? OptionalObject(string name) => OptionalJson(name, JsonValueKind.Object, "must be a JSON object");
+
+    public JsonElement RequiredObject(string name) => OptionalObject(name) ?? throw Missing(name);
+
+    /// <summary>A JSON array parameter (a JSON value, or JSON text in a form or query).</summary>
+    public JsonElement? OptionalArray(string name) => OptionalJson(name, JsonValueKind.Array, "must be a JSON array");
+
+    public JsonElement RequiredArray(string name) => OptionalArray(name) ?? throw Missing(name);
+
+    /// <summary>
+    /// The API key, looked up in this order: <c>hash</c> in the body, <c>hash</c> in the query,
+    /// then <c>Authorization: NVX &lt;hash&gt;</c>. Absent or malformed gives 3.
+    /// </summary>
+    public string RequireHash()
+    {
+        var hash = values.TryGetValue(HashName, out var value) && !value.IsNull
+            ? value.Text ?? (value.Json.ValueKind == JsonValueKind.String ? value.Json.GetString() : string.Empty)
+            : null;
+        if (string.IsNullOrEmpty(hash) && authorization is { } header
+            && header.StartsWith(AuthorizationScheme, StringComparison.OrdinalIgnoreCase))
+        {
+            hash = header[AuthorizationScheme.Length..].Trim();
+        }
+
+        if (string.IsNullOrEmpty(hash))
+            throw new ApiException(ErrorCode.WrongHash, "Wrong hash: pass the API key as 'hash' or in 'Authorization: NVX <hash>'");
+        return IsWellFormedHash(hash)
+            ? hash
+            : throw new ApiException(ErrorCode.WrongHash, "Wrong hash: an API key is 32 lowercase hexadecimal characters");
+    }
+
+    internal static bool IsWellFormedHash(string hash) =>
+        hash.Length == 32 && hash.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
+
+    private JsonElement? OptionalJson(string name, JsonValueKind kind, string problem)
+    {
+        if (!TryGet(name, out var value))
+            return null;
+        var json = value.Json;
+        if (value.Text is not null)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(value.Text, JsonOptions);
+                json = document.RootElement.Clone();
+            }
+            catch (JsonException)
+            {
+                throw ApiException.InvalidParameter(name, problem);
+            }
+        }
+
+        return json.ValueKind == kind ? json : throw ApiException.InvalidParameter(name, problem);
+    }
+
+    /// <summary>Present and not null; empty text counts as absent, as HTML forms send it.</summary>
+    private bool TryGet(string name, out Value value) =>
+        values.TryGetValue(name, out value) && !value.IsNull && value.Text is not "";
+
+    private static ApiException Missing(string name) => ApiException.InvalidParameter(name, "is required");
+
+    private static void AddText(Dictionary<string, Value> values, IEnumerable<KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>> pairs)
+    {
+        foreach (var (key, text) in pairs)
+            values[key] = new Value(text.Count > 0 ? text[^1] ?? string.Empty : string.Empty, default);
+    }
+
+    private static void AddBody(Dictionary<string, Value> values, string? contentType, byte[] body)
+    {
+        _ = MediaTypeHeaderValue.TryParse(contentType, out var mediaType);
+        var media = mediaType?.MediaType.Value;
+        if (string.Equals(media, "application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            if (mediaType!.Charset.HasValue && !mediaType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+                throw new ApiException(ErrorCode.WrongRequestFormat, "Wrong request format: JSON must be UTF-8");
+            AddJson(values, body);
+        }
+        else if (string.Equals(media, "application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+        {
+            AddText(values, QueryHelpers.ParseQuery(Encoding.UTF8.GetString(body)));
+        }
+        else
+        {
+            throw new ApiException(
+                ErrorCode.WrongRequestFormat,
+                $"Wrong request format: content type '{media ?? "none"}' is not supported; use application/json or application/x-www-form-urlencoded");
+        }
+    }
+
+    private static void AddJson(Dictionary<string, Value> values, byte[] body)
+    {
+        JsonElement root;
+        try
+        {
+            using var document = JsonDocument.Parse(body, JsonOptions);
+            root = document.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            throw new ApiException(
+                ErrorCode.WrongRequestFormat,
+                $"Wrong request format: malformed JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}");
+        }
+
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new ApiException(ErrorCode.WrongRequestFormat, "Wrong request format: the JSON body must be an object");
+        foreach (var property in root.EnumerateObject())
+            values[property.Name] = new Value(null, property.Value);
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+            throw TooLarge();
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+                throw TooLarge();
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static ApiException TooLarge() =>
+        new(ErrorCode.RequestTooLarge, $"Too large request: an API call body is at most {MaxBodyBytes} bytes");
+}

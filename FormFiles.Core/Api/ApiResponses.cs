@@ -1,0 +1,33 @@
+using System.Text.Json.Serialization;
+
+namespace FormFiles.Api;
+
+/// <summary>Base of every successful action response: <c>{"success": true, ...fields}</c>.</summary>
+public abstract record ApiResponse
+{
+    [JsonPropertyOrder(-1)]
+    public bool Success => true;
+}
+
+/// <summary>The Navixy error envelope: <c>{"success": false, "status": {"code", "description"}}</c>.</summary>
+public record ErrorResponse(ErrorStatus Status)
+{
+    [JsonPropertyOrder(-1)]
+    public bool Success => false;
+}
+
+public sealed record ErrorStatus(int Code, string Description);
+
+/// <summary>Turns responses into <see cref="IResult"/>s with the right HTTP status.</summary>
+public static class ApiResults
+{
+    public static IResult Ok(ApiResponse response) =>
+        TypedResults.Json<object>(response, ApiJson.Options);
+
+    public static IResult Error(ErrorCode code, string? description = null) =>
+        Error(code, new ErrorResponse(new ErrorStatus((int)code, description ?? code.Description())));
+
+    /// <summary>An error envelope that carries more than the status (for example, health's storage report).</summary>
+    public static IResult Error(ErrorCode code, ErrorResponse response) =>
+        TypedResults.Json<object>(response, ApiJson.Options, statusCode: code.HttpStatus());
+}

@@ -1,0 +1,13 @@
+namespace FormFiles.Api;
+
+/// <summary>One API action, such as <c>task/form/file/create</c>, served under <c>/v2/</c>.</summary>
+public interface IApiAction
+{
+    /// <summary>The action path below <c>/v2/</c>, for example <c>task/form/file/create</c>.</summary>
+    string Name { get; }
+
+    Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>What an action gets: the HTTP context and the bound parameters.</summary>
+public sealed record ApiRequest(HttpContext HttpContext, ApiParameters Parameters);

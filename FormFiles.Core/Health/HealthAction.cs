@@ -1,0 +1,74 @@
+using Azure;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using FormFiles.Api;
+
+namespace FormFiles.Health;
+
+/// <summary>
+/// <c>GET /v2/health</c>, no key: 200 when Table and Blob Storage both answer, otherwise 503 with
+/// code 14 and which one failed.
+/// </summary>
+internal sealed class HealthAction(TableServiceClient tables, BlobServiceClient blobs, ILogger<HealthAction> logger) : IApiAction
+{
+    private const string Ok = "ok";
+    private const string Unavailable = "unavailable";
+
+    /// <summary>How long each probe may take before that store counts as unavailable.</summary>
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
+
+    public string Name => "health";
+
+    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        var tablesProbe = ProbeAsync("tables", async token =>
+        {
+            await foreach (var _ in tables.QueryAsync(filter: (string?)null, maxPerPage: 1, cancellationToken: token).AsPages())
+                break;
+        }, cancellationToken);
+        var blobsProbe = ProbeAsync("blobs", async token =>
+        {
+            await foreach (var _ in blobs.GetBlobContainersAsync(cancellationToken: token).AsPages(pageSizeHint: 1))
+                break;
+        }, cancellationToken);
+        var storage = new StorageHealth(await tablesProbe, await blobsProbe);
+
+        if (storage is { Tables: Ok, Blobs: Ok })
+            return ApiResults.Ok(new HealthResponse(storage));
+        var failed = string.Join(" and ", new[] { ("tables", storage.Tables), ("blobs", storage.Blobs) }
+            .Where(p => p.Item2 != Ok).Select(p => p.Item1));
+        return ApiResults.Error(
+            ErrorCode.StorageUnavailable,
+            new HealthFailure(new ErrorStatus((int)ErrorCode.StorageUnavailable, $"Database unavailable: {failed}"), storage));
+    }
+
+    private async Task<string> ProbeAsync(string store, Func<CancellationToken, Task> probe, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ProbeTimeout);
+        try
+        {
+            await probe(timeout.Token);
+            return Ok;
+        }
+        catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException
+                                  || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            HealthLog.StoreUnavailable(logger, e, store);
+            return Unavailable;
+        }
+    }
+}
+
+internal sealed record StorageHealth(string Tables, string Blobs);
+
+internal sealed record HealthResponse(StorageHealth Storage) : ApiResponse;
+
+internal sealed record HealthFailure(ErrorStatus Status, StorageHealth Storage) : ErrorResponse(Status);
+
+internal static partial class HealthLog
+{
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Health probe of {Store} failed")]
+    public static partial void StoreUnavailable(ILogger logger, Exception exception, string store);
+}

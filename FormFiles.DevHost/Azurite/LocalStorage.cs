@@ -1,0 +1,32 @@
+namespace FormFiles.DevHost.Azurite;
+
+/// <summary>
+/// The DevHost's storage when none is configured: an Azurite of its own, in memory, or on disk
+/// under the repository's <c>.azurite/</c> with <c>--persist</c>.
+/// </summary>
+internal static class LocalStorage
+{
+    public const string PersistFlag = "--persist";
+    private const string StorageSection = $"{FormFilesOptions.Section}:Storage";
+
+    /// <summary>
+    /// Starts Azurite and points the configuration at it, unless any <c>FormFiles:Storage</c>
+    /// setting is given: then that configuration is used (and validated) as it is.
+    /// </summary>
+    /// <returns>The Azurite to dispose when the host stops, or null when storage was configured.</returns>
+    public static async Task<AzuriteProcess?> StartUnlessConfiguredAsync(WebApplicationBuilder builder, bool persist)
+    {
+        if (builder.Configuration.GetSection(StorageSection).Exists())
+            return null;
+
+        var root = AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory);
+        var persistFolder = persist ? Path.Combine(root, ".azurite") : null;
+        Console.WriteLine(persistFolder is null
+            ? "Starting Azurite (in memory; --persist keeps data in .azurite/)..."
+            : $"Starting Azurite (data in {persistFolder})...");
+        var azurite = await AzuriteProcess.StartAsync(root, persistFolder, Console.Out);
+        Console.WriteLine($"Azurite is ready: blobs at {azurite.BlobEndpoint}, tables at {azurite.TableEndpoint}");
+        builder.Configuration[$"{StorageSection}:ConnectionString"] = azurite.ConnectionString;
+        return azurite;
+    }
+}

@@ -1,0 +1,50 @@
+using FormFiles.DevHost.Azurite;
+
+namespace FormFiles.Tests.Infrastructure;
+
+/// <summary>
+/// One Azurite (in memory, free loopback ports) for the whole run, and the DevHost pipeline over
+/// it on Kestrel. Azurite is killed when the run ends, whatever the results; if the test process
+/// dies instead, Azurite sees its stdin close and exits too.
+/// </summary>
+public sealed class ServiceFixture : IAsyncLifetime
+{
+    public const string Collection = "service";
+
+    private AzuriteProcess? azurite;
+
+    public AzuriteProcess Azurite => azurite ?? throw new InvalidOperationException("Not started.");
+
+    public FormFilesFactory Factory { get; private set; } = null!;
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var root = AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory);
+        azurite = await AzuriteProcess.StartAsync(root, persistFolder: null, Console.Out);
+        try
+        {
+            Factory = FormFilesFactory.ForStorage(azurite.ConnectionString);
+            Factory.StartServer();
+            Client = Factory.CreateClient();
+        }
+        catch
+        {
+            await azurite.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client?.Dispose();
+        if (Factory is not null)
+            await Factory.DisposeAsync();
+        if (azurite is not null)
+            await azurite.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(ServiceFixture.Collection)]
+public sealed class ServiceFixtureCollection : ICollectionFixture<ServiceFixture>;

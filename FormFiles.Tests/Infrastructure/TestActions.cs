@@ -1,0 +1,47 @@
+using FormFiles.Api;
+using Microsoft.AspNetCore.Http;
+
+namespace FormFiles.Tests.Infrastructure;
+
+/// <summary>Actions that exist only in the test host, to drive the shared plumbing through the real pipeline.</summary>
+public static class TestActions
+{
+    /// <summary><c>test/echo</c>: answers with what the binder read, so the three request forms can be compared.</summary>
+    public sealed class Echo : IApiAction
+    {
+        public string Name => "test/echo";
+
+        public Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+        {
+            var p = request.Parameters;
+            return Task.FromResult(ApiResults.Ok(new EchoResponse(
+                p.RequireHash(),
+                p.RequiredInt64("task_id"),
+                p.RequiredString("field_id"),
+                p.OptionalString("filename"),
+                p.OptionalBoolean("flag"),
+                p.OptionalObject("metadata"),
+                p.OptionalArray("rights"))));
+        }
+    }
+
+    public sealed record EchoResponse(
+        string Hash,
+        long TaskId,
+        string FieldId,
+        string? Filename,
+        bool? Flag,
+        System.Text.Json.JsonElement? Metadata,
+        System.Text.Json.JsonElement? Rights) : ApiResponse;
+
+    /// <summary><c>test/fail</c>: throws what a bug would throw, with a secret in its message.</summary>
+    public sealed class Fail : IApiAction
+    {
+        public const string Secret = "connection-secret-4f1d";
+
+        public string Name => "test/fail";
+
+        public Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException($"Bug with {Secret} inside");
+    }
+}

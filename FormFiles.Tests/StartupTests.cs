@@ -1,0 +1,43 @@
+using FormFiles.Tests.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace FormFiles.Tests;
+
+/// <summary>Bad configuration stops start-up with a message that names the key.</summary>
+public sealed class StartupTests
+{
+    private const string Key = "FormFiles:Storage";
+
+    [Theory]
+    [InlineData(null, null, null, "FormFiles:Storage:ConnectionString, or FormFiles:Storage:BlobServiceUri and FormFiles:Storage:TableServiceUri, must be set.")]
+    [InlineData("not a connection string", null, null, "FormFiles:Storage:ConnectionString is not a valid storage connection string.")]
+    [InlineData(null, "https://acct.blob.core.windows.net", null, "FormFiles:Storage:TableServiceUri must be set together with the other service URI.")]
+    [InlineData(null, "acct.blob.core.windows.net", "https://acct.table.core.windows.net", "FormFiles:Storage:BlobServiceUri must be an absolute http(s) URL.")]
+    [InlineData("UseDevelopmentStorage=true", "https://acct.blob.core.windows.net", "https://acct.table.core.windows.net", "FormFiles:Storage: set either ConnectionString or BlobServiceUri and TableServiceUri, not both.")]
+    public void Invalid_storage_settings_stop_start_up_naming_the_key(string? connectionString, string? blobUri, string? tableUri, string message)
+    {
+        // A blank value stands for "not set"; it also keeps the DevHost from starting an Azurite of its own.
+        using var factory = new FormFilesFactory(new Dictionary<string, string?>
+        {
+            [$"{Key}:ConnectionString"] = connectionString ?? string.Empty,
+            [$"{Key}:BlobServiceUri"] = blobUri ?? string.Empty,
+            [$"{Key}:TableServiceUri"] = tableUri ?? string.Empty,
+        });
+
+        var failure = Assert.Throws<OptionsValidationException>(factory.StartServer);
+
+        Assert.Contains(message, failure.Failures);
+    }
+
+    [Fact]
+    public void Valid_service_uris_pass_validation()
+    {
+        using var factory = new FormFilesFactory(new Dictionary<string, string?>
+        {
+            [$"{Key}:BlobServiceUri"] = "https://acct.blob.core.windows.net",
+            [$"{Key}:TableServiceUri"] = "https://acct.table.core.windows.net",
+        });
+
+        factory.StartServer();
+    }
+}
