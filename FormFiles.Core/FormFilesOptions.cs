@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace FormFiles;
 
 /// <summary>Configuration section <c>FormFiles</c> (design §8), validated when the host starts.</summary>
@@ -6,6 +8,14 @@ public sealed class FormFilesOptions
     public const string Section = "FormFiles";
 
     public StorageOptions Storage { get; set; } = new();
+
+    /// <summary>The <c>X-Admin-Key</c> of the admin/* actions; with none, every admin call is 11.</summary>
+    [MinLength(16, ErrorMessage = "FormFiles:AdminKey must be at least 16 characters.")]
+    public string? AdminKey { get; set; }
+
+    /// <summary>The quota of a user created without <c>quota_bytes</c>.</summary>
+    [Range(0, long.MaxValue, ErrorMessage = "FormFiles:DefaultQuotaBytes must be zero or more.")]
+    public long DefaultQuotaBytes { get; set; } = 1L << 30;
 }
 
 /// <summary>

@@ -1,6 +1,10 @@
+using FormFiles.Admin;
 using FormFiles.Api;
+using FormFiles.Auth;
 using FormFiles.Health;
 using FormFiles.Storage;
+using FormFiles.Tasks;
+using FormFiles.Templates;
 using Microsoft.Extensions.Configuration;
 
 namespace FormFiles;
@@ -12,11 +16,37 @@ public static class FormFilesServiceCollectionExtensions
     {
         services.AddOptions<FormFilesOptions>()
             .Bind(configuration.GetSection(FormFilesOptions.Section))
+            .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<FormFilesOptions>, FormFilesOptionsValidator>();
         services.AddStorageClients();
+        services.AddSingleton<Tables>();
+        services.AddHostedService<StorageInitializer>();
+        services.AddSingleton<IdAllocator>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ApiKeys>();
+        services.AddSingleton<AdminGate>();
+        services.AddSingleton<TemplateStore>();
+        services.AddSingleton<TaskStore>();
         services.AddSingleton<ApiDispatcher>();
+
         services.AddSingleton<IApiAction, HealthAction>();
+        services.AddSingleton<IApiAction, UserCreateAction>();
+        services.AddSingleton<IApiAction, UserReadAction>();
+        services.AddSingleton<IApiAction, ApiKeyCreateAction>();
+        services.AddSingleton<IApiAction, ApiKeyRevokeAction>();
+        services.AddSingleton<IApiAction, TemplateCreateAction>();
+        services.AddSingleton<IApiAction, TemplateReadAction>();
+        services.AddSingleton<IApiAction, TemplateListAction>();
+        services.AddSingleton<IApiAction, TemplateDeleteAction>();
+        services.AddSingleton<IApiAction, TaskCreateAction>();
+        services.AddSingleton<IApiAction, TaskReadAction>();
+        services.AddSingleton<IApiAction, TaskListAction>();
+        services.AddSingleton<IApiAction, TaskDeleteAction>();
+        services.AddSingleton<IApiAction, TaskStatusChangeAction>();
+        services.AddSingleton<IApiAction, TaskFormCreateAction>();
+        services.AddSingleton<IApiAction, TaskFormReadAction>();
+        services.AddSingleton<IApiAction, TaskFormDeleteAction>();
         return services;
     }
 }

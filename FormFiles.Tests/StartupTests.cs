@@ -32,12 +32,30 @@ public sealed class StartupTests
     [Fact]
     public void Valid_service_uris_pass_validation()
     {
+        // Validated without starting a host: a host would reach for a managed identity off this machine.
+        var options = new FormFilesOptions
+        {
+            Storage = new StorageOptions
+            {
+                BlobServiceUri = new Uri("https://acct.blob.core.windows.net"),
+                TableServiceUri = new Uri("https://acct.table.core.windows.net"),
+            },
+        };
+
+        Assert.True(new FormFilesOptionsValidator().Validate(null, options).Succeeded);
+    }
+
+    [Fact]
+    public void Short_admin_key_stops_start_up_naming_the_key()
+    {
         using var factory = new FormFilesFactory(new Dictionary<string, string?>
         {
-            [$"{Key}:BlobServiceUri"] = "https://acct.blob.core.windows.net",
-            [$"{Key}:TableServiceUri"] = "https://acct.table.core.windows.net",
+            [$"{Key}:ConnectionString"] = "UseDevelopmentStorage=true",
+            ["FormFiles:AdminKey"] = "short",
         });
 
-        factory.StartServer();
+        var failure = Assert.Throws<OptionsValidationException>(factory.StartServer);
+
+        Assert.Contains("FormFiles:AdminKey must be at least 16 characters.", failure.Message, StringComparison.Ordinal);
     }
 }

@@ -13,6 +13,6 @@ public static class ApiJson
         DictionaryKeyPolicy = null,
         // Responses are application/json, never embedded in HTML: keep quotes and non-ASCII text readable.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower), new ApiDate.Converter() },
     };
 }

@@ -23,11 +23,13 @@ public sealed class ApiParameters
 
     private readonly Dictionary<string, Value> values;
     private readonly string? authorization;
+    private readonly string prefix;
 
-    private ApiParameters(Dictionary<string, Value> values, string? authorization)
+    private ApiParameters(Dictionary<string, Value> values, string? authorization, string prefix = "")
     {
         this.values = values;
         this.authorization = authorization;
+        this.prefix = prefix;
     }
 
     /// <summary>A parameter as it arrived: text (form, query) or a JSON value (JSON body).</summary>
@@ -50,6 +52,16 @@ public sealed class ApiParameters
         return new ApiParameters(values, request.Headers.Authorization.ToString());
     }
 
+    /// <summary>The members of a JSON object parameter, read with the same getters; errors name them as <c>parent.member</c>.</summary>
+    public ApiParameters Nested(string name)
+    {
+        var json = RequiredObject(name);
+        var members = new Dictionary<string, Value>(StringComparer.Ordinal);
+        foreach (var property in json.EnumerateObject())
+            members[property.Name] = new Value(null, property.Value);
+        return new ApiParameters(members, null, $"{prefix}{name}.");
+    }
+
     public string? OptionalString(string name)
     {
         if (!TryGet(name, out var value))
@@ -58,7 +70,7 @@ public sealed class ApiParameters
             return value.Text;
         return value.Json.ValueKind == JsonValueKind.String
             ? value.Json.GetString()
-            : throw ApiException.InvalidParameter(name, "must be a string");
+            : throw ApiException.InvalidParameter(prefix + name, "must be a string");
     }
 
     public string RequiredString(string name) => OptionalString(name) ?? throw Missing(name);
@@ -72,12 +84,12 @@ public sealed class ApiParameters
         {
             return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed)
                 ? parsed
-                : throw ApiException.InvalidParameter(name, "must be an integer");
+                : throw ApiException.InvalidParameter(prefix + name, "must be an integer");
         }
 
         return value.Json.ValueKind == JsonValueKind.Number && value.Json.TryGetInt64(out var number)
             ? number
-            : throw ApiException.InvalidParameter(name, "must be an integer");
+            : throw ApiException.InvalidParameter(prefix + name, "must be an integer");
     }
 
     public long RequiredInt64(string name) => OptionalInt64(name) ?? throw Missing(name);
@@ -90,7 +102,7 @@ public sealed class ApiParameters
         {
             ("true", _) or (null, JsonValueKind.True) => true,
             ("false", _) or (null, JsonValueKind.False) => false,
-            _ => throw ApiException.InvalidParameter(name, "must be true or false"),
+            _ => throw ApiException.InvalidParameter(prefix + name, "must be true or false"),
         };
     }
 
@@ -143,18 +155,18 @@ public sealed class ApiParameters
             }
             catch (JsonException)
             {
-                throw ApiException.InvalidParameter(name, problem);
+                throw ApiException.InvalidParameter(prefix + name, problem);
             }
         }
 
-        return json.ValueKind == kind ? json : throw ApiException.InvalidParameter(name, problem);
+        return json.ValueKind == kind ? json : throw ApiException.InvalidParameter(prefix + name, problem);
     }
 
     /// <summary>Present and not null; empty text counts as absent, as HTML forms send it.</summary>
     private bool TryGet(string name, out Value value) =>
         values.TryGetValue(name, out value) && !value.IsNull && value.Text is not "";
 
-    private static ApiException Missing(string name) => ApiException.InvalidParameter(name, "is required");
+    private ApiException Missing(string name) => ApiException.InvalidParameter(prefix + name, "is required");
 
     private static void AddText(Dictionary<string, Value> values, IEnumerable<KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>> pairs)
     {

@@ -1,0 +1,100 @@
+using FormFiles.Api;
+using FormFiles.Auth;
+using FormFiles.Storage;
+
+namespace FormFiles.Admin;
+
+/// <summary><c>admin/user/create {label, quota_bytes?}</c> → <c>{id}</c>.</summary>
+internal sealed class UserCreateAction(AdminGate gate, Tables tables, IdAllocator ids, TimeProvider time, IOptions<FormFilesOptions> options) : IApiAction
+{
+    public string Name => "admin/user/create";
+
+    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        gate.Require(request.HttpContext);
+        var p = request.Parameters;
+        var label = Text.Label(p.RequiredString("label"), "label", 100);
+        var quota = p.OptionalInt64("quota_bytes") ?? options.Value.DefaultQuotaBytes;
+        if (quota < 0)
+            throw ApiException.InvalidParameter("quota_bytes", "must be zero or more");
+
+        var id = await ids.NextAsync("user", cancellationToken);
+        await tables.Users.AddEntityAsync(
+            new UserEntity { PartitionKey = Tables.Key(id), Id = id, Label = label, QuotaBytes = quota, Created = time.GetUtcNow() },
+            cancellationToken);
+        return ApiResults.Ok(new IdResponse(id));
+    }
+}
+
+/// <summary><c>admin/user/read {user_id}</c> → <c>{value}</c>.</summary>
+internal sealed class UserReadAction(AdminGate gate, Tables tables) : IApiAction
+{
+    public string Name => "admin/user/read";
+
+    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        gate.Require(request.HttpContext);
+        var user = await tables.FindUserAsync(request.Parameters.RequiredInt64("user_id"), cancellationToken)
+                   ?? throw NotFound.User();
+        return ApiResults.Ok(new ValueResponse<UserView>(new UserView(user.Id, user.Label, user.QuotaBytes, user.Created)));
+    }
+}
+
+/// <summary><c>admin/api_key/create {user_id, rights}</c> → <c>{hash}</c>, shown this once.</summary>
+internal sealed class ApiKeyCreateAction(AdminGate gate, Tables tables, ApiKeys keys) : IApiAction
+{
+    public string Name => "admin/api_key/create";
+
+    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        gate.Require(request.HttpContext);
+        var p = request.Parameters;
+        var userId = p.RequiredInt64("user_id");
+        var rights = ReadRights(p.RequiredArray("rights"));
+        _ = await tables.FindUserAsync(userId, cancellationToken) ?? throw NotFound.User();
+        return ApiResults.Ok(new HashResponse(await keys.CreateAsync(userId, rights, cancellationToken)));
+    }
+
+    private static HashSet<string> ReadRights(System.Text.Json.JsonElement array)
+    {
+        var rights = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in array.EnumerateArray())
+        {
+            if (item.ValueKind != System.Text.Json.JsonValueKind.String || !Rights.All.Contains(item.GetString()!))
+                throw ApiException.InvalidParameter("rights", $"may hold only {string.Join(" and ", Rights.All)}");
+            rights.Add(item.GetString()!);
+        }
+
+        return rights.Count > 0 ? rights : throw ApiException.InvalidParameter("rights", "must name at least one right");
+    }
+}
+
+/// <summary><c>admin/api_key/revoke {hash}</c>: every instance refuses the key within five seconds.</summary>
+internal sealed class ApiKeyRevokeAction(AdminGate gate, ApiKeys keys) : IApiAction
+{
+    public string Name => "admin/api_key/revoke";
+
+    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        gate.Require(request.HttpContext);
+        var hash = request.Parameters.RequiredString("hash");
+        if (!ApiParameters.IsWellFormedHash(hash))
+            throw ApiException.InvalidParameter("hash", "must be 32 lowercase hexadecimal characters");
+        return await keys.RevokeAsync(hash, cancellationToken)
+            ? ApiResults.Ok(new EmptyResponse())
+            : throw new ApiException(ErrorCode.NotFound, "Not found in database: no such API key");
+    }
+}
+
+internal sealed record UserView(long Id, string Label, long QuotaBytes, DateTimeOffset Created);
+
+internal sealed record HashResponse(string Hash) : ApiResponse;
+
+internal static class UserLookup
+{
+    public static async Task<UserEntity?> FindUserAsync(this Tables tables, long userId, CancellationToken cancellationToken)
+    {
+        var row = await tables.Users.GetEntityIfExistsAsync<UserEntity>(Tables.Key(userId), UserEntity.Row, cancellationToken: cancellationToken);
+        return row.HasValue ? row.Value : null;
+    }
+}

@@ -1,0 +1,26 @@
+using Azure;
+using Azure.Data.Tables;
+
+namespace FormFiles.Admin;
+
+/// <summary>A user (an API customer): PK the user id, RK <c>user</c>.</summary>
+internal sealed class UserEntity : ITableEntity
+{
+    public const string Row = "user";
+
+    public string PartitionKey { get; set; } = string.Empty;
+
+    public string RowKey { get; set; } = Row;
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public long Id { get; set; }
+
+    public string Label { get; set; } = string.Empty;
+
+    public long QuotaBytes { get; set; }
+
+    public DateTimeOffset Created { get; set; }
+}

@@ -1,0 +1,34 @@
+using Azure;
+using Azure.Identity;
+using Microsoft.Extensions.Hosting;
+
+namespace FormFiles.Storage;
+
+/// <summary>
+/// Creates the tables when the host starts, so that no request pays for it. Storage that does not
+/// answer does not stop the host: it is logged, and health reports it until it answers.
+/// </summary>
+internal sealed partial class StorageInitializer(Tables tables, ILogger<StorageInitializer> logger) : IHostedService
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(3);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Patience);
+        try
+        {
+            await Task.WhenAll(tables.All.Select(table => table.CreateIfNotExistsAsync(timeout.Token)));
+        }
+        catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException
+                                  || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            TablesNotCreated(logger, e);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Warning, Message = "Could not create the tables at start-up; storage is not answering")]
+    private static partial void TablesNotCreated(ILogger logger, Exception exception);
+}

@@ -1,0 +1,36 @@
+using System.Globalization;
+using Azure.Data.Tables;
+
+namespace FormFiles.Storage;
+
+/// <summary>
+/// The service's tables (design §6), one <see cref="TableClient"/> each, shared by the whole process.
+/// <list type="bullet">
+/// <item><c>users</c>: PK user id, RK <c>user</c>.</item>
+/// <item><c>apikeys</c>: PK SHA-256 of the key, RK <c>key</c>.</item>
+/// <item><c>templates</c>: PK user id, RK template id.</item>
+/// <item><c>tasks</c>: PK task id; the task row, its form row, and later its files: one partition per
+/// task, so that an entity-group transaction changes them together.</item>
+/// <item><c>usertasks</c>: PK user id, RK task id; a versioned copy of each task row for task/list.</item>
+/// <item><c>counters</c>: PK <c>ids</c>, RK sequence name; the id block allocator.</item>
+/// </list>
+/// </summary>
+public sealed class Tables(TableServiceClient service)
+{
+    public TableClient Users { get; } = service.GetTableClient("users");
+
+    public TableClient ApiKeys { get; } = service.GetTableClient("apikeys");
+
+    public TableClient Templates { get; } = service.GetTableClient("templates");
+
+    public TableClient Tasks { get; } = service.GetTableClient("tasks");
+
+    public TableClient UserTasks { get; } = service.GetTableClient("usertasks");
+
+    public TableClient Counters { get; } = service.GetTableClient("counters");
+
+    public IEnumerable<TableClient> All => [Users, ApiKeys, Templates, Tasks, UserTasks, Counters];
+
+    /// <summary>A row key for an id that sorts numerically (19 digits hold every positive int64).</summary>
+    public static string Key(long id) => id.ToString("D19", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,112 @@
+using FormFiles.Api;
+using FormFiles.Auth;
+using FormFiles.Templates;
+
+namespace FormFiles.Tasks;
+
+/// <summary><c>task/create {task: {label, description?, external_id?, from?, to?, form_template_id?}, create_form?}</c> → <c>{id}</c>.</summary>
+internal sealed class TaskCreateAction(ApiKeys keys, TaskStore tasks, TemplateStore templates) : IApiAction
+{
+    public string Name => "task/create";
+
+    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var fields = request.Parameters.Nested("task");
+        var task = new TaskEntity
+        {
+            UserId = caller.UserId,
+            Label = Text.Label(fields.RequiredString("label"), "task.label", 200),
+            Description = Text.Optional(fields.OptionalString("description"), "task.description", 1024),
+            ExternalId = Text.Optional(fields.OptionalString("external_id"), "task.external_id", 256),
+            From = Date(fields, "from"),
+            To = Date(fields, "to"),
+        };
+        if (task.From > task.To)
+            throw ApiException.InvalidParameter("task.from", "must not be after task.to");
+        var templateId = fields.OptionalInt64("form_template_id");
+        var template = request.Parameters.OptionalBoolean("create_form") == true && templateId is { } id
+            ? await templates.FindAsync(caller.UserId, id, cancellationToken) ?? throw NotFound.Template()
+            : null;
+
+        return ApiResults.Ok(new IdResponse(await tasks.CreateAsync(task, template, cancellationToken)));
+    }
+
+    private static DateTimeOffset? Date(ApiParameters fields, string name) =>
+        fields.OptionalString(name) is not { } text ? null
+        : ApiDate.TryParse(text, out var date) ? date
+        : throw ApiException.InvalidParameter($"task.{name}", $"must be a date as {ApiDate.Format}");
+}
+
+/// <summary><c>task/read {task_id}</c> → <c>{value}</c>.</summary>
+internal sealed class TaskReadAction(ApiKeys keys, TaskStore tasks) : IApiAction
+{
+    public string Name => "task/read";
+
+    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
+        var task = await tasks.LoadAsync(caller.UserId, request.Parameters.RequiredInt64("task_id"), cancellationToken);
+        return ApiResults.Ok(new ValueResponse<TaskView>(task.ToView()));
+    }
+}
+
+/// <summary><c>task/list {statuses?, external_id?, offset?, limit?}</c> → <c>{list, count}</c>, by id.</summary>
+internal sealed class TaskListAction(ApiKeys keys, TaskStore tasks) : IApiAction
+{
+    public const int MaxLimit = 1000;
+
+    public string Name => "task/list";
+
+    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
+        var p = request.Parameters;
+        var statuses = p.OptionalArray("statuses") is { } array
+            ? array.EnumerateArray().Select(s => s.ValueKind == System.Text.Json.JsonValueKind.String && TaskStatuses.All.Contains(s.GetString()!)
+                ? s.GetString()!
+                : throw ApiException.InvalidParameter("statuses", $"may hold only {string.Join(", ", TaskStatuses.All)}")).Distinct().ToList()
+            : [];
+        var offset = p.OptionalInt64("offset") ?? 0;
+        var limit = p.OptionalInt64("limit") ?? MaxLimit;
+        if (offset is < 0 or > int.MaxValue)
+            throw ApiException.InvalidParameter("offset", "must be zero or more");
+        if (limit is < 1 or > MaxLimit)
+            throw ApiException.InvalidParameter("limit", $"must be 1 to {MaxLimit}");
+
+        var (page, count) = await tasks.ListAsync(caller.UserId, statuses, p.OptionalString("external_id"), (int)offset, (int)limit, cancellationToken);
+        return ApiResults.Ok(new TaskListResponse(page.Select(t => t.ToView()).ToList(), count));
+    }
+}
+
+internal sealed record TaskListResponse(IReadOnlyList<TaskView> List, int Count) : ApiResponse;
+
+/// <summary><c>task/delete {task_id}</c>: the task, its form and its files.</summary>
+internal sealed class TaskDeleteAction(ApiKeys keys, TaskStore tasks) : IApiAction
+{
+    public string Name => "task/delete";
+
+    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        await tasks.DeleteAsync(caller.UserId, request.Parameters.RequiredInt64("task_id"), cancellationToken);
+        return ApiResults.Ok(new EmptyResponse());
+    }
+}
+
+/// <summary><c>task/status/change {task_id, status}</c> (ours): how an integration moves a task along.</summary>
+internal sealed class TaskStatusChangeAction(ApiKeys keys, TaskStore tasks) : IApiAction
+{
+    public string Name => "task/status/change";
+
+    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var taskId = request.Parameters.RequiredInt64("task_id");
+        var status = request.Parameters.RequiredString("status");
+        if (!TaskStatuses.All.Contains(status))
+            throw ApiException.InvalidParameter("status", $"must be one of {string.Join(", ", TaskStatuses.All)}");
+        await tasks.ChangeStatusAsync(caller.UserId, taskId, status, cancellationToken);
+        return ApiResults.Ok(new EmptyResponse());
+    }
+}

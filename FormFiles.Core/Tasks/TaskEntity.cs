@@ -1,0 +1,112 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using FormFiles.Api;
+using FormFiles.Templates;
+
+namespace FormFiles.Tasks;
+
+/// <summary>
+/// A task and its form, in one row: the row <c>task</c> of the task's own partition (PK task id),
+/// so that one read finds both and one ETag-conditional write changes both. The form keeps its own
+/// copy of the template's fields. In <c>usertasks</c> the task's list columns are copied under PK
+/// user id, RK task id, for task/list; <see cref="Version"/> keeps an older copy from replacing a newer one.
+/// </summary>
+public sealed class TaskEntity : ITableEntity
+{
+    public const string Row = "task";
+
+    public string PartitionKey { get; set; } = string.Empty;
+
+    public string RowKey { get; set; } = Row;
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public long Id { get; set; }
+
+    public long UserId { get; set; }
+
+    public string Label { get; set; } = string.Empty;
+
+    public string? Description { get; set; }
+
+    public string? ExternalId { get; set; }
+
+    public DateTimeOffset? From { get; set; }
+
+    public DateTimeOffset? To { get; set; }
+
+    public string Status { get; set; } = TaskStatuses.Unassigned;
+
+    public DateTimeOffset Created { get; set; }
+
+    public DateTimeOffset StatusChanged { get; set; }
+
+    /// <summary>Grows with every change that task/list shows.</summary>
+    public long Version { get; set; }
+
+    public long? FormId { get; set; }
+
+    public long? FormTemplateId { get; set; }
+
+    public string? FormLabel { get; set; }
+
+    public string? FormDescription { get; set; }
+
+    /// <summary>The form's fields as UTF-8 JSON.</summary>
+    public byte[]? FormFields { get; set; }
+
+    public DateTimeOffset? FormCreated { get; set; }
+
+    public TaskView ToView() => new(Id, UserId, Label, Description, ExternalId, From, To, Status, StatusChanged, Created);
+
+    public void AttachForm(long formId, TemplateEntity template, DateTimeOffset now)
+    {
+        FormId = formId;
+        FormTemplateId = template.Id;
+        FormLabel = template.Label;
+        FormDescription = template.Description;
+        FormFields = template.Fields;
+        FormCreated = now;
+    }
+
+    public void DetachForm()
+    {
+        FormId = FormTemplateId = null;
+        FormLabel = FormDescription = null;
+        FormFields = null;
+        FormCreated = null;
+    }
+
+    public FormView? FormView() => FormId is { } id
+        ? new FormView(id, Id, FormTemplateId, FormLabel!, FormDescription, JsonSerializer.Deserialize<List<FormField>>(FormFields!, ApiJson.Options)!, FormCreated!.Value, null, null, null)
+        : null;
+}
+
+/// <summary>A task as the API shows it (Navixy's names).</summary>
+public sealed record TaskView(
+    long Id,
+    long UserId,
+    string Label,
+    string? Description,
+    string? ExternalId,
+    DateTimeOffset? From,
+    DateTimeOffset? To,
+    string Status,
+    DateTimeOffset StatusChangeDate,
+    DateTimeOffset CreationDate);
+
+/// <summary>A form as the API shows it (Navixy's form object).</summary>
+public sealed record FormView(
+    long Id,
+    long TaskId,
+    long? TemplateId,
+    string Label,
+    string? Description,
+    IReadOnlyList<FormField> Fields,
+    DateTimeOffset Created,
+    JsonElement? Values,
+    DateTimeOffset? Submitted,
+    JsonElement? SubmitLocation);

@@ -1,0 +1,73 @@
+using FormFiles.Api;
+using FormFiles.Auth;
+using FormFiles.Storage;
+
+namespace FormFiles.Templates;
+
+/// <summary><c>form/template/create {template: {label, description?, fields}}</c> → <c>{id}</c>.</summary>
+internal sealed class TemplateCreateAction(ApiKeys keys, TemplateStore templates, IdAllocator ids, TimeProvider time) : IApiAction
+{
+    public string Name => "form/template/create";
+
+    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var template = request.Parameters.Nested("template");
+        var entity = new TemplateEntity
+        {
+            Label = Text.Label(template.RequiredString("label"), "template.label", 100),
+            Description = Text.Optional(template.OptionalString("description"), "template.description", 512),
+            Fields = TemplateEntity.WriteFields(FieldRules.Normalize(template.RequiredArray("fields"))),
+            Created = time.GetUtcNow(),
+        };
+        entity.Id = await ids.NextAsync("template", cancellationToken);
+        await templates.AddAsync(caller.UserId, entity, cancellationToken);
+        return ApiResults.Ok(new IdResponse(entity.Id));
+    }
+}
+
+/// <summary><c>form/template/read {template_id}</c> (or <c>id</c>) → <c>{value}</c>.</summary>
+internal sealed class TemplateReadAction(ApiKeys keys, TemplateStore templates) : IApiAction
+{
+    public string Name => "form/template/read";
+
+    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
+        var template = await templates.FindAsync(caller.UserId, TemplateId.Read(request.Parameters), cancellationToken) ?? throw NotFound.Template();
+        return ApiResults.Ok(new ValueResponse<TemplateView>(template.ToView()));
+    }
+}
+
+/// <summary><c>form/template/list</c> → <c>{list}</c>, the caller's templates by id.</summary>
+internal sealed class TemplateListAction(ApiKeys keys, TemplateStore templates) : IApiAction
+{
+    public string Name => "form/template/list";
+
+    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
+        var list = await templates.ListAsync(caller.UserId, cancellationToken);
+        return ApiResults.Ok(new ListResponse<TemplateView>(list.Select(t => t.ToView()).ToList()));
+    }
+}
+
+/// <summary><c>form/template/delete {template_id}</c> (or <c>id</c>). Forms made from it keep their copy of its fields.</summary>
+internal sealed class TemplateDeleteAction(ApiKeys keys, TemplateStore templates) : IApiAction
+{
+    public string Name => "form/template/delete";
+
+    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        return await templates.DeleteAsync(caller.UserId, TemplateId.Read(request.Parameters), cancellationToken)
+            ? ApiResults.Ok(new EmptyResponse())
+            : throw NotFound.Template();
+    }
+}
+
+/// <summary>Navixy names the parameter <c>template_id</c>; design §5 names it <c>id</c>. Both are read.</summary>
+internal static class TemplateId
+{
+    public static long Read(ApiParameters parameters) => parameters.OptionalInt64("template_id") ?? parameters.RequiredInt64("id");
+}
