@@ -25,7 +25,11 @@ public sealed class ServiceFixture : IAsyncLifetime
         azurite = await AzuriteProcess.StartAsync(root, persistFolder: null, Console.Out);
         try
         {
-            Factory = FormFilesFactory.ForStorage(azurite.ConnectionString);
+            Factory = new FormFilesFactory(new Dictionary<string, string?>
+            {
+                ["FormFiles:Storage:ConnectionString"] = azurite.ConnectionString,
+                ["FormFiles:AdminKey"] = Scenario.AdminKey,
+            });
             Factory.StartServer();
             Client = Factory.CreateClient();
         }
