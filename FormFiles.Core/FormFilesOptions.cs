@@ -16,6 +16,28 @@ public sealed class FormFilesOptions
     /// <summary>The quota of a user created without <c>quota_bytes</c>.</summary>
     [Range(0, long.MaxValue, ErrorMessage = "FormFiles:DefaultQuotaBytes must be zero or more.")]
     public long DefaultQuotaBytes { get; set; } = 1L << 30;
+
+    /// <summary>How long a reservation (and its upload credentials) lives before the sweep deletes it.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00", ErrorMessage = "FormFiles:ReservationTtl must be between 00:00:01 and 7.00:00:00.")]
+    public TimeSpan ReservationTtl { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The largest file, whatever a field allows (Navixy: 16 MiB).</summary>
+    [Range(1, MaxFileSizeCeiling, ErrorMessage = "FormFiles:MaxFileSize must be between 1 and 16777216.")]
+    public long MaxFileSize { get; set; } = MaxFileSizeCeiling;
+
+    /// <summary>The service's public address, for the multipart upload <c>url</c>; without it, the request's own host.</summary>
+    public Uri? PublicBaseUrl { get; set; }
+
+    /// <summary>How upload SAS URLs are signed: the account key (Azurite, development) or a user delegation key (Azure).</summary>
+    public SasSigning SasSigning { get; set; } = SasSigning.AccountKey;
+
+    public const long MaxFileSizeCeiling = 16L * 1024 * 1024;
+}
+
+public enum SasSigning
+{
+    AccountKey,
+    UserDelegation,
 }
 
 /// <summary>

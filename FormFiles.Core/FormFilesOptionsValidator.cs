@@ -11,6 +11,10 @@ internal sealed class FormFilesOptionsValidator : IValidateOptions<FormFilesOpti
     {
         var failures = new List<string>();
         ValidateStorage(options.Storage, failures);
+        if (options.PublicBaseUrl is { } url && (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp)))
+            failures.Add($"{FormFilesOptions.Section}:PublicBaseUrl must be an absolute http(s) URL.");
+        if (options.SasSigning == SasSigning.AccountKey && options.Storage.ConnectionString is null && options.Storage.BlobServiceUri is not null)
+            failures.Add($"{FormFilesOptions.Section}:SasSigning must be UserDelegation when storage is reached with service URIs (there is no account key).");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -1,7 +1,9 @@
 using FormFiles.Admin;
 using FormFiles.Api;
 using FormFiles.Auth;
+using FormFiles.Files;
 using FormFiles.Health;
+using FormFiles.Quota;
 using FormFiles.Storage;
 using FormFiles.Tasks;
 using FormFiles.Templates;
@@ -28,6 +30,10 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<AdminGate>();
         services.AddSingleton<TemplateStore>();
         services.AddSingleton<TaskStore>();
+        services.AddSingleton<QuotaLedger>();
+        services.AddSingleton<UserDelegationKeys>();
+        services.AddSingleton<FileBlobs>();
+        services.AddSingleton<Reservations>();
         services.AddSingleton<ApiDispatcher>();
 
         services.AddSingleton<IApiAction, HealthAction>();
@@ -47,6 +53,8 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<IApiAction, TaskFormCreateAction>();
         services.AddSingleton<IApiAction, TaskFormReadAction>();
         services.AddSingleton<IApiAction, TaskFormDeleteAction>();
+        services.AddSingleton<IApiAction, FileCreateAction>();
+        services.AddSingleton<IApiAction, FileStatsAction>();
         return services;
     }
 }

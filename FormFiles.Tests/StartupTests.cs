@@ -40,9 +40,29 @@ public sealed class StartupTests
                 BlobServiceUri = new Uri("https://acct.blob.core.windows.net"),
                 TableServiceUri = new Uri("https://acct.table.core.windows.net"),
             },
+            SasSigning = SasSigning.UserDelegation,
         };
 
         Assert.True(new FormFilesOptionsValidator().Validate(null, options).Succeeded);
+        var withAccountKey = new FormFilesOptionsValidator().Validate(null, new FormFilesOptions { Storage = options.Storage });
+        Assert.Contains("FormFiles:SasSigning must be UserDelegation when storage is reached with service URIs (there is no account key).", withAccountKey.Failures!);
+    }
+
+    [Theory]
+    [InlineData("FormFiles:ReservationTtl", "00:00:00", "FormFiles:ReservationTtl must be between 00:00:01 and 7.00:00:00.")]
+    [InlineData("FormFiles:MaxFileSize", "16777217", "FormFiles:MaxFileSize must be between 1 and 16777216.")]
+    [InlineData("FormFiles:PublicBaseUrl", "/relative", "FormFiles:PublicBaseUrl must be an absolute http(s) URL.")]
+    public void Bad_file_settings_stop_start_up_naming_the_key(string key, string value, string message)
+    {
+        using var factory = new FormFilesFactory(new Dictionary<string, string?>
+        {
+            [$"{Key}:ConnectionString"] = "UseDevelopmentStorage=true",
+            [key] = value,
+        });
+
+        var failure = Assert.Throws<OptionsValidationException>(factory.StartServer);
+
+        Assert.Contains(message, failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]

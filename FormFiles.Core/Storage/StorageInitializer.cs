@@ -1,14 +1,15 @@
 using Azure;
 using Azure.Identity;
+using FormFiles.Files;
 using Microsoft.Extensions.Hosting;
 
 namespace FormFiles.Storage;
 
 /// <summary>
-/// Creates the tables when the host starts, so that no request pays for it. Storage that does not
+/// Creates the tables and the blob container when the host starts, so that no request pays for it. Storage that does not
 /// answer does not stop the host: it is logged, and health reports it until it answers.
 /// </summary>
-internal sealed partial class StorageInitializer(Tables tables, ILogger<StorageInitializer> logger) : IHostedService
+internal sealed partial class StorageInitializer(Tables tables, FileBlobs blobs, ILogger<StorageInitializer> logger) : IHostedService
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(3);
 
@@ -18,7 +19,8 @@ internal sealed partial class StorageInitializer(Tables tables, ILogger<StorageI
         timeout.CancelAfter(Patience);
         try
         {
-            await Task.WhenAll(tables.All.Select(table => table.CreateIfNotExistsAsync(timeout.Token)));
+            await Task.WhenAll(tables.All.Select(table => (Task)table.CreateIfNotExistsAsync(timeout.Token))
+                .Append(blobs.Container.CreateIfNotExistsAsync(cancellationToken: timeout.Token)));
         }
         catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException
                                   || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -29,6 +31,6 @@ internal sealed partial class StorageInitializer(Tables tables, ILogger<StorageI
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 1200, Level = LogLevel.Warning, Message = "Could not create the tables at start-up; storage is not answering")]
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Warning, Message = "Could not create the tables and container at start-up; storage is not answering")]
     private static partial void TablesNotCreated(ILogger logger, Exception exception);
 }

@@ -6,13 +6,14 @@ namespace FormFiles.Storage;
 /// <summary>
 /// The service's tables (design §6), one <see cref="TableClient"/> each, shared by the whole process.
 /// <list type="bullet">
-/// <item><c>users</c>: PK user id, RK <c>user</c>.</item>
+/// <item><c>users</c>: PK user id; RK <c>user</c> (quota totals), <c>charge-{file id}</c> (what each file holds).</item>
 /// <item><c>apikeys</c>: PK SHA-256 of the key, RK <c>key</c>.</item>
 /// <item><c>templates</c>: PK user id, RK template id.</item>
 /// <item><c>tasks</c>: PK task id; the task row, its form row, and later its files: one partition per
 /// task, so that an entity-group transaction changes them together.</item>
 /// <item><c>usertasks</c>: PK user id, RK task id; a versioned copy of each task row for task/list.</item>
 /// <item><c>counters</c>: PK <c>ids</c>, RK sequence name; the id block allocator.</item>
+/// <item><c>pending</c>: PK expiry minute, RK file id; reservations not yet settled.</item>
 /// </list>
 /// </summary>
 public sealed class Tables(TableServiceClient service)
@@ -29,7 +30,9 @@ public sealed class Tables(TableServiceClient service)
 
     public TableClient Counters { get; } = service.GetTableClient("counters");
 
-    public IEnumerable<TableClient> All => [Users, ApiKeys, Templates, Tasks, UserTasks, Counters];
+    public TableClient Pending { get; } = service.GetTableClient("pending");
+
+    public IEnumerable<TableClient> All => [Users, ApiKeys, Templates, Tasks, UserTasks, Counters, Pending];
 
     /// <summary>A row key for an id that sorts numerically (19 digits hold every positive int64).</summary>
     public static string Key(long id) => id.ToString("D19", CultureInfo.InvariantCulture);

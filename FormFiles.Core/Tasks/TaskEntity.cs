@@ -60,6 +60,23 @@ public sealed class TaskEntity : ITableEntity
 
     public DateTimeOffset? FormCreated { get; set; }
 
+    /// <summary>Unsubmitted files per form field, as JSON (<c>{"photo": 2}</c>): the admission counter of the six-file limit.</summary>
+    public string? FieldFiles { get; set; }
+
+    public int UnsubmittedFiles(string fieldId) =>
+        FieldFiles is null ? 0 : JsonSerializer.Deserialize<Dictionary<string, int>>(FieldFiles)!.GetValueOrDefault(fieldId);
+
+    public void CountUnsubmitted(string fieldId, int delta)
+    {
+        var counts = FieldFiles is null ? [] : JsonSerializer.Deserialize<Dictionary<string, int>>(FieldFiles)!;
+        counts[fieldId] = Math.Max(0, counts.GetValueOrDefault(fieldId) + delta);
+        FieldFiles = JsonSerializer.Serialize(counts);
+    }
+
+    public FormField? FormField(string fieldId) => FormId is null
+        ? null
+        : JsonSerializer.Deserialize<List<FormField>>(FormFields!, ApiJson.Options)!.Find(f => f.Id == fieldId);
+
     public TaskView ToView() => new(Id, UserId, Label, Description, ExternalId, From, To, Status, StatusChanged, Created);
 
     public void AttachForm(long formId, TemplateEntity template, DateTimeOffset now)
@@ -74,6 +91,7 @@ public sealed class TaskEntity : ITableEntity
 
     public void DetachForm()
     {
+        FieldFiles = null;
         FormId = FormTemplateId = null;
         FormLabel = FormDescription = null;
         FormFields = null;

@@ -1,0 +1,46 @@
+using FormFiles.Api;
+using FormFiles.Auth;
+using FormFiles.Quota;
+
+namespace FormFiles.Files;
+
+/// <summary>
+/// <c>task/form/file/create {task_id, field_id, size, filename?, metadata?}</c> → <c>{value: credentials}</c>.
+/// Checks: 3/4 → 11 → 7 (types) → 201 → 231 → 255 → 271 → 7 (values) → 267 → 268.
+/// </summary>
+internal sealed class FileCreateAction(ApiKeys keys, Reservations reservations) : IApiAction
+{
+    public string Name => "task/form/file/create";
+
+    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var p = request.Parameters;
+        var taskId = p.RequiredInt64("task_id");
+        var fieldId = p.RequiredString("field_id");
+        var size = p.RequiredInt64("size");
+        var filename = p.OptionalString("filename");
+
+        var reservation = await reservations.CreateAsync(
+            caller.UserId,
+            new ReservationRequest(taskId, fieldId, size, filename, () => p.OptionalObject("metadata")?.GetRawText()),
+            new Uri($"{request.HttpContext.Request.Scheme}://{request.HttpContext.Request.Host}{request.HttpContext.Request.PathBase}"),
+            cancellationToken);
+        return ApiResults.Ok(new ValueResponse<ReservationView>(reservation));
+    }
+}
+
+/// <summary><c>file/stats/read</c> → <c>{value: {file_count, total_size, quota}}</c>; total_size counts reserved and uploaded bytes.</summary>
+internal sealed class FileStatsAction(ApiKeys keys, QuotaLedger quota) : IApiAction
+{
+    public string Name => "file/stats/read";
+
+    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
+        var totals = await quota.ReadAsync(caller.UserId, cancellationToken);
+        return ApiResults.Ok(new ValueResponse<FileStats>(new FileStats(totals.FileCount, totals.UsedBytes, totals.QuotaBytes)));
+    }
+}
+
+internal sealed record FileStats(long FileCount, long TotalSize, long Quota);

@@ -1,0 +1,38 @@
+using Azure.Storage.Blobs;
+using Azure.Storage.Sas;
+
+namespace FormFiles.Files;
+
+/// <summary>
+/// The <c>form-files</c> container and the upload SAS (design §5): create and write on exactly one
+/// blob, named by ids only (<c>{user_id}/{task_id}/{file_id}</c>), valid from five minutes ago (clock
+/// skew) until the reservation expires, HTTPS-only unless the blob endpoint itself is plain http
+/// (Azurite). Signed with the account key, or with a cached user delegation key.
+/// </summary>
+public sealed class FileBlobs(BlobServiceClient service, UserDelegationKeys delegationKeys, IOptions<FormFilesOptions> options, TimeProvider time)
+{
+    public const string ContainerName = "form-files";
+    private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
+
+    public BlobContainerClient Container { get; } = service.GetBlobContainerClient(ContainerName);
+
+    public static string Name(long userId, long taskId, long fileId) => $"{userId}/{taskId}/{fileId}";
+
+    public async Task<Uri> UploadSasAsync(string blobName, DateTimeOffset expires, CancellationToken cancellationToken)
+    {
+        var blob = Container.GetBlobClient(blobName);
+        var sas = new BlobSasBuilder(BlobSasPermissions.Create | BlobSasPermissions.Write, expires)
+        {
+            BlobContainerName = ContainerName,
+            BlobName = blobName,
+            Resource = "b",
+            StartsOn = time.GetUtcNow() - ClockSkew,
+            Protocol = blob.Uri.Scheme == Uri.UriSchemeHttps ? SasProtocol.Https : SasProtocol.HttpsAndHttp,
+        };
+        if (options.Value.SasSigning == SasSigning.AccountKey)
+            return blob.GenerateSasUri(sas);
+
+        var key = await delegationKeys.GetAsync(expires, cancellationToken);
+        return new BlobUriBuilder(blob.Uri) { Sas = sas.ToSasQueryParameters(key, service.AccountName) }.ToUri();
+    }
+}

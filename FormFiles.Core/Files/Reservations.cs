@@ -1,0 +1,243 @@
+using System.Text;
+using Azure;
+using Azure.Data.Tables;
+using FormFiles.Api;
+using FormFiles.Quota;
+using FormFiles.Storage;
+using FormFiles.Tasks;
+using FormFiles.Templates;
+
+namespace FormFiles.Files;
+
+/// <summary>
+/// <c>task/form/file/create</c>, the heart of the service (design §5, §6). Its checks run in the
+/// documented order; then admission writes, in this order:
+/// <list type="number">
+/// <item>the pending-index row, so that whatever happens next, the sweep finds this file;</item>
+/// <item>the file row with the field's unsubmitted-file counter, one transaction conditional on
+/// the task row's ETag: this is what holds the six-file limit under any concurrency;</item>
+/// <item>the quota charge, one transaction conditional on the user row's ETag (see <see cref="QuotaLedger"/>).</item>
+/// </list>
+/// A request that loses at step 2 or 3 undoes its earlier steps before it answers 267 or 268; a
+/// crash between steps leaves a reservation nobody holds credentials for, which the sweep deletes
+/// when it expires, giving back its field slot and its quota.
+/// </summary>
+public sealed class Reservations(Tables tables, TaskStore tasks, QuotaLedger quota, FileBlobs blobs, IdAllocator ids, IOptions<FormFilesOptions> options, TimeProvider time)
+{
+    public const int MaxUnsubmittedPerField = 6;
+    public const int MaxMetadataBytes = 4096;
+    public const int MaxFilenameLength = 255;
+
+    public async Task<ReservationView> CreateAsync(long userId, ReservationRequest request, Uri requestBase, CancellationToken cancellationToken)
+    {
+        var task = await tasks.LoadAsync(userId, request.TaskId, cancellationToken);
+        var (field, metadata) = Check(task, request);
+        var file = new FileEntity
+        {
+            UserId = userId,
+            TaskId = task.Id,
+            FieldId = field.Id,
+            ReservedSize = request.Size,
+            Name = request.Filename,
+            Metadata = metadata,
+            Created = time.GetUtcNow(),
+        };
+        file.Expires = file.Created + options.Value.ReservationTtl;
+        var (token, digest) = await AdmitAsync(task, file, cancellationToken);
+
+        var blobName = FileBlobs.Name(userId, task.Id, file.Id);
+        return new ReservationView(
+            file.Id,
+            file.Expires,
+            UploadUrl(requestBase),
+            "file",
+            new Dictionary<string, string> { ["token"] = token },
+            await blobs.UploadSasAsync(blobName, file.Expires, cancellationToken),
+            "PUT",
+            new Dictionary<string, string> { ["x-ms-blob-type"] = "BlockBlob" });
+    }
+
+    /// <summary>201 → 231 → 255 → 271 → 7 → 267, as design §5 orders them.</summary>
+    private (FormField Field, string? Metadata) Check(TaskEntity task, ReservationRequest request)
+    {
+        var field = FileField(task, request.FieldId);
+        var max = Math.Min(field.MaxFileSize ?? long.MaxValue, options.Value.MaxFileSize);
+        if (request.Size > max)
+            throw new ApiException(ErrorCode.FileTooLarge, $"File size is larger than the maximum allowed: field '{field.Id}' takes at most {max} bytes");
+        if (request.Size <= 0)
+            throw ApiException.InvalidParameter("size", "must be at least 1");
+        if (request.Size < (field.MinFileSize ?? 0))
+            throw ApiException.InvalidParameter("size", $"must be at least {field.MinFileSize} bytes for field '{field.Id}'");
+        CheckFilename(request.Filename, field);
+        var metadata = request.Metadata();
+        if (metadata is not null && Encoding.UTF8.GetByteCount(metadata) > MaxMetadataBytes)
+            throw ApiException.InvalidParameter("metadata", $"must take at most {MaxMetadataBytes} bytes as JSON");
+
+        RequireRoom(task, field);
+        return (field, metadata);
+    }
+
+    /// <summary>201 (no form, no such field) → 231 (not a file-bearing field) → 255 (task closed).</summary>
+    private static FormField FileField(TaskEntity task, string fieldId)
+    {
+        if (task.FormId is null)
+            throw new ApiException(ErrorCode.NotFound, "Not found in database: the task has no form");
+        var field = task.FormField(fieldId)
+                    ?? throw new ApiException(ErrorCode.NotFound, $"Not found in database: the form has no field '{fieldId}'");
+        if (!field.HoldsFiles)
+            throw new ApiException(ErrorCode.EntityTypeMismatch, $"Entity type mismatch: field '{field.Id}' is a {field.Type} field, not file, photo or signature");
+        if (!TaskStatuses.AllowsFormChanges(task.Status))
+            throw new ApiException(ErrorCode.InvalidTaskState, $"Invalid task state: the task is {task.Status}; files are added only while it is unassigned, assigned or arrived");
+        return field;
+    }
+
+    /// <summary>267 once the field has six unsubmitted files.</summary>
+    private static void RequireRoom(TaskEntity task, FormField field)
+    {
+        if (task.UnsubmittedFiles(field.Id) >= MaxUnsubmittedPerField)
+            throw new ApiException(ErrorCode.TooManyEntities, $"Too many entities: field '{field.Id}' already has {MaxUnsubmittedPerField} unsubmitted files");
+    }
+
+    private static void CheckFilename(string? filename, FormField field)
+    {
+        if (filename is null)
+            return;
+        if (filename.Length is 0 or > MaxFilenameLength || filename.Any(char.IsControl) || filename.Contains('/') || filename.Contains('\\'))
+            throw ApiException.InvalidParameter("filename", $"must be 1 to {MaxFilenameLength} characters, without control characters or slashes");
+        if (field.AllowedExtensions is { } allowed)
+        {
+            var dot = filename.LastIndexOf('.');
+            var extension = dot < 0 ? string.Empty : filename[(dot + 1)..].ToLowerInvariant();
+            if (!allowed.Contains(extension))
+                throw ApiException.InvalidParameter("filename", $"must end in one of .{string.Join(", .", allowed)} for field '{field.Id}'");
+        }
+    }
+
+    private async Task<(string Token, string Digest)> AdmitAsync(TaskEntity task, FileEntity file, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            file.Id = await NewFileIdAsync(task.Id, cancellationToken);
+            file.PartitionKey = task.PartitionKey;
+            file.RowKey = FileEntity.Row(file.Id);
+            var (token, digest) = UploadTokens.Create(file.Id);
+            file.TokenDigest = digest;
+            var pending = new PendingEntity
+            {
+                PartitionKey = PendingEntity.Bucket(file.Expires),
+                RowKey = Tables.Key(file.Id),
+                UserId = file.UserId,
+                TaskId = file.TaskId,
+                FileId = file.Id,
+                Expires = file.Expires,
+            };
+            await tables.Pending.AddEntityAsync(pending, cancellationToken);
+
+            bool inserted;
+            try
+            {
+                inserted = await TryInsertAsync(task, file, cancellationToken);
+            }
+            catch (ApiException)
+            {
+                // The field filled up, the form went or the task closed meanwhile.
+                await tables.Pending.DeleteEntityAsync(pending.PartitionKey, pending.RowKey, ETag.All, cancellationToken);
+                throw;
+            }
+
+            if (!inserted)
+            {
+                // Another file of this task drew the same id: give it up and draw again.
+                await tables.Pending.DeleteEntityAsync(pending.PartitionKey, pending.RowKey, ETag.All, cancellationToken);
+                continue;
+            }
+
+            if (await quota.TryChargeAsync(file.UserId, file.Id, file.ReservedSize, cancellationToken))
+                return (token, digest);
+
+            await UndoInsertAsync(file, cancellationToken);
+            await tables.Pending.DeleteEntityAsync(pending.PartitionKey, pending.RowKey, ETag.All, cancellationToken);
+            throw new ApiException(ErrorCode.OverQuota, "File cannot be created due to quota violation");
+        }
+    }
+
+    /// <summary>The file row and the field's counter, together, if the field still has room; false if the id is taken.</summary>
+    private async Task<bool> TryInsertAsync(TaskEntity task, FileEntity file, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            RequireRoom(task, FileField(task, file.FieldId));
+            task.CountUnsubmitted(file.FieldId, +1);
+            try
+            {
+                await tables.Tasks.SubmitTransactionAsync(
+                    [new(TableTransactionActionType.UpdateReplace, task, task.ETag), new(TableTransactionActionType.Add, file)], cancellationToken);
+                return true;
+            }
+            catch (TableTransactionFailedException e) when (e.Status == 409)
+            {
+                task = await tasks.LoadAsync(file.UserId, file.TaskId, cancellationToken);
+                return false;
+            }
+            catch (TableTransactionFailedException e) when (e.Status == 412)
+            {
+                // Another request changed the task first (often: took a slot on this field). Check again.
+                task = await tasks.LoadAsync(file.UserId, file.TaskId, cancellationToken);
+            }
+        }
+    }
+
+    private async Task UndoInsertAsync(FileEntity file, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var task = await tasks.LoadAsync(file.UserId, file.TaskId, cancellationToken);
+            task.CountUnsubmitted(file.FieldId, -1);
+            try
+            {
+                await tables.Tasks.SubmitTransactionAsync(
+                    [new(TableTransactionActionType.UpdateReplace, task, task.ETag), new(TableTransactionActionType.Delete, file, ETag.All)], cancellationToken);
+                return;
+            }
+            catch (TableTransactionFailedException e) when (e.Status == 412)
+            {
+                // The task changed meanwhile: count again.
+            }
+        }
+    }
+
+    /// <summary>A fresh id inside the task's range (see <see cref="FileIds"/>); a rare clash shows as a conflict on insert.</summary>
+    private async Task<long> NewFileIdAsync(long taskId, CancellationToken cancellationToken)
+    {
+        long sequence;
+        do
+            sequence = await ids.NextAsync("file", cancellationToken) & FileIds.MaxPerTask;
+        while (sequence == 0);
+        return FileIds.Compose(taskId, sequence);
+    }
+
+    private Uri UploadUrl(Uri requestBase)
+    {
+        var root = options.Value.PublicBaseUrl ?? requestBase;
+        var withSlash = root.AbsoluteUri.EndsWith('/') ? root : new Uri(root.AbsoluteUri + "/");
+        return new Uri(withSlash, $"{ApiRoutes.Prefix}/task/form/file/upload");
+    }
+}
+
+/// <summary>
+/// What <c>task/form/file/create</c> asks for, its types already checked. <see cref="Metadata"/>
+/// reads the metadata object's JSON text (7 when it is not an object); it runs only after the size
+/// checks, where design §5 places it.
+/// </summary>
+public sealed record ReservationRequest(long TaskId, string FieldId, long Size, string? Filename, Func<string?> Metadata);
+
+/// <summary>The upload credentials: Navixy's multipart ones and the direct SAS ones.</summary>
+public sealed record ReservationView(
+    long FileId,
+    DateTimeOffset Expires,
+    Uri Url,
+    string FileFieldName,
+    IReadOnlyDictionary<string, string> Fields,
+    Uri SasUrl,
+    string SasMethod,
+    IReadOnlyDictionary<string, string> SasHeaders);
