@@ -30,6 +30,7 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<AdminGate>();
         services.AddSingleton<TemplateStore>();
         services.AddSingleton<TaskStore>();
+        services.AddSingleton<RecentTasks>();
         services.AddSingleton<QuotaLedger>();
         services.AddSingleton<UserDelegationKeys>();
         services.AddSingleton<FileBlobs>();

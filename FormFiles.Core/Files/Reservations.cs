@@ -22,7 +22,7 @@ namespace FormFiles.Files;
 /// crash between steps leaves a reservation nobody holds credentials for, which the sweep deletes
 /// when it expires, giving back its field slot and its quota.
 /// </summary>
-public sealed class Reservations(Tables tables, TaskStore tasks, QuotaLedger quota, FileBlobs blobs, IdAllocator ids, IOptions<FormFilesOptions> options, TimeProvider time)
+public sealed class Reservations(Tables tables, TaskStore tasks, RecentTasks recentTasks, QuotaLedger quota, FileBlobs blobs, IdAllocator ids, IOptions<FormFilesOptions> options, TimeProvider time)
 {
     public const int MaxUnsubmittedPerField = 6;
     public const int MaxMetadataBytes = 4096;
@@ -30,8 +30,7 @@ public sealed class Reservations(Tables tables, TaskStore tasks, QuotaLedger quo
 
     public async Task<ReservationView> CreateAsync(long userId, ReservationRequest request, Uri requestBase, CancellationToken cancellationToken)
     {
-        var task = await tasks.LoadAsync(userId, request.TaskId, cancellationToken);
-        var (field, metadata) = Check(task, request);
+        var (task, field, metadata) = await CheckAsync(userId, request, cancellationToken);
         var file = new FileEntity
         {
             UserId = userId,
@@ -55,6 +54,34 @@ public sealed class Reservations(Tables tables, TaskStore tasks, QuotaLedger quo
             await blobs.UploadSasAsync(blobName, file.Expires, cancellationToken),
             "PUT",
             new Dictionary<string, string> { ["x-ms-blob-type"] = "BlockBlob" });
+    }
+
+    /// <summary>The checks, on the remembered task row when there is one; an error found there is confirmed on a fresh read.</summary>
+    private async Task<(TaskEntity Task, FormField Field, string? Metadata)> CheckAsync(long userId, ReservationRequest request, CancellationToken cancellationToken)
+    {
+        if (recentTasks.Get(userId, request.TaskId) is { } remembered)
+        {
+            try
+            {
+                var (field, metadata) = Check(remembered, request);
+                return (remembered, field, metadata);
+            }
+            catch (ApiException)
+            {
+                // Perhaps only the remembered row is out of date: decide on a fresh one.
+            }
+        }
+
+        var task = await LoadAsync(userId, request.TaskId, cancellationToken);
+        var (checkedField, checkedMetadata) = Check(task, request);
+        return (task, checkedField, checkedMetadata);
+    }
+
+    private async Task<TaskEntity> LoadAsync(long userId, long taskId, CancellationToken cancellationToken)
+    {
+        var task = await tasks.LoadAsync(userId, taskId, cancellationToken);
+        recentTasks.Remember(task);
+        return task;
     }
 
     /// <summary>201 → 231 → 255 → 271 → 7 → 267, as design §5 orders them.</summary>
@@ -170,19 +197,25 @@ public sealed class Reservations(Tables tables, TaskStore tasks, QuotaLedger quo
             task.CountUnsubmitted(file.FieldId, +1);
             try
             {
-                await tables.Tasks.SubmitTransactionAsync(
+                var written = await tables.Tasks.SubmitTransactionAsync(
                     [new(TableTransactionActionType.UpdateReplace, task, task.ETag), new(TableTransactionActionType.Add, file)], cancellationToken);
+                if (written.Value[0].Headers.ETag is { } etag)
+                {
+                    task.ETag = etag;
+                    recentTasks.Remember(task);
+                }
+
                 return true;
             }
             catch (TableTransactionFailedException e) when (e.Status == 409)
             {
-                task = await tasks.LoadAsync(file.UserId, file.TaskId, cancellationToken);
+                task = await LoadAsync(file.UserId, file.TaskId, cancellationToken);
                 return false;
             }
-            catch (TableTransactionFailedException e) when (e.Status == 412)
+            catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
             {
-                // Another request changed the task first (often: took a slot on this field). Check again.
-                task = await tasks.LoadAsync(file.UserId, file.TaskId, cancellationToken);
+                // Another request changed the task first (often: took a slot on this field), or it is gone. Check again.
+                task = await LoadAsync(file.UserId, file.TaskId, cancellationToken);
             }
         }
     }

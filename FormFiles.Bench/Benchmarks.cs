@@ -1,0 +1,23 @@
+using System.Globalization;
+
+namespace FormFiles.Bench;
+
+/// <summary><c>dotnet run -c Release --project FormFiles.Bench -- create [workers] [creates per worker]</c></summary>
+internal static class Benchmarks
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var benchmark = args.FirstOrDefault() ?? "create";
+        var workers = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 8;
+        var perWorker = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 250;
+        switch (benchmark)
+        {
+            case "create":
+                await CreateBenchmark.RunAsync(workers, perWorker);
+                return 0;
+            default:
+                await Console.Error.WriteLineAsync($"Unknown benchmark '{benchmark}'. Known: create.");
+                return 2;
+        }
+    }
+}
