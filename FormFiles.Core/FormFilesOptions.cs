@@ -31,6 +31,14 @@ public sealed class FormFilesOptions
     /// <summary>How upload SAS URLs are signed: the account key (Azurite, development) or a user delegation key (Azure).</summary>
     public SasSigning SasSigning { get; set; } = SasSigning.AccountKey;
 
+    /// <summary>How long a <c>download_url</c> stays valid.</summary>
+    [Range(typeof(TimeSpan), "00:00:10", "7.00:00:00", ErrorMessage = "FormFiles:DownloadUrlTtl must be between 00:00:10 and 7.00:00:00.")]
+    public TimeSpan DownloadUrlTtl { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How often the DevHost completes uploads whose blob exists (its stand-in for Event Grid).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00", ErrorMessage = "FormFiles:ReconcileInterval must be between 00:00:00.100 and 1.00:00:00.")]
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     public const long MaxFileSizeCeiling = 16L * 1024 * 1024;
 }
 

@@ -35,6 +35,9 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<UserDelegationKeys>();
         services.AddSingleton<FileBlobs>();
         services.AddSingleton<Reservations>();
+        services.AddSingleton<UploadCompletion>();
+        services.AddSingleton<Reconciliation>();
+        services.AddSingleton<FileViews>();
         services.AddSingleton<ApiDispatcher>();
 
         services.AddSingleton<IApiAction, HealthAction>();
@@ -56,6 +59,8 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<IApiAction, TaskFormDeleteAction>();
         services.AddSingleton<IApiAction, FileCreateAction>();
         services.AddSingleton<IApiAction, FileStatsAction>();
+        services.AddSingleton<IApiAction, FileUploadAction>();
+        services.AddSingleton<IApiAction, FileReadAction>();
         return services;
     }
 }

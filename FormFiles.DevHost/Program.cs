@@ -1,11 +1,13 @@
 using FormFiles;
 using FormFiles.Api;
 using FormFiles.DevHost.Azurite;
+using FormFiles.Files;
 
 var persist = args.Contains(LocalStorage.PersistFlag);
 var builder = WebApplication.CreateBuilder(args.Where(a => a != LocalStorage.PersistFlag).ToArray());
 await using var azurite = await LocalStorage.StartUnlessConfiguredAsync(builder, persist);
 builder.Services.AddFormFiles(builder.Configuration);
+builder.Services.AddHostedService<ReconciliationLoop>();
 
 var app = builder.Build();
 app.MapFormFiles();

@@ -71,7 +71,7 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, ILogger<ApiDi
         }
 
         var cancellationToken = context.RequestAborted;
-        var parameters = await ApiParameters.ReadAsync(context.Request, cancellationToken);
+        var parameters = await ApiParameters.ReadAsync(context.Request, readBody: !handler.ReadsBody, cancellationToken);
         return await handler.ExecuteAsync(new ApiRequest(context, parameters), cancellationToken);
     }
 

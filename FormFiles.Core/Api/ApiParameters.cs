@@ -38,11 +38,11 @@ public sealed class ApiParameters
         public bool IsNull => Text is null && Json.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined;
     }
 
-    public static async Task<ApiParameters> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
+    public static async Task<ApiParameters> ReadAsync(HttpRequest request, bool readBody, CancellationToken cancellationToken)
     {
         var values = new Dictionary<string, Value>(StringComparer.Ordinal);
         AddText(values, request.Query);
-        if (HttpMethods.IsPost(request.Method))
+        if (readBody && HttpMethods.IsPost(request.Method))
         {
             var body = await ReadBodyAsync(request, cancellationToken);
             if (body.Length > 0)

@@ -6,6 +6,9 @@ public interface IApiAction
     /// <summary>The action path below <c>/v2/</c>, for example <c>task/form/file/create</c>.</summary>
     string Name { get; }
 
+    /// <summary>True for an action that reads the request body itself (a multipart upload): its parameters come from the query only.</summary>
+    bool ReadsBody => false;
+
     Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken);
 }
 

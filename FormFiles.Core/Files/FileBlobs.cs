@@ -18,6 +18,24 @@ public sealed class FileBlobs(BlobServiceClient service, UserDelegationKeys dele
 
     public static string Name(long userId, long taskId, long fileId) => $"{userId}/{taskId}/{fileId}";
 
+    /// <summary>A read SAS for one uploaded blob that saves it under <paramref name="filename"/> (RFC 6266, any Unicode name).</summary>
+    public async Task<Uri> DownloadSasAsync(string blobName, string? filename, string? mimeType, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var disposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment");
+        disposition.SetHttpFileName(filename ?? blobName[(blobName.LastIndexOf('/') + 1)..]);
+        var sas = new BlobSasBuilder(BlobSasPermissions.Read, now + options.Value.DownloadUrlTtl)
+        {
+            BlobContainerName = ContainerName,
+            BlobName = blobName,
+            Resource = "b",
+            StartsOn = now - ClockSkew,
+            ContentDisposition = disposition.ToString(),
+            ContentType = mimeType,
+        };
+        return await SignAsync(Container.GetBlobClient(blobName), sas, cancellationToken);
+    }
+
     public async Task<Uri> UploadSasAsync(string blobName, DateTimeOffset expires, CancellationToken cancellationToken)
     {
         var blob = Container.GetBlobClient(blobName);
@@ -27,12 +45,17 @@ public sealed class FileBlobs(BlobServiceClient service, UserDelegationKeys dele
             BlobName = blobName,
             Resource = "b",
             StartsOn = time.GetUtcNow() - ClockSkew,
-            Protocol = blob.Uri.Scheme == Uri.UriSchemeHttps ? SasProtocol.Https : SasProtocol.HttpsAndHttp,
         };
+        return await SignAsync(blob, sas, cancellationToken);
+    }
+
+    private async Task<Uri> SignAsync(BlobClient blob, BlobSasBuilder sas, CancellationToken cancellationToken)
+    {
+        sas.Protocol = blob.Uri.Scheme == Uri.UriSchemeHttps ? SasProtocol.Https : SasProtocol.HttpsAndHttp;
         if (options.Value.SasSigning == SasSigning.AccountKey)
             return blob.GenerateSasUri(sas);
 
-        var key = await delegationKeys.GetAsync(expires, cancellationToken);
+        var key = await delegationKeys.GetAsync(sas.ExpiresOn, cancellationToken);
         return new BlobUriBuilder(blob.Uri) { Sas = sas.ToSasQueryParameters(key, service.AccountName) }.ToUri();
     }
 }

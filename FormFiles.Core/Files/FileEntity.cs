@@ -24,12 +24,32 @@ public sealed class FileEntity : ITableEntity
 
     public string FieldId { get; set; } = string.Empty;
 
+    /// <summary>The form the file was reserved on (a form's id outlives nothing: deleting the form deletes its files).</summary>
+    public long FormId { get; set; }
+
     public string State { get; set; } = FileStates.Created;
 
     /// <summary>The size the client reserved; quota is held for it until the upload is done.</summary>
     public long ReservedSize { get; set; }
 
     public string? Name { get; set; }
+
+    /// <summary>The real size, once uploaded.</summary>
+    public long? Size { get; set; }
+
+    /// <summary><c>image</c> or <c>file</c>: from the field until the upload, then from the content.</summary>
+    public string Type { get; set; } = "file";
+
+    /// <summary>The sniffed MIME type, once uploaded.</summary>
+    public string? MimeType { get; set; }
+
+    /// <summary>Why completion rejected the upload.</summary>
+    public string? Rejection { get; set; }
+
+    public DateTimeOffset? Uploaded { get; set; }
+
+    /// <summary>Whether the form's last submission references this file.</summary>
+    public bool Submitted { get; set; }
 
     /// <summary>The client's metadata object, as JSON.</summary>
     public string? Metadata { get; set; }
@@ -42,4 +62,9 @@ public sealed class FileEntity : ITableEntity
     public string TokenDigest { get; set; } = string.Empty;
 
     public static string Row(long fileId) => RowPrefix + Storage.Tables.Key(fileId);
+
+    public string BlobName => FileBlobs.Name(UserId, TaskId, Id);
+
+    /// <summary>Reserved and not yet uploaded, rejected or deleted.</summary>
+    public bool AwaitsUpload => State is FileStates.Created or FileStates.InProgress;
 }

@@ -36,6 +36,8 @@ public sealed class Reservations(Tables tables, TaskStore tasks, RecentTasks rec
             UserId = userId,
             TaskId = task.Id,
             FieldId = field.Id,
+            FormId = task.FormId!.Value,
+            Type = field.Type == FieldTypes.File ? "file" : "image",
             ReservedSize = request.Size,
             Name = request.Filename,
             Metadata = metadata,

@@ -74,6 +74,30 @@ public sealed class QuotaLedger(Tables tables)
         }
     }
 
+    /// <summary>Makes <paramref name="fileId"/> hold <paramref name="bytes"/> (reserved → real size); nothing if it holds that already or nothing at all.</summary>
+    public async Task AdjustAsync(long userId, long fileId, long bytes, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var charge = await tables.Users.GetEntityIfExistsAsync<TableEntity>(Tables.Key(userId), ChargeRow(fileId), cancellationToken: cancellationToken);
+            if (!charge.HasValue || charge.Value!.GetInt64("Bytes") == bytes)
+                return;
+            var held = charge.Value.GetInt64("Bytes") ?? 0;
+            var totals = await ReadAsync(userId, cancellationToken);
+            var adjusted = new TableEntity(charge.Value.PartitionKey, charge.Value.RowKey) { ["Bytes"] = bytes };
+            try
+            {
+                await WriteAsync(userId, totals with { UsedBytes = totals.UsedBytes - held + bytes },
+                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, adjusted, charge.Value.ETag), cancellationToken);
+                return;
+            }
+            catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
+            {
+                // Changed meanwhile: look again.
+            }
+        }
+    }
+
     public async Task<Totals> ReadAsync(long userId, CancellationToken cancellationToken)
     {
         var row = await tables.Users.GetEntityAsync<TableEntity>(Tables.Key(userId), UserRow, ["QuotaBytes", "UsedBytes", "FileCount"], cancellationToken);

@@ -1,5 +1,6 @@
 using FormFiles.Api;
 using FormFiles.Auth;
+using FormFiles.Files;
 using FormFiles.Templates;
 
 namespace FormFiles.Tasks;
@@ -21,7 +22,7 @@ internal sealed class TaskFormCreateAction(ApiKeys keys, TaskStore tasks, Templa
 }
 
 /// <summary><c>task/form/read {task_id}</c> → <c>{value: form or null, files}</c>.</summary>
-internal sealed class TaskFormReadAction(ApiKeys keys, TaskStore tasks) : IApiAction
+internal sealed class TaskFormReadAction(ApiKeys keys, TaskStore tasks, FileViews files) : IApiAction
 {
     public string Name => "task/form/read";
 
@@ -29,11 +30,11 @@ internal sealed class TaskFormReadAction(ApiKeys keys, TaskStore tasks) : IApiAc
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
         var task = await tasks.LoadAsync(caller.UserId, request.Parameters.RequiredInt64("task_id"), cancellationToken);
-        return ApiResults.Ok(new TaskFormResponse(task.FormView(), []));
+        return ApiResults.Ok(new TaskFormResponse(task.FormView(), task.FormId is null ? [] : await files.ListAsync(task.Id, cancellationToken)));
     }
 }
 
-internal sealed record TaskFormResponse(FormView? Value, IReadOnlyList<object> Files) : ApiResponse;
+internal sealed record TaskFormResponse(FormView? Value, IReadOnlyList<FormFileView> Files) : ApiResponse;
 
 /// <summary><c>task/form/delete {task_id}</c>: the form with its values and files.</summary>
 internal sealed class TaskFormDeleteAction(ApiKeys keys, TaskStore tasks) : IApiAction

@@ -1,0 +1,23 @@
+using FormFiles.Api;
+using FormFiles.Auth;
+using FormFiles.Storage;
+
+namespace FormFiles.Files;
+
+/// <summary><c>task/form/file/read {file_id}</c> → <c>{value: form_file}</c>; 201 for another user's file, as for a missing one.</summary>
+internal sealed class FileReadAction(ApiKeys keys, Tables tables, FileViews views) : IApiAction
+{
+    public string Name => "task/form/file/read";
+
+    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
+        var fileId = request.Parameters.RequiredInt64("file_id");
+        var row = fileId > 0
+            ? await tables.Tasks.GetEntityIfExistsAsync<FileEntity>(Tables.Key(FileIds.TaskOf(fileId)), FileEntity.Row(fileId), cancellationToken: cancellationToken)
+            : null;
+        if (row is not { HasValue: true } || row.Value!.UserId != caller.UserId || row.Value.State == FileStates.Deleted)
+            throw new ApiException(ErrorCode.NotFound, "Not found in database: no such file");
+        return ApiResults.Ok(new ValueResponse<FormFileView>(await views.ViewAsync(row.Value, cancellationToken)));
+    }
+}

@@ -1,0 +1,53 @@
+using System.Text.Json;
+using Azure.Data.Tables;
+using FormFiles.Storage;
+
+namespace FormFiles.Files;
+
+/// <summary>Files as the API shows them (Navixy's <c>form_file</c>), with a fresh download URL once uploaded.</summary>
+public sealed class FileViews(Tables tables, FileBlobs blobs)
+{
+    /// <summary>The files of a task's form, in id order, all but deleted ones.</summary>
+    public async Task<List<FormFileView>> ListAsync(long taskId, CancellationToken cancellationToken)
+    {
+        var partition = Tables.Key(taskId);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {FileEntity.RowPrefix} and RowKey lt {"file."} and State ne {FileStates.Deleted}");
+        var views = new List<FormFileView>();
+        await foreach (var file in tables.Tasks.QueryAsync<FileEntity>(filter, cancellationToken: cancellationToken))
+            views.Add(await ViewAsync(file, cancellationToken));
+        return views;
+    }
+
+    public async Task<FormFileView> ViewAsync(FileEntity file, CancellationToken cancellationToken) => new(
+        file.Id,
+        file.UserId,
+        file.Type,
+        file.Created,
+        file.Uploaded,
+        file.Name,
+        file.Size ?? file.ReservedSize,
+        file.MimeType,
+        file.Metadata is null ? null : JsonDocument.Parse(file.Metadata).RootElement.Clone(),
+        file.State,
+        file.State == FileStates.Uploaded ? await blobs.DownloadSasAsync(file.BlobName, file.Name, file.MimeType, cancellationToken) : null,
+        new FileBindings(new FormFieldBinding(file.FormId, file.FieldId, file.Submitted)));
+}
+
+/// <summary>Navixy's <c>form_file</c>; <c>size</c> is the reserved maximum until the upload is done.</summary>
+public sealed record FormFileView(
+    long Id,
+    long UserId,
+    string Type,
+    DateTimeOffset Created,
+    DateTimeOffset? Uploaded,
+    string? Name,
+    long Size,
+    string? MimeType,
+    JsonElement? Metadata,
+    string State,
+    Uri? DownloadUrl,
+    FileBindings Bindings);
+
+public sealed record FileBindings(FormFieldBinding FormField);
+
+public sealed record FormFieldBinding(long FormId, string FieldId, bool Submitted);

@@ -1,0 +1,192 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using FormFiles.Api;
+using FormFiles.Storage;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+
+namespace FormFiles.Files;
+
+/// <summary>
+/// <c>task/form/file/upload</c>: Navixy's multipart POST, authorised by the reservation's
+/// <c>token</c> (no hash), the fields first and the file part last. The file part is streamed into
+/// the reserved blob in 1 MiB blocks through one pooled buffer, never held whole; reading stops at
+/// the reserved size + 1 byte (271, nothing stored, the reservation still usable). The file is
+/// <c>in_progress</c> while it streams; completion runs at the end, so the answer is the final state.
+/// </summary>
+internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCompletion completion, FileViews views, TimeProvider time) : IApiAction
+{
+    private const int BlockSize = 1024 * 1024;
+    private const int MaxFieldLength = 4096;
+    private const string FilePart = "file";
+
+    public string Name => "task/form/file/upload";
+
+    public bool ReadsBody => true;
+
+    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        var http = request.HttpContext.Request;
+        if (!MediaTypeHeaderValue.TryParse(http.ContentType, out var contentType)
+            || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+            || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 } boundary)
+        {
+            throw new ApiException(ErrorCode.WrongRequestFormat, "Wrong request format: an upload is multipart/form-data, the token first and the file last");
+        }
+
+        var reader = new MultipartReader(boundary, http.Body);
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
+        {
+            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
+                continue;
+            if (disposition.IsFileDisposition() || disposition.Name.Value == FilePart)
+                return await UploadAsync(fields, section, disposition, cancellationToken);
+            fields[disposition.Name.Value ?? string.Empty] = await ReadFieldAsync(section, cancellationToken);
+        }
+
+        throw ApiException.InvalidParameter(FilePart, "is required, as the last part of the form");
+    }
+
+    private async Task<IResult> UploadAsync(Dictionary<string, string> fields, MultipartSection section, ContentDispositionHeaderValue disposition, CancellationToken cancellationToken)
+    {
+        var file = await ClaimAsync(fields.GetValueOrDefault("token"), disposition.FileName.Value, cancellationToken);
+        bool stored;
+        try
+        {
+            stored = await StreamAsync(file, section.Body, cancellationToken);
+        }
+        catch
+        {
+            await ReleaseClaimAsync(file, CancellationToken.None);
+            throw;
+        }
+
+        if (!stored)
+        {
+            await ReleaseClaimAsync(file, CancellationToken.None);
+            throw new ApiException(ErrorCode.FileTooLarge, $"File size is larger than the maximum allowed: {file.ReservedSize} bytes were reserved");
+        }
+
+        var completed = await completion.HandleAsync(file.BlobName, cancellationToken) ?? file;
+        return completed.State == FileStates.Rejected
+            ? throw ApiException.InvalidParameter(FilePart, $"was rejected: {completed.Rejection}")
+            : ApiResults.Ok(new ValueResponse<FormFileView>(await views.ViewAsync(completed, cancellationToken)));
+    }
+
+    /// <summary>The token's file, moved from created to in_progress: 4 when the token does not verify, 269 when it was used or expired.</summary>
+    private async Task<FileEntity> ClaimAsync(string? token, string? uploadedName, CancellationToken cancellationToken)
+    {
+        if (token is null)
+            throw ApiException.InvalidParameter("token", "is required, before the file part");
+        var dot = token.IndexOf('.');
+        if (dot <= 0 || !long.TryParse(token[..dot], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var fileId))
+            throw NotVerified();
+        var row = await tables.Tasks.GetEntityIfExistsAsync<FileEntity>(Tables.Key(FileIds.TaskOf(fileId)), FileEntity.Row(fileId), cancellationToken: cancellationToken);
+        if (!row.HasValue || !CryptographicOperations.FixedTimeEquals(
+                Encoding.ASCII.GetBytes(UploadTokens.Digest(token[(dot + 1)..])), Encoding.ASCII.GetBytes(row.Value!.TokenDigest)))
+        {
+            throw NotVerified();
+        }
+
+        var file = row.Value;
+        if (file.State != FileStates.Created || time.GetUtcNow() > file.Expires)
+            throw new ApiException(ErrorCode.InvalidFileState, $"Invalid file state: file {file.Id} is {(file.State == FileStates.Created ? "expired" : file.State)}; a token uploads once, before the reservation expires");
+
+        file.State = FileStates.InProgress;
+        file.Name ??= DisplayName(uploadedName);
+        try
+        {
+            var response = await tables.Tasks.UpdateEntityAsync(file, file.ETag, TableUpdateMode.Replace, cancellationToken);
+            file.ETag = response.Headers.ETag ?? file.ETag;
+            return file;
+        }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            throw new ApiException(ErrorCode.InvalidFileState, $"Invalid file state: file {file.Id} is being uploaded already");
+        }
+    }
+
+    /// <summary>Back to created, so that the reservation can be used again (after 271, or a broken connection).</summary>
+    private async Task ReleaseClaimAsync(FileEntity file, CancellationToken cancellationToken)
+    {
+        file.State = FileStates.Created;
+        try
+        {
+            await tables.Tasks.UpdateEntityAsync(file, file.ETag, TableUpdateMode.Replace, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            // Deleted or settled meanwhile (a SAS upload completed it, or the sweep took it): leave it.
+        }
+    }
+
+    /// <summary>Streams the part into the blob; false (and nothing committed) once it passes the reserved size.</summary>
+    private async Task<bool> StreamAsync(FileEntity file, Stream body, CancellationToken cancellationToken)
+    {
+        var blob = blobs.Container.GetBlockBlobClient(file.BlobName);
+        var buffer = ArrayPool<byte>.Shared.Rent(BlockSize);
+        try
+        {
+            var blocks = new List<string>();
+            long total = 0;
+            while (true)
+            {
+                // Never read past the reserved size + 1 byte.
+                var wanted = (int)Math.Min(BlockSize, file.ReservedSize + 1 - total);
+                var read = await body.ReadAtLeastAsync(buffer.AsMemory(0, wanted), wanted, throwOnEndOfStream: false, cancellationToken);
+                total += read;
+                if (total > file.ReservedSize)
+                    return false;
+                var last = read < wanted;
+                using var chunk = new MemoryStream(buffer, 0, read, writable: false);
+                if (last && blocks.Count == 0)
+                {
+                    await blob.UploadAsync(chunk, new BlobUploadOptions(), cancellationToken);
+                    return true;
+                }
+
+                if (read > 0)
+                {
+                    var id = Convert.ToBase64String(BitConverter.GetBytes(blocks.Count));
+                    await blob.StageBlockAsync(id, chunk, cancellationToken: cancellationToken);
+                    blocks.Add(id);
+                }
+
+                if (last)
+                {
+                    await blob.CommitBlockListAsync(blocks, cancellationToken: cancellationToken);
+                    return true;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task<string> ReadFieldAsync(MultipartSection section, CancellationToken cancellationToken)
+    {
+        var buffer = new char[MaxFieldLength + 1];
+        using var reader = new StreamReader(section.Body, Encoding.UTF8);
+        var length = await reader.ReadBlockAsync(buffer, cancellationToken);
+        return length <= MaxFieldLength
+            ? new string(buffer, 0, length)
+            : throw new ApiException(ErrorCode.RequestTooLarge, $"Too large request: a form field before the file takes at most {MaxFieldLength} characters");
+    }
+
+    /// <summary>The uploaded file's own name, when it is a fit display name (no path, no control characters).</summary>
+    private static string? DisplayName(string? uploaded)
+    {
+        var name = Path.GetFileName(HeaderUtilities.RemoveQuotes(uploaded ?? string.Empty).Value?.Replace('\\', '/'));
+        return name is { Length: > 0 and <= Reservations.MaxFilenameLength } && !name.Any(char.IsControl) ? name : null;
+    }
+
+    private static ApiException NotVerified() => new(ErrorCode.KeyNotFound, "The upload token does not verify");
+}

@@ -1,0 +1,49 @@
+using Azure;
+using Azure.Data.Tables;
+using FormFiles.Storage;
+
+namespace FormFiles.Files;
+
+/// <summary>
+/// Completes every pending reservation whose blob exists (design §7): the DevHost's stand-in for
+/// Event Grid, and Azure's safety net for a missed event. It reads the pending index from the
+/// current minute on (what has expired is the sweep's), never lists the container, and handles at
+/// most <paramref name="budget"/> reservations a pass.
+/// </summary>
+public sealed partial class Reconciliation(Tables tables, FileBlobs blobs, UploadCompletion completion, TimeProvider time, ILogger<Reconciliation> logger)
+{
+    public const int DefaultBudget = 500;
+
+    /// <returns>How many reservations it completed (or settled).</returns>
+    public async Task<int> RunAsync(CancellationToken cancellationToken, int budget = DefaultBudget)
+    {
+        var from = PendingEntity.Bucket(time.GetUtcNow());
+        var filter = TableClient.CreateQueryFilter($"PartitionKey ge {from}");
+        var seen = 0;
+        var completed = 0;
+        await foreach (var pending in tables.Pending.QueryAsync<PendingEntity>(filter, cancellationToken: cancellationToken))
+        {
+            if (++seen > budget)
+                break;
+            var name = FileBlobs.Name(pending.UserId, pending.TaskId, pending.FileId);
+            try
+            {
+                await blobs.Container.GetBlobClient(name).GetPropertiesAsync(cancellationToken: cancellationToken);
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                continue; // Not uploaded (yet).
+            }
+
+            await completion.HandleAsync(name, cancellationToken);
+            completed++;
+        }
+
+        if (completed > 0)
+            Completed(logger, completed, Math.Min(seen, budget));
+        return completed;
+    }
+
+    [LoggerMessage(EventId = 2100, Level = LogLevel.Information, Message = "Reconciliation completed {Completed} of {Pending} pending reservations")]
+    private static partial void Completed(ILogger logger, int completed, int pending);
+}

@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs.Models;
+using FormFiles.Quota;
+using FormFiles.Storage;
+using FormFiles.Tasks;
+using MetadataExtractor;
+using MetadataExtractor.Formats.Exif;
+
+namespace FormFiles.Files;
+
+/// <summary>
+/// Completes an upload when its blob exists (design §7): called by the blob-created event, by the
+/// multipart endpoint, by reconciliation and by submission, as often and concurrently as they
+/// like. Every state change is conditional on the file row's ETag, and the steps after it
+/// (quota, blob deletion, the pending row) are idempotent, so every caller ends in the same state.
+/// </summary>
+public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger quota, TimeProvider time, ILogger<UploadCompletion> logger)
+{
+    /// <summary>Enough of the file for the content type and the JPEG metadata segments (each at most 64 KiB).</summary>
+    private const int HeadBytes = 256 * 1024;
+
+    public async Task<FileEntity?> HandleAsync(string blobName, CancellationToken cancellationToken)
+    {
+        if (!TryParse(blobName, out var userId, out var taskId, out var fileId))
+        {
+            await DeleteBlobAsync(blobName, cancellationToken);
+            CompletionLog.Rogue(logger, blobName);
+            return null;
+        }
+
+        while (true)
+        {
+            var row = await tables.Tasks.GetEntityIfExistsAsync<FileEntity>(Tables.Key(taskId), FileEntity.Row(fileId), cancellationToken: cancellationToken);
+            var file = row.HasValue ? row.Value : null;
+            if (file is null || file.UserId != userId || file.State == FileStates.Deleted || (file.AwaitsUpload && time.GetUtcNow() > file.Expires))
+            {
+                // Unknown, deleted or expired: a late or rogue upload. The sweep settles an expired reservation itself.
+                await DeleteBlobAsync(blobName, cancellationToken);
+                CompletionLog.Late(logger, fileId, taskId);
+                return file;
+            }
+
+            switch (file.State)
+            {
+                case FileStates.Uploaded:
+                    await SettleUploadedAsync(file, cancellationToken);
+                    return file;
+                case FileStates.Rejected:
+                    await SettleRejectedAsync(file, cancellationToken);
+                    return file;
+            }
+
+            var blob = blobs.Container.GetBlobClient(blobName);
+            BlobDownloadResult head;
+            try
+            {
+                head = (await blob.DownloadContentAsync(new BlobDownloadOptions { Range = new HttpRange(0, HeadBytes) }, cancellationToken)).Value;
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                return file; // Nothing uploaded yet.
+            }
+            catch (RequestFailedException e) when (e.Status == 416)
+            {
+                head = (await blob.DownloadContentAsync(cancellationToken)).Value; // An empty blob has no first byte to range over.
+            }
+
+            if (await JudgeAsync(file, head, cancellationToken))
+                return file;
+        }
+    }
+
+    /// <returns>False when another caller changed the file first (look again).</returns>
+    private async Task<bool> JudgeAsync(FileEntity file, BlobDownloadResult head, CancellationToken cancellationToken)
+    {
+        var task = await tables.Tasks.GetEntityAsync<TaskEntity>(file.PartitionKey, TaskEntity.Row, cancellationToken: cancellationToken);
+        var field = task.Value.FormField(file.FieldId);
+        var size = head.Details.ContentRange is { } range && range.Contains('/', StringComparison.Ordinal)
+            ? long.Parse(range[(range.LastIndexOf('/') + 1)..], CultureInfo.InvariantCulture)
+            : head.Details.ContentLength;
+        var bytes = head.Content.ToMemory();
+        var verdict = field is null
+            ? new UploadRules.Verdict(null, "the form no longer has this field")
+            : UploadRules.Judge(field, file.ReservedSize, file.Name, size, bytes.Span);
+
+        if (!verdict.Accepted)
+            return await RejectAsync(task.Value, file, verdict.Rejection!, cancellationToken);
+
+        file.State = FileStates.Uploaded;
+        file.Size = size;
+        file.MimeType = verdict.MimeType;
+        file.Type = verdict.Type?.IsImage == true ? "image" : "file";
+        file.Uploaded = time.GetUtcNow();
+        file.Metadata = WithOrientation(file.Metadata, verdict.Type, bytes);
+        try
+        {
+            await tables.Tasks.UpdateEntityAsync(file, file.ETag, TableUpdateMode.Replace, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            return false;
+        }
+
+        CompletionLog.Uploaded(logger, file.Id, file.TaskId, size, file.MimeType);
+        await SettleUploadedAsync(file, cancellationToken);
+        return true;
+    }
+
+    /// <summary>Rejected: the file and the field's counter change together, then the blob goes and the quota comes back.</summary>
+    private async Task<bool> RejectAsync(TaskEntity task, FileEntity file, string reason, CancellationToken cancellationToken)
+    {
+        task.CountUnsubmitted(file.FieldId, -1);
+        file.State = FileStates.Rejected;
+        file.Rejection = reason;
+        try
+        {
+            await tables.Tasks.SubmitTransactionAsync(
+                [new(TableTransactionActionType.UpdateReplace, task, task.ETag), new(TableTransactionActionType.UpdateReplace, file, file.ETag)], cancellationToken);
+        }
+        catch (TableTransactionFailedException e) when (e.Status == 412)
+        {
+            return false;
+        }
+
+        CompletionLog.Rejected(logger, file.Id, file.TaskId, reason);
+        await SettleRejectedAsync(file, cancellationToken);
+        return true;
+    }
+
+    /// <summary>The quota moves from the reserved to the real size; the reservation is settled.</summary>
+    private async Task SettleUploadedAsync(FileEntity file, CancellationToken cancellationToken)
+    {
+        await quota.AdjustAsync(file.UserId, file.Id, file.Size ?? file.ReservedSize, cancellationToken);
+        await tables.Pending.DeleteEntityAsync(PendingEntity.Bucket(file.Expires), Tables.Key(file.Id), ETag.All, cancellationToken);
+    }
+
+    private async Task SettleRejectedAsync(FileEntity file, CancellationToken cancellationToken)
+    {
+        await DeleteBlobAsync(file.BlobName, cancellationToken);
+        await quota.ReleaseAsync(file.UserId, file.Id, cancellationToken);
+        await tables.Pending.DeleteEntityAsync(PendingEntity.Bucket(file.Expires), Tables.Key(file.Id), ETag.All, cancellationToken);
+    }
+
+    private Task DeleteBlobAsync(string blobName, CancellationToken cancellationToken) =>
+        blobs.Container.DeleteBlobIfExistsAsync(blobName, DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken);
+
+    /// <summary>The client's metadata, plus the EXIF orientation of a JPEG (read by MetadataExtractor).</summary>
+    private static string? WithOrientation(string? metadata, ContentTypes.Sniffed? type, ReadOnlyMemory<byte> head)
+    {
+        if (type != ContentTypes.Jpeg)
+            return metadata;
+        int? orientation = null;
+        try
+        {
+            using var stream = new MemoryStream(head.ToArray(), writable: false);
+            var exif = ImageMetadataReader.ReadMetadata(stream).OfType<ExifIfd0Directory>().FirstOrDefault();
+            if (exif is not null && exif.TryGetInt32(ExifDirectoryBase.TagOrientation, out var value))
+                orientation = value;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The bytes are the client's: whatever the parser makes of a malformed file, it only means "no orientation".
+        }
+
+        if (orientation is null)
+            return metadata;
+        var merged = metadata is null ? [] : JsonNode.Parse(metadata)!.AsObject();
+        merged["orientation"] = orientation;
+        return merged.ToJsonString();
+    }
+
+    /// <summary><c>{user_id}/{task_id}/{file_id}</c>, where the file id must carry the task id.</summary>
+    public static bool TryParse(string blobName, out long userId, out long taskId, out long fileId)
+    {
+        var parts = blobName.Split('/');
+        userId = taskId = fileId = 0;
+        return parts.Length == 3
+               && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out userId)
+               && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out taskId)
+               && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out fileId)
+               && FileIds.TaskOf(fileId) == taskId;
+    }
+}
+
+internal static partial class CompletionLog
+{
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "File {FileId} of task {TaskId} uploaded: {Size} bytes of {MimeType}")]
+    public static partial void Uploaded(ILogger logger, long fileId, long taskId, long size, string mimeType);
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "File {FileId} of task {TaskId} rejected: {Reason}")]
+    public static partial void Rejected(ILogger logger, long fileId, long taskId, string reason);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Blob of file {FileId} of task {TaskId} deleted: no live reservation")]
+    public static partial void Late(ILogger logger, long fileId, long taskId);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Blob {BlobName} deleted: not a name the service gives")]
+    public static partial void Rogue(ILogger logger, string blobName);
+}
