@@ -2,7 +2,10 @@ using System.Globalization;
 
 namespace FormFiles.Bench;
 
-/// <summary><c>dotnet run -c Release --project FormFiles.Bench -- create [workers] [creates per worker]</c></summary>
+/// <summary>
+/// <c>dotnet run -c Release --project FormFiles.Bench -- create [workers] [creates per worker]</c><br/>
+/// <c>dotnet run -c Release --project FormFiles.Bench -- upload [rounds]</c>
+/// </summary>
 internal static class Benchmarks
 {
     public static async Task<int> Main(string[] args)
@@ -15,8 +18,11 @@ internal static class Benchmarks
             case "create":
                 await CreateBenchmark.RunAsync(workers, perWorker);
                 return 0;
+            case "upload":
+                await UploadBenchmark.RunAsync(args.Length > 1 ? workers : 10);
+                return 0;
             default:
-                await Console.Error.WriteLineAsync($"Unknown benchmark '{benchmark}'. Known: create.");
+                await Console.Error.WriteLineAsync($"Unknown benchmark '{benchmark}'. Known: create, upload.");
                 return 2;
         }
     }

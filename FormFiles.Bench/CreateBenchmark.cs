@@ -140,7 +140,7 @@ public static class CreateBenchmark
     private static string Key(long id) => id.ToString("D19", CultureInfo.InvariantCulture);
 
     /// <summary>The DevHost's own Program on Kestrel, with a request counter on every storage client.</summary>
-    private sealed class DevHost : WebApplicationFactory<Program>
+    internal sealed class DevHost : WebApplicationFactory<Program>
     {
         private readonly string connectionString;
         private readonly StorageRequestCounter counter;
@@ -164,11 +164,11 @@ public static class CreateBenchmark
     }
 
     /// <summary>Users, keys, templates and tasks, made through the API as a client would.</summary>
-    private static class Setup
+    internal static class Setup
     {
         public sealed record BenchUser(long Id, string Hash, long[] Tasks);
 
-        public static async Task<BenchUser> UserWithTasksAsync(HttpClient client, int taskCount)
+        public static async Task<BenchUser> UserWithTasksAsync(HttpClient client, int taskCount, JsonArray? fields = null)
         {
             var id = (await AdminAsync(client, "admin/user/create", new JsonObject { ["label"] = "bench" }))["id"]!.GetValue<long>();
             var hash = (await AdminAsync(client, "admin/api_key/create", new JsonObject { ["user_id"] = id, ["rights"] = new JsonArray("task_update") }))["hash"]!.GetValue<string>();
@@ -177,7 +177,7 @@ public static class CreateBenchmark
                 ["template"] = new JsonObject
                 {
                     ["label"] = "Proof of delivery",
-                    ["fields"] = new JsonArray(
+                    ["fields"] = fields ?? new JsonArray(
                         new JsonObject { ["id"] = "photo", ["label"] = "Parcel", ["type"] = "photo" },
                         new JsonObject { ["id"] = "photo2", ["label"] = "Door", ["type"] = "photo" }),
                 },
@@ -197,7 +197,7 @@ public static class CreateBenchmark
 
         private static Task<JsonObject> AdminAsync(HttpClient client, string action, JsonObject body) => SendAsync(client, action, body, "X-Admin-Key", AdminKey);
 
-        private static Task<JsonObject> CallAsync(HttpClient client, string hash, string action, JsonObject body) => SendAsync(client, action, body, "Authorization", $"NVX {hash}");
+        public static Task<JsonObject> CallAsync(HttpClient client, string hash, string action, JsonObject body) => SendAsync(client, action, body, "Authorization", $"NVX {hash}");
 
         private static async Task<JsonObject> SendAsync(HttpClient client, string action, JsonObject body, string header, string value)
         {

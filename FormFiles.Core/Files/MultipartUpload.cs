@@ -15,13 +15,17 @@ namespace FormFiles.Files;
 /// <summary>
 /// <c>task/form/file/upload</c>: Navixy's multipart POST, authorised by the reservation's
 /// <c>token</c> (no hash), the fields first and the file part last. The file part is streamed into
-/// the reserved blob in 1 MiB blocks through one pooled buffer, never held whole; reading stops at
+/// the reserved blob in 2 MiB blocks, at most two staged at once from pooled buffers, never held whole; reading stops at
 /// the reserved size + 1 byte (271, nothing stored, the reservation still usable). The file is
 /// <c>in_progress</c> while it streams; completion runs at the end, so the answer is the final state.
 /// </summary>
 internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCompletion completion, FileViews views, TimeProvider time) : IApiAction
 {
-    private const int BlockSize = 1024 * 1024;
+    private const int BlockSize = 2 * 1024 * 1024;
+    private const int StagesInFlight = 2;
+
+    /// <summary>Block buffers for every upload in the process (ArrayPool.Shared does not keep arrays this large).</summary>
+    private static readonly ArrayPool<byte> Buffers = ArrayPool<byte>.Create(BlockSize, maxArraysPerBucket: 32);
     private const int MaxFieldLength = 4096;
     private const string FilePart = "file";
 
@@ -126,48 +130,81 @@ internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCom
         }
     }
 
-    /// <summary>Streams the part into the blob; false (and nothing committed) once it passes the reserved size.</summary>
+    /// <summary>
+    /// Streams the part into the blob in blocks, staging up to <see cref="StagesInFlight"/> at once, each
+    /// from a pooled buffer; false (and nothing committed) once the part passes the reserved size.
+    /// </summary>
     private async Task<bool> StreamAsync(FileEntity file, Stream body, CancellationToken cancellationToken)
     {
         var blob = blobs.Container.GetBlockBlobClient(file.BlobName);
-        var buffer = ArrayPool<byte>.Shared.Rent(BlockSize);
+        var blocks = new List<string>();
+        var staging = new List<Task>();
+        long total = 0;
         try
         {
-            var blocks = new List<string>();
-            long total = 0;
             while (true)
             {
-                // Never read past the reserved size + 1 byte.
-                var wanted = (int)Math.Min(BlockSize, file.ReservedSize + 1 - total);
-                var read = await body.ReadAtLeastAsync(buffer.AsMemory(0, wanted), wanted, throwOnEndOfStream: false, cancellationToken);
-                total += read;
-                if (total > file.ReservedSize)
-                    return false;
-                var last = read < wanted;
-                using var chunk = new MemoryStream(buffer, 0, read, writable: false);
-                if (last && blocks.Count == 0)
+                var buffer = Buffers.Rent(BlockSize);
+                var handedOver = false;
+                try
                 {
-                    await blob.UploadAsync(chunk, new BlobUploadOptions(), cancellationToken);
-                    return true;
-                }
+                    // Never read past the reserved size + 1 byte.
+                    var wanted = (int)Math.Min(BlockSize, file.ReservedSize + 1 - total);
+                    var read = await body.ReadAtLeastAsync(buffer.AsMemory(0, wanted), wanted, throwOnEndOfStream: false, cancellationToken);
+                    total += read;
+                    if (total > file.ReservedSize)
+                        return false;
+                    var last = read < wanted;
+                    if (last && blocks.Count == 0)
+                    {
+                        await blob.UploadAsync(new MemoryStream(buffer, 0, read, writable: false), new BlobUploadOptions(), cancellationToken);
+                        return true;
+                    }
 
-                if (read > 0)
-                {
-                    var id = Convert.ToBase64String(BitConverter.GetBytes(blocks.Count));
-                    await blob.StageBlockAsync(id, chunk, cancellationToken: cancellationToken);
-                    blocks.Add(id);
-                }
+                    if (read > 0)
+                    {
+                        var id = Convert.ToBase64String(BitConverter.GetBytes(blocks.Count));
+                        blocks.Add(id);
+                        staging.Add(StageAsync(blob, id, buffer, read, cancellationToken));
+                        handedOver = true;
+                    }
 
-                if (last)
+                    if (staging.Count >= StagesInFlight || last)
+                    {
+                        var staged = last ? Task.WhenAll(staging) : await Task.WhenAny(staging);
+                        await staged;
+                        staging.RemoveAll(t => t.IsCompleted);
+                    }
+
+                    if (last)
+                    {
+                        await blob.CommitBlockListAsync(blocks, cancellationToken: cancellationToken);
+                        return true;
+                    }
+                }
+                finally
                 {
-                    await blob.CommitBlockListAsync(blocks, cancellationToken: cancellationToken);
-                    return true;
+                    if (!handedOver)
+                        Buffers.Return(buffer);
                 }
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            // Let every staging finish (and give its buffer back) before the request ends.
+            await Task.WhenAll(staging.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+        }
+    }
+
+    private static async Task StageAsync(BlockBlobClient blob, string id, byte[] buffer, int length, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await blob.StageBlockAsync(id, new MemoryStream(buffer, 0, length, writable: false), cancellationToken: cancellationToken);
+        }
+        finally
+        {
+            Buffers.Return(buffer);
         }
     }
 

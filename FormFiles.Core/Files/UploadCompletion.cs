@@ -19,8 +19,8 @@ namespace FormFiles.Files;
 /// </summary>
 public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger quota, TimeProvider time, ILogger<UploadCompletion> logger)
 {
-    /// <summary>Enough of the file for the content type and the JPEG metadata segments (each at most 64 KiB).</summary>
-    private const int HeadBytes = 256 * 1024;
+    /// <summary>Enough of the file for the content type and a JPEG's EXIF segment (at most 64 KiB, and first).</summary>
+    private const int HeadBytes = 64 * 1024;
 
     public async Task<FileEntity?> HandleAsync(string blobName, CancellationToken cancellationToken)
     {
