@@ -5,6 +5,7 @@ using FormFiles.Files;
 using FormFiles.Health;
 using FormFiles.Quota;
 using FormFiles.Storage;
+using FormFiles.Submissions;
 using FormFiles.Tasks;
 using FormFiles.Templates;
 using Microsoft.Extensions.Configuration;
@@ -38,6 +39,8 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<UploadCompletion>();
         services.AddSingleton<Reconciliation>();
         services.AddSingleton<FileViews>();
+        services.AddSingleton<FileRemoval>();
+        services.AddSingleton<FormSubmission>();
         services.AddSingleton<ApiDispatcher>();
 
         services.AddSingleton<IApiAction, HealthAction>();
@@ -61,6 +64,9 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<IApiAction, FileStatsAction>();
         services.AddSingleton<IApiAction, FileUploadAction>();
         services.AddSingleton<IApiAction, FileReadAction>();
+        services.AddSingleton<IApiAction, FileDeleteAction>();
+        services.AddSingleton<IApiAction, TaskFormSubmitAction>();
+        services.AddSingleton<IApiAction, TaskFormValuesUpdateAction>();
         return services;
     }
 }

@@ -37,7 +37,7 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, ILogger<ApiDi
         }
         catch (ApiException exception)
         {
-            result = ApiResults.Error(exception.Code, exception.Message);
+            result = ApiResults.Error(exception.Code, exception.Message, exception.Errors);
         }
         catch (RequestFailedException exception) when (IsUnavailable(exception.Status))
         {

@@ -14,6 +14,10 @@ public record ErrorResponse(ErrorStatus Status)
 {
     [JsonPropertyOrder(-1)]
     public bool Success => false;
+
+    /// <summary>Only with 242: every field that failed validation.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<FieldError>? Errors { get; init; }
 }
 
 public sealed record ErrorStatus(int Code, string Description);
@@ -24,8 +28,8 @@ public static class ApiResults
     public static IResult Ok(ApiResponse response) =>
         TypedResults.Json<object>(response, ApiJson.Options);
 
-    public static IResult Error(ErrorCode code, string? description = null) =>
-        Error(code, new ErrorResponse(new ErrorStatus((int)code, description ?? code.Description())));
+    public static IResult Error(ErrorCode code, string? description = null, IReadOnlyList<FieldError>? errors = null) =>
+        Error(code, new ErrorResponse(new ErrorStatus((int)code, description ?? code.Description())) { Errors = errors });
 
     /// <summary>An error envelope that carries more than the status (for example, health's storage report).</summary>
     public static IResult Error(ErrorCode code, ErrorResponse response) =>

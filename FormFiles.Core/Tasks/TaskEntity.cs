@@ -60,6 +60,14 @@ public sealed class TaskEntity : ITableEntity
 
     public DateTimeOffset? FormCreated { get; set; }
 
+    /// <summary>The last submission's values (field id → value object), as UTF-8 JSON.</summary>
+    public byte[]? FormValues { get; set; }
+
+    public DateTimeOffset? FormSubmitted { get; set; }
+
+    /// <summary>Where the form was last submitted (<c>{lat, lng, address}</c>), as JSON.</summary>
+    public string? FormSubmitLocation { get; set; }
+
     /// <summary>Unsubmitted files per form field, as JSON (<c>{"photo": 2}</c>): the admission counter of the six-file limit.</summary>
     public string? FieldFiles { get; set; }
 
@@ -95,6 +103,9 @@ public sealed class TaskEntity : ITableEntity
     public void DetachForm()
     {
         FieldFiles = null;
+        FormValues = null;
+        FormSubmitted = null;
+        FormSubmitLocation = null;
         FormId = FormTemplateId = null;
         FormLabel = FormDescription = null;
         FormFields = null;
@@ -102,8 +113,29 @@ public sealed class TaskEntity : ITableEntity
     }
 
     public FormView? FormView() => FormId is { } id
-        ? new FormView(id, Id, FormTemplateId, FormLabel!, FormDescription, JsonSerializer.Deserialize<List<FormField>>(FormFields!, ApiJson.Options)!, FormCreated!.Value, null, null, null)
+        ? new FormView(
+            id,
+            Id,
+            FormTemplateId,
+            FormLabel!,
+            FormDescription,
+            JsonSerializer.Deserialize<List<FormField>>(FormFields!, ApiJson.Options)!,
+            FormCreated!.Value,
+            FormValues is null ? null : JsonDocument.Parse(FormValues).RootElement.Clone(),
+            FormSubmitted,
+            FormSubmitLocation is null ? null : JsonDocument.Parse(FormSubmitLocation).RootElement.Clone())
         : null;
+
+    /// <summary>The form's fields (empty without a form).</summary>
+    public IReadOnlyList<FormField> ReadFormFields() =>
+        FormFields is null ? [] : JsonSerializer.Deserialize<List<FormField>>(FormFields, ApiJson.Options)!;
+
+    /// <summary>Sets the unsubmitted-file counters from the files the partition will hold.</summary>
+    public void RecountUnsubmitted(IEnumerable<Files.FileEntity> files) =>
+        FieldFiles = JsonSerializer.Serialize(files
+            .Where(f => f.AwaitsUpload || (f.State == Files.FileStates.Uploaded && !f.Submitted))
+            .GroupBy(f => f.FieldId)
+            .ToDictionary(g => g.Key, g => g.Count()));
 }
 
 /// <summary>A task as the API shows it (Navixy's names).</summary>

@@ -59,7 +59,7 @@ public sealed class UploadTests(ServiceFixture service)
         Assert.Equal("image/jpeg", file["mime_type"]!.GetValue<string>());
         Assert.Equal("image", file["type"]!.GetValue<string>());
         Assert.NotNull(file["uploaded"]);
-        Assert.Equal(600, (await StatsAsync(user))["total_size"]!.GetValue<long>());
+        Assert.True(await Uploads.EventuallyAsync(async () => (await StatsAsync(user))["total_size"]!.GetValue<long>() == 600));
     }
 
     [Theory]
@@ -95,8 +95,9 @@ public sealed class UploadTests(ServiceFixture service)
         var file = await reservation.WaitForCompletionAsync();
 
         Assert.Equal("rejected", file["state"]!.GetValue<string>());
-        Assert.False(await BlobExistsAsync(reservation, taskId));
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"file_count":0,"total_size":0,"quota":1073741824}"""), await StatsAsync(user)));
+        Assert.True(await Uploads.EventuallyAsync(async () => !await BlobExistsAsync(reservation, taskId)));
+        Assert.True(await Uploads.EventuallyAsync(async () =>
+            JsonNode.DeepEquals(JsonNode.Parse("""{"file_count":0,"total_size":0,"quota":1073741824}"""), await StatsAsync(user))));
     }
 
     [Fact]

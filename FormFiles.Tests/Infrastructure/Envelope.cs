@@ -33,6 +33,17 @@ public sealed record Envelope(HttpStatusCode HttpStatus, JsonObject Body, string
         return this;
     }
 
+    /// <summary>Asserts a 242 envelope: <c>success</c>, <c>status</c> and a non-empty <c>errors</c> list, HTTP 400.</summary>
+    public Envelope AssertErrorWithFields(int code)
+    {
+        Assert.True(HttpStatus == HttpStatusCode.BadRequest, $"HTTP {(int)HttpStatus}: {Raw}");
+        Assert.False(Success, Raw);
+        Assert.Equal(code, Code);
+        Assert.Equal(["success", "status", "errors"], Body.Select(p => p.Key));
+        Assert.NotEmpty(Body["errors"]!.AsArray());
+        return this;
+    }
+
     public Envelope AssertOk()
     {
         Assert.True(HttpStatus == HttpStatusCode.OK, $"HTTP {(int)HttpStatus}: {Raw}");

@@ -55,6 +55,18 @@ public static class Uploads
         }
     }
 
+    /// <summary>
+    /// Polls until <paramref name="condition"/> holds (or 10 s pass) and returns its last answer: what
+    /// completion settles after the state change (quota, blob) follows it by a few storage calls.
+    /// </summary>
+    public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!await condition() && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        return await condition();
+    }
+
     /// <summary>Bytes that sniff as a JPEG (the magic number), padded to <paramref name="size"/>.</summary>
     public static byte[] JpegLike(int size)
     {

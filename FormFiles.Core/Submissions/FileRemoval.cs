@@ -1,0 +1,52 @@
+using Azure;
+using Azure.Data.Tables;
+using FormFiles.Files;
+using FormFiles.Quota;
+using FormFiles.Storage;
+
+namespace FormFiles.Submissions;
+
+/// <summary>
+/// Deleting files that a commit marked <c>deleted</c>: before the commit, a pending-index row due
+/// now names each one, so that the sweep finishes whatever a crash interrupts; after it, the blob
+/// goes, the quota comes back and the index rows go.
+/// </summary>
+public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quota)
+{
+    /// <summary>Names the files in the pending index (due now) before they are marked deleted.</summary>
+    /// <param name="due">The index partition (a minute that is due); the same one goes to <see cref="FinishAsync"/> and <see cref="WithdrawAsync"/>.</param>
+    public async Task AnnounceAsync(IEnumerable<FileEntity> files, string due, CancellationToken cancellationToken)
+    {
+        foreach (var file in files)
+        {
+            await tables.Pending.UpsertEntityAsync(new PendingEntity
+            {
+                PartitionKey = due,
+                RowKey = Tables.Key(file.Id),
+                UserId = file.UserId,
+                TaskId = file.TaskId,
+                FileId = file.Id,
+                Expires = file.Expires,
+            }, TableUpdateMode.Replace, cancellationToken);
+        }
+    }
+
+    /// <summary>After the commit: blob, quota and index rows of each deleted file.</summary>
+    public async Task FinishAsync(IEnumerable<FileEntity> files, string due, CancellationToken cancellationToken)
+    {
+        foreach (var file in files)
+        {
+            await blobs.Container.DeleteBlobIfExistsAsync(file.BlobName, cancellationToken: cancellationToken);
+            await quota.ReleaseAsync(file.UserId, file.Id, cancellationToken);
+            await tables.Pending.DeleteEntityAsync(PendingEntity.Bucket(file.Expires), Tables.Key(file.Id), ETag.All, cancellationToken);
+            await tables.Pending.DeleteEntityAsync(due, Tables.Key(file.Id), ETag.All, cancellationToken);
+        }
+    }
+
+    /// <summary>Index rows announced for files that in the end were not deleted (a retried commit chose otherwise).</summary>
+    public async Task WithdrawAsync(IEnumerable<long> fileIds, string due, CancellationToken cancellationToken)
+    {
+        foreach (var id in fileIds)
+            await tables.Pending.DeleteEntityAsync(due, Tables.Key(id), ETag.All, cancellationToken);
+    }
+}

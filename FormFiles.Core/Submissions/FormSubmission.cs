@@ -1,0 +1,142 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using FormFiles.Api;
+using FormFiles.Files;
+using FormFiles.Storage;
+using FormFiles.Tasks;
+
+namespace FormFiles.Submissions;
+
+/// <summary>
+/// <c>task/form/submit</c> and <c>task/form/values/update</c> (design §5). Values are validated
+/// field by field (242 lists every failure); then one entity-group transaction, conditional on the
+/// ETags of the task row and of every file row it changes, is the single commit point: the values,
+/// the submitted time and the location are stored, the referenced files become submitted, and the
+/// uploaded files no value references become deleted. A submission that loses a race (412) starts
+/// over on the new state. Blobs and quota of the deleted files are settled right after the commit.
+/// </summary>
+public sealed class FormSubmission(Tables tables, TaskStore tasks, UploadCompletion completion, FileRemoval removal, TimeProvider time)
+{
+    public const int MaxValuesBytes = 60 * 1024;
+    private const int MaxChangesPerCommit = 99;
+
+    public async Task SubmitAsync(long userId, long taskId, JsonElement values, string? location, bool update, CancellationToken cancellationToken)
+    {
+        var announced = new HashSet<long>();
+        string? due = null;
+        while (true)
+        {
+            var task = await tasks.LoadAsync(userId, taskId, cancellationToken);
+            if (task.FormId is null)
+                throw NotFound.Form();
+            if (!TaskStatuses.AllowsFormChanges(task.Status))
+                throw new ApiException(ErrorCode.InvalidTaskState, $"Invalid task state: the task is {task.Status}; a form is submitted only while it is unassigned, assigned or arrived");
+            if (update && task.FormSubmitted is null)
+                throw new ApiException(ErrorCode.InvalidTaskState, "Invalid task state: the form was never submitted; use task/form/submit first");
+
+            var files = await CompleteReferencedAsync(task, values, await FilesAsync(task, cancellationToken), cancellationToken);
+            var now = time.GetUtcNow();
+            var outcome = ValueRules.Validate(task.ReadFormFields(), values, files, DateOnly.FromDateTime(now.UtcDateTime));
+            if (outcome.Errors.Count > 0)
+            {
+                await WithdrawAsync(announced, due, cancellationToken);
+                throw new ApiException(ErrorCode.ValidationFailed, "There were errors during content validation", outcome.Errors);
+            }
+
+            var bound = outcome.FileIds.Select(id => files[id]).Where(f => !f.Submitted).ToList();
+            var dropped = files.Values.Where(f => f.State == FileStates.Uploaded && !outcome.FileIds.Contains(f.Id)).ToList();
+            if (bound.Count + dropped.Count > MaxChangesPerCommit)
+                throw ApiException.InvalidParameter("values", $"may bind and drop at most {MaxChangesPerCommit} files in one submission");
+
+            var newlyDropped = dropped.Where(f => !announced.Contains(f.Id)).ToList();
+            if (newlyDropped.Count > 0)
+            {
+                due ??= PendingEntity.Bucket(now);
+                await removal.AnnounceAsync(newlyDropped, due, cancellationToken);
+                announced.UnionWith(newlyDropped.Select(f => f.Id));
+            }
+
+            foreach (var file in bound)
+                file.Submitted = true;
+            foreach (var file in dropped)
+            {
+                file.State = FileStates.Deleted;
+                file.Submitted = false;
+            }
+
+            task.FormValues = JsonSerializer.SerializeToUtf8Bytes(outcome.Values);
+            if (task.FormValues.Length > MaxValuesBytes)
+                throw ApiException.InvalidParameter("values", $"must take at most {MaxValuesBytes} bytes as JSON");
+            task.FormSubmitted = now;
+            if (!update)
+                task.FormSubmitLocation = location;
+            task.RecountUnsubmitted(files.Values);
+
+            try
+            {
+                await tables.Tasks.SubmitTransactionAsync(
+                    bound.Concat(dropped).Select(f => new TableTransactionAction(TableTransactionActionType.UpdateReplace, f, f.ETag))
+                        .Prepend(new TableTransactionAction(TableTransactionActionType.UpdateReplace, task, task.ETag)),
+                    cancellationToken);
+            }
+            catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
+            {
+                continue; // Another submission, reservation or completion changed the form first: start over on the new state.
+            }
+
+            if (due is not null)
+            {
+                await removal.FinishAsync(dropped, due, cancellationToken);
+                await removal.WithdrawAsync(announced.Except(dropped.Select(f => f.Id)), due, cancellationToken);
+            }
+
+            return;
+        }
+    }
+
+    private async Task WithdrawAsync(HashSet<long> announced, string? due, CancellationToken cancellationToken)
+    {
+        if (due is not null)
+            await removal.WithdrawAsync(announced, due, cancellationToken);
+    }
+
+    /// <summary>A referenced file still <c>created</c> whose blob exists is completed first: a late event does not fail the submission.</summary>
+    private async Task<Dictionary<long, FileEntity>> CompleteReferencedAsync(TaskEntity task, JsonElement values, Dictionary<long, FileEntity> files, CancellationToken cancellationToken)
+    {
+        var waiting = ReferencedIds(values).Where(id => files.TryGetValue(id, out var f) && f.AwaitsUpload).ToList();
+        foreach (var id in waiting)
+            await completion.HandleAsync(files[id].BlobName, cancellationToken);
+        return waiting.Count == 0 ? files : await FilesAsync(task, cancellationToken);
+    }
+
+    private static IEnumerable<long> ReferencedIds(JsonElement values)
+    {
+        foreach (var value in values.EnumerateObject().Select(p => p.Value).Where(v => v.ValueKind == JsonValueKind.Object))
+        {
+            if (value.TryGetProperty("file_id", out var single) && single.TryGetInt64(out var id))
+                yield return id;
+            if (value.TryGetProperty("file_ids", out var many) && many.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var item in many.EnumerateArray())
+                {
+                    if (item.TryGetInt64(out var each))
+                        yield return each;
+                }
+            }
+        }
+    }
+
+    private async Task<Dictionary<long, FileEntity>> FilesAsync(TaskEntity task, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {task.PartitionKey} and RowKey ge {FileEntity.RowPrefix} and RowKey lt {"file."}");
+        var files = new Dictionary<long, FileEntity>();
+        await foreach (var file in tables.Tasks.QueryAsync<FileEntity>(filter, cancellationToken: cancellationToken))
+        {
+            if (file.FormId == task.FormId)
+                files[file.Id] = file;
+        }
+
+        return files;
+    }
+}
