@@ -39,6 +39,14 @@ public sealed class FormFilesOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00", ErrorMessage = "FormFiles:ReconcileInterval must be between 00:00:00.100 and 1.00:00:00.")]
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How often the DevHost sweeps (in Azure, the timer: every five minutes).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "FormFiles:SweepInterval must be between 00:00:01 and 1.00:00:00.")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The most due items one sweep pass handles; the next pass goes on from there.</summary>
+    [Range(1, 100_000, ErrorMessage = "FormFiles:SweepBudget must be between 1 and 100000.")]
+    public int SweepBudget { get; set; } = 1000;
+
     public const long MaxFileSizeCeiling = 16L * 1024 * 1024;
 }
 

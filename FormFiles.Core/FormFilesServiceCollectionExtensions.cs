@@ -38,6 +38,7 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<Reservations>();
         services.AddSingleton<UploadCompletion>();
         services.AddSingleton<Reconciliation>();
+        services.AddSingleton<Sweeper>();
         services.AddSingleton<FileViews>();
         services.AddSingleton<FileRemoval>();
         services.AddSingleton<FormSubmission>();

@@ -8,6 +8,7 @@ var builder = WebApplication.CreateBuilder(args.Where(a => a != LocalStorage.Per
 await using var azurite = await LocalStorage.StartUnlessConfiguredAsync(builder, persist);
 builder.Services.AddFormFiles(builder.Configuration);
 builder.Services.AddHostedService<ReconciliationLoop>();
+builder.Services.AddHostedService<SweepLoop>();
 
 var app = builder.Build();
 app.MapFormFiles();

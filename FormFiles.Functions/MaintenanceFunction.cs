@@ -3,10 +3,13 @@ using Microsoft.Azure.Functions.Worker;
 
 namespace FormFiles.Functions;
 
-/// <summary>Every five minutes: complete any upload whose event was missed (Core reconciliation).</summary>
-public sealed class MaintenanceFunction(Reconciliation reconciliation)
+/// <summary>Every five minutes: complete uploads whose event was missed, then sweep (Core reconciliation and sweeper).</summary>
+public sealed class MaintenanceFunction(Reconciliation reconciliation, Sweeper sweeper)
 {
     [Function(nameof(Maintenance))]
-    public Task Maintenance([TimerTrigger("0 */5 * * * *")] TimerInfo timer, CancellationToken cancellationToken) =>
-        reconciliation.RunAsync(cancellationToken);
+    public async Task Maintenance([TimerTrigger("0 */5 * * * *")] TimerInfo timer, CancellationToken cancellationToken)
+    {
+        await reconciliation.RunAsync(cancellationToken);
+        await sweeper.RunAsync(cancellationToken);
+    }
 }

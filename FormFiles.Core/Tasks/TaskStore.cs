@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using FormFiles.Api;
+using FormFiles.Files;
 using FormFiles.Storage;
 using FormFiles.Templates;
 
@@ -11,7 +12,7 @@ namespace FormFiles.Tasks;
 /// ETag and retried on 412. A task that belongs to another user is reported exactly as a missing
 /// one (201).
 /// </summary>
-public sealed class TaskStore(Tables tables, IdAllocator ids, TimeProvider time)
+public sealed class TaskStore(Tables tables, IdAllocator ids, FileRemoval removal, TimeProvider time)
 {
     /// <summary>The caller's task, with its form, in one point read; or 201.</summary>
     public async Task<TaskEntity> LoadAsync(long userId, long taskId, CancellationToken cancellationToken)
@@ -63,32 +64,60 @@ public sealed class TaskStore(Tables tables, IdAllocator ids, TimeProvider time)
         }, cancellationToken);
     }
 
-    /// <summary>Removes the form and everything in it: 201 without one, 255 outside unassigned/assigned/arrived.</summary>
-    public Task DetachFormAsync(long userId, long taskId, CancellationToken cancellationToken) =>
-        UpdateAsync(userId, taskId, task =>
+    /// <summary>
+    /// Removes the form with its values and files: 201 without one, 255 outside unassigned/assigned/arrived.
+    /// The files are announced to the sweep first, marked deleted with the form's removal (the task
+    /// row conditional on its ETag), then settled.
+    /// </summary>
+    public async Task DetachFormAsync(long userId, long taskId, CancellationToken cancellationToken)
+    {
+        var due = PendingEntity.Bucket(time.GetUtcNow());
+        while (true)
         {
+            var task = await LoadAsync(userId, taskId, cancellationToken);
             if (task.FormId is null)
                 throw NotFound.Form();
             RequireFormChanges(task);
+            var files = (await removal.FilesOfAsync(task.PartitionKey, cancellationToken)).Where(f => f.State != FileStates.Deleted).ToList();
+            await removal.AnnounceAsync(files, due, cancellationToken);
+            foreach (var file in files)
+                file.State = FileStates.Deleted;
             task.DetachForm();
-            return true;
-        }, cancellationToken);
+            try
+            {
+                // The task row and the first files together; a form with more files than one transaction takes has the rest marked after.
+                await tables.Tasks.SubmitTransactionAsync(
+                    files.Take(99).Select(f => new TableTransactionAction(TableTransactionActionType.UpdateReplace, f, f.ETag))
+                        .Prepend(new TableTransactionAction(TableTransactionActionType.UpdateReplace, task, task.ETag)),
+                    cancellationToken);
+            }
+            catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
+            {
+                continue; // A reservation, upload or submission changed the form first: look again.
+            }
 
-    /// <summary>Deletes the task and everything in its partition, the task row last, then its list copy.</summary>
+            foreach (var chunk in files.Skip(99).Chunk(100))
+                await tables.Tasks.SubmitTransactionAsync(chunk.Select(f => new TableTransactionAction(TableTransactionActionType.UpdateReplace, f, ETag.All)), cancellationToken);
+            await removal.FinishAsync(files, due, cancellationToken);
+            return;
+        }
+    }
+
+    /// <summary>
+    /// Deletes the task and everything in its partition, the task row last, then its list copy; the
+    /// files are announced to the sweep first and their blobs and quota settled after.
+    /// </summary>
     public async Task DeleteAsync(long userId, long taskId, CancellationToken cancellationToken)
     {
         var task = await LoadAsync(userId, taskId, cancellationToken);
-        var others = new List<TableEntity>();
-        await foreach (var row in tables.Tasks.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {task.PartitionKey}"), select: ["RowKey"], cancellationToken: cancellationToken))
-        {
-            if (row.RowKey != TaskEntity.Row)
-                others.Add(row);
-        }
-
-        foreach (var chunk in others.Chunk(100))
+        var due = PendingEntity.Bucket(time.GetUtcNow());
+        var files = await removal.FilesOfAsync(task.PartitionKey, cancellationToken);
+        await removal.AnnounceAsync(files, due, cancellationToken);
+        foreach (var chunk in files.Chunk(100))
             await tables.Tasks.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken);
         await tables.Tasks.DeleteEntityAsync(task.PartitionKey, TaskEntity.Row, ETag.All, cancellationToken);
         await tables.UserTasks.DeleteEntityAsync(Tables.Key(task.UserId), task.PartitionKey, ETag.All, cancellationToken);
+        await removal.FinishAsync(files, due, cancellationToken);
     }
 
     /// <summary>The caller's tasks by id, read from the list copies (one partition query).</summary>

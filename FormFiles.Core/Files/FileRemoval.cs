@@ -1,10 +1,9 @@
 using Azure;
 using Azure.Data.Tables;
-using FormFiles.Files;
 using FormFiles.Quota;
 using FormFiles.Storage;
 
-namespace FormFiles.Submissions;
+namespace FormFiles.Files;
 
 /// <summary>
 /// Deleting files that a commit marked <c>deleted</c>: before the commit, a pending-index row due
@@ -31,16 +30,30 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
         }
     }
 
-    /// <summary>After the commit: blob, quota and index rows of each deleted file.</summary>
+    /// <summary>After the commit: blob, quota, the deleted row itself and the index rows of each deleted file.</summary>
     public async Task FinishAsync(IEnumerable<FileEntity> files, string due, CancellationToken cancellationToken)
     {
         foreach (var file in files)
         {
-            await blobs.Container.DeleteBlobIfExistsAsync(file.BlobName, cancellationToken: cancellationToken);
-            await quota.ReleaseAsync(file.UserId, file.Id, cancellationToken);
-            await tables.Pending.DeleteEntityAsync(PendingEntity.Bucket(file.Expires), Tables.Key(file.Id), ETag.All, cancellationToken);
+            await FinishAsync(file, cancellationToken);
             await tables.Pending.DeleteEntityAsync(due, Tables.Key(file.Id), ETag.All, cancellationToken);
         }
+    }
+
+    /// <summary>Everything a deleted file still holds, except an announcement row: idempotent, for the sweep too.</summary>
+    public async Task FinishAsync(FileEntity file, CancellationToken cancellationToken)
+    {
+        await blobs.Container.DeleteBlobIfExistsAsync(file.BlobName, cancellationToken: cancellationToken);
+        await quota.ReleaseAsync(file.UserId, file.Id, cancellationToken);
+        await tables.Tasks.DeleteEntityAsync(file.PartitionKey, file.RowKey, ETag.All, cancellationToken);
+        await tables.Pending.DeleteEntityAsync(PendingEntity.Bucket(file.Expires), Tables.Key(file.Id), ETag.All, cancellationToken);
+    }
+
+    /// <summary>Every file row of a task's partition (all states), for a form or task that goes with its files.</summary>
+    public async Task<List<FileEntity>> FilesOfAsync(string taskPartition, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {taskPartition} and RowKey ge {FileEntity.RowPrefix} and RowKey lt {"file."}");
+        return await tables.Tasks.QueryAsync<FileEntity>(filter, cancellationToken: cancellationToken).ToListAsync(cancellationToken);
     }
 
     /// <summary>Index rows announced for files that in the end were not deleted (a retried commit chose otherwise).</summary>

@@ -1,0 +1,137 @@
+using Azure;
+using Azure.Data.Tables;
+using FormFiles.Quota;
+using FormFiles.Storage;
+using FormFiles.Tasks;
+
+namespace FormFiles.Files;
+
+/// <summary>
+/// The sweep (design §7): settles every pending-index row that is due, oldest first, at most
+/// <c>FormFiles:SweepBudget</c> a pass. It reads only the due minutes of the index, so its cost grows
+/// with the due work, not with the live files. Every step is idempotent and every state change
+/// conditional on an ETag, so a pass may stop anywhere, run again, or run on two instances at once.
+/// <list type="bullet">
+/// <item>expired reservations (created, in_progress) → deleted: blob, field slot and quota given back;</item>
+/// <item>deleted or rejected files whose blob, quota, row or index row remains → finished;</item>
+/// <item>reservations whose blob exists → completion;</item>
+/// <item>index rows whose file row never came (an admission cut short) or went with its task → quota and blob released.</item>
+/// </list>
+/// </summary>
+public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger quota, FileRemoval removal, UploadCompletion completion, TimeProvider time, IOptions<FormFilesOptions> options, ILogger<Sweeper> logger)
+{
+    public enum Outcome
+    {
+        Expired,
+        Finished,
+        Completed,
+        Released,
+        NotYetDue,
+    }
+
+    public async Task<IReadOnlyDictionary<Outcome, int>> RunAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var counts = Enum.GetValues<Outcome>().ToDictionary(o => o, _ => 0);
+        var budget = options.Value.SweepBudget;
+        var due = TableClient.CreateQueryFilter($"PartitionKey le {PendingEntity.Bucket(now)}");
+        await foreach (var row in tables.Pending.QueryAsync<PendingEntity>(due, maxPerPage: 1000, cancellationToken: cancellationToken))
+        {
+            if (budget-- == 0)
+                break;
+            counts[await SettleAsync(row, now, cancellationToken)]++;
+        }
+
+        SweepLog.Pass(logger, counts[Outcome.Expired], counts[Outcome.Finished], counts[Outcome.Completed], counts[Outcome.Released], counts[Outcome.NotYetDue]);
+        return counts;
+    }
+
+    private async Task<Outcome> SettleAsync(PendingEntity row, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var found = await tables.Tasks.GetEntityIfExistsAsync<FileEntity>(Tables.Key(row.TaskId), FileEntity.Row(row.FileId), cancellationToken: cancellationToken);
+            if (!found.HasValue)
+            {
+                // No file row: its admission stopped before the reservation was written, or its task is gone.
+                await blobs.Container.DeleteBlobIfExistsAsync(FileBlobs.Name(row.UserId, row.TaskId, row.FileId), cancellationToken: cancellationToken);
+                await quota.ReleaseAsync(row.UserId, row.FileId, cancellationToken);
+                await DeleteRowAsync(row, cancellationToken);
+                SweepLog.Released(logger, row.FileId, row.TaskId);
+                return Outcome.Released;
+            }
+
+            var file = found.Value!;
+            switch (file.State)
+            {
+                case FileStates.Deleted:
+                case FileStates.Rejected:
+                    await removal.FinishAsync(file, cancellationToken);
+                    await DeleteRowAsync(row, cancellationToken);
+                    return Outcome.Finished;
+                case FileStates.Uploaded:
+                    await completion.HandleAsync(file.BlobName, cancellationToken);
+                    await DeleteRowAsync(row, cancellationToken);
+                    return Outcome.Completed;
+            }
+
+            if (file.Expires >= now)
+            {
+                // Not expired (an announcement that came to nothing, or this very minute): complete it if its blob is there.
+                if (!(await blobs.Container.GetBlobClient(file.BlobName).ExistsAsync(cancellationToken)).Value)
+                    return Outcome.NotYetDue;
+                await completion.HandleAsync(file.BlobName, cancellationToken);
+                return Outcome.Completed;
+            }
+
+            if (await TryExpireAsync(file, cancellationToken))
+            {
+                await removal.FinishAsync(file, cancellationToken);
+                await DeleteRowAsync(row, cancellationToken);
+                SweepLog.Expired(logger, file.Id, file.TaskId);
+                return Outcome.Expired;
+            }
+        }
+    }
+
+    /// <summary>Marks an expired reservation deleted and frees its field slot, in one transaction; false if it changed meanwhile.</summary>
+    private async Task<bool> TryExpireAsync(FileEntity file, CancellationToken cancellationToken)
+    {
+        var task = await tables.Tasks.GetEntityIfExistsAsync<TaskEntity>(file.PartitionKey, TaskEntity.Row, cancellationToken: cancellationToken);
+        file.State = FileStates.Deleted;
+        try
+        {
+            if (!task.HasValue)
+            {
+                await tables.Tasks.UpdateEntityAsync(file, file.ETag, TableUpdateMode.Replace, cancellationToken);
+                return true;
+            }
+
+            var taskRow = task.Value!;
+            taskRow.CountUnsubmitted(file.FieldId, -1);
+            await tables.Tasks.SubmitTransactionAsync(
+                [new(TableTransactionActionType.UpdateReplace, taskRow, taskRow.ETag), new(TableTransactionActionType.UpdateReplace, file, file.ETag)], cancellationToken);
+            return true;
+        }
+        catch (Exception e) when (e is RequestFailedException { Status: 404 or 412 } or TableTransactionFailedException { Status: 404 or 412 })
+        {
+            return false;
+        }
+    }
+
+    private Task DeleteRowAsync(PendingEntity row, CancellationToken cancellationToken) =>
+        tables.Pending.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+}
+
+internal static partial class SweepLog
+{
+    [LoggerMessage(EventId = 2200, Level = LogLevel.Information,
+        Message = "Sweep: {Expired} expired, {Finished} deletions finished, {Completed} completed, {Released} orphans released, {NotYetDue} not yet due")]
+    public static partial void Pass(ILogger logger, int expired, int finished, int completed, int released, int notYetDue);
+
+    [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "Reservation {FileId} of task {TaskId} expired and was deleted")]
+    public static partial void Expired(ILogger logger, long fileId, long taskId);
+
+    [LoggerMessage(EventId = 2202, Level = LogLevel.Information, Message = "File {FileId} of task {TaskId} had no row: its quota and blob were released")]
+    public static partial void Released(ILogger logger, long fileId, long taskId);
+}

@@ -1,0 +1,211 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using FormFiles.Files;
+using FormFiles.Tests.Infrastructure;
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace FormFiles.Tests.Files;
+
+/// <summary>
+/// The sweep, on a clock the tests move (they never wait for a reservation to expire). The clock
+/// starts three hours back, so that the shared host's reconciliation (real clock, reading only
+/// reservations that expire from now on) leaves these reservations alone.
+/// </summary>
+[Collection(ServiceFixture.Collection)]
+public sealed class SweepTests(ServiceFixture service)
+{
+    private static readonly TimeSpan PastExpiry = TimeSpan.FromHours(1) + TimeSpan.FromMinutes(2);
+
+    private static JsonArray Fields() =>
+    [
+        new JsonObject { ["id"] = "photo", ["label"] = "Photo", ["type"] = "photo" },
+        new JsonObject { ["id"] = "doc", ["label"] = "Document", ["type"] = "file" },
+    ];
+
+    /// <summary>A host of its own on a fake clock; its loops never tick by themselves, so only the test sweeps.</summary>
+    private FormFilesFactory HostOn(FakeTimeProvider clock, HttpPipelinePolicy? fault = null) => new(
+        new Dictionary<string, string?>
+        {
+            ["FormFiles:Storage:ConnectionString"] = service.Azurite.ConnectionString,
+            ["FormFiles:SweepInterval"] = "1.00:00:00",
+            ["FormFiles:ReconcileInterval"] = "1.00:00:00",
+            ["FormFiles:SweepBudget"] = "100000",
+        },
+        services =>
+        {
+            services.AddSingleton<TimeProvider>(clock);
+            if (fault is not null)
+                services.AddAzureClients(clients => clients.ConfigureDefaults(o => o.AddPolicy(fault, HttpPipelinePosition.PerCall)));
+        });
+
+    private async Task<(TestUser User, long[] Tasks)> UserWithTasksAsync(HttpClient client, int tasks)
+    {
+        var user = (await service.Client.NewUserAsync()) with { Client = client };
+        var template = await user.CreateTemplateAsync(Fields());
+        var ids = new long[tasks];
+        for (var i = 0; i < tasks; i++)
+            ids[i] = await user.CreateTaskAsync(template);
+        return (user, ids);
+    }
+
+    private static async Task<JsonNode> StatsAsync(TestUser user) => (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!;
+
+    private BlobContainerClient Container => new BlobServiceClient(service.Azurite.ConnectionString).GetBlobContainerClient("form-files");
+
+    private TableClient Table(string name) => new TableServiceClient(service.Azurite.ConnectionString).GetTableClient(name);
+
+    private async Task<int> RowsOfUserAsync(string table, long userId) =>
+        (await Table(table).QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"UserId eq {userId}")).ToListAsync()).Count;
+
+    [Fact]
+    public async Task Expired_reservation_is_swept_and_an_upload_after_the_sweep_is_deleted_by_completion()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-3));
+        await using var host = HostOn(clock);
+        var (user, tasks) = await UserWithTasksAsync(host.CreateClient(), 1);
+        var reservations = new List<Uploads.Reservation>();
+        for (var i = 0; i < 6; i++)
+            reservations.Add(await user.ReserveAsync(tasks[0], "photo", 1000));
+        Assert.Equal(6000, (await StatsAsync(user))["total_size"]!.GetValue<long>());
+
+        clock.Advance(PastExpiry);
+        var counts = await host.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
+
+        Assert.True(counts[Sweeper.Outcome.Expired] >= 6);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"file_count":0,"total_size":0,"quota":1073741824}"""), await StatsAsync(user)));
+        (await user.CallAsync("task/form/file/read", new JsonObject { ["file_id"] = reservations[0].FileId })).AssertError(201, HttpStatusCode.BadRequest);
+        Assert.Equal(0, await RowsOfUserAsync("pending", user.Id));
+        Assert.Equal(0, await RowsOfUserAsync("tasks", user.Id) - 1); // Only the task row is left.
+
+        // A late upload lands anyway (as one with a SAS still valid would), and completion deletes it.
+        await Container.GetBlobClient($"{user.Id}/{tasks[0]}/{reservations[0].FileId}").UploadAsync(new BinaryData(Uploads.JpegLike(100)));
+        await host.Services.GetRequiredService<UploadCompletion>().HandleAsync($"{user.Id}/{tasks[0]}/{reservations[0].FileId}", CancellationToken.None);
+        Assert.False((await Container.GetBlobClient($"{user.Id}/{tasks[0]}/{reservations[0].FileId}").ExistsAsync()).Value);
+        for (var i = 0; i < 6; i++)
+            await user.ReserveAsync(tasks[0], "photo", 10); // The field's six slots are free again.
+    }
+
+    [Fact]
+    public async Task Two_sweepers_in_parallel_over_500_due_items_leave_every_item_correct_and_quota_exact()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-3));
+        await using var first = HostOn(clock);
+        await using var second = HostOn(clock);
+        var (user, tasks) = await UserWithTasksAsync(first.CreateClient(), 100);
+        var due = new List<Uploads.Reservation>();
+        var kept = new List<Uploads.Reservation>();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(async worker =>
+        {
+            for (var t = worker; t < tasks.Length; t += 4)
+            {
+                for (var i = 0; i < 5; i++)
+                {
+                    var r = await user.ReserveAsync(tasks[t], "doc", 100 + i);
+                    lock (due)
+                        due.Add(r);
+                    if (i == 4)
+                    {
+                        // Uploaded but never completed before it expired: deleted all the same.
+                        await Container.GetBlobClient($"{user.Id}/{tasks[t]}/{r.FileId}").UploadAsync(new BinaryData(new byte[7]));
+                    }
+                }
+
+                var uploaded = await user.ReserveAsync(tasks[t], "photo", 50);
+                (await uploaded.UploadAsync(Uploads.JpegLike(40), "p.jpg")).AssertOk();
+                lock (kept)
+                    kept.Add(uploaded);
+            }
+        }));
+        Assert.Equal(500, due.Count);
+
+        clock.Advance(PastExpiry);
+        await Task.WhenAll(
+            first.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None),
+            second.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None));
+
+        var stats = await StatsAsync(user);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse($$"""{"file_count":100,"total_size":4000,"quota":1073741824}"""), stats), stats.ToJsonString());
+        Assert.Equal(0, await RowsOfUserAsync("pending", user.Id));
+        Assert.Equal(100 + 100, await RowsOfUserAsync("tasks", user.Id)); // 100 task rows and the 100 uploaded files.
+        Assert.Equal(100, (await Table("users").QueryAsync<TableEntity>(
+            TableClient.CreateQueryFilter($"PartitionKey eq {user.Id.ToString("D19", CultureInfo.InvariantCulture)} and RowKey ge {"charge-"} and RowKey lt {"charge."}")).ToListAsync()).Count);
+        var blobs = await Container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"{user.Id}/", CancellationToken.None).ToListAsync();
+        Assert.Equal(kept.Select(k => k.FileId).Order(), blobs.Select(b => long.Parse(b.Name.Split('/')[2], CultureInfo.InvariantCulture)).Order());
+    }
+
+    [Fact]
+    public async Task A_pass_cancelled_halfway_then_run_again_ends_consistent()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-3));
+        await using var host = HostOn(clock);
+        var (user, tasks) = await UserWithTasksAsync(host.CreateClient(), 20);
+        foreach (var task in tasks)
+        {
+            for (var i = 0; i < 5; i++)
+                await user.ReserveAsync(task, "doc", 10);
+        }
+
+        clock.Advance(PastExpiry);
+        var sweeper = host.Services.GetRequiredService<Sweeper>();
+        using var halfway = new CancellationTokenSource(TimeSpan.FromMilliseconds(150));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sweeper.RunAsync(halfway.Token));
+        Assert.NotEqual(0, await RowsOfUserAsync("pending", user.Id));
+
+        await sweeper.RunAsync(CancellationToken.None);
+
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"file_count":0,"total_size":0,"quota":1073741824}"""), await StatsAsync(user)));
+        Assert.Equal(0, await RowsOfUserAsync("pending", user.Id));
+        Assert.Equal(20, await RowsOfUserAsync("tasks", user.Id));
+    }
+
+    [Theory]
+    [InlineData("users")]
+    [InlineData("tasks")]
+    public async Task A_crash_between_admission_steps_holds_no_quota_and_no_slot_after_one_sweep(string failingTable)
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-3));
+        var fault = new FaultInjection(FaultInjection.BatchOn(failingTable));
+        await using var host = HostOn(clock);
+        var (user, tasks) = await UserWithTasksAsync(host.CreateClient(), 1);
+        await using var crashing = HostOn(clock, fault);
+        var onCrashing = user with { Client = crashing.CreateClient() };
+
+        var failed = await onCrashing.CallAsync("task/form/file/create", new JsonObject { ["task_id"] = tasks[0], ["field_id"] = "photo", ["size"] = 1000 });
+
+        Assert.True(fault.Fired);
+        Assert.False(failed.Success);
+        Assert.Equal(1, await RowsOfUserAsync("pending", user.Id));
+        clock.Advance(PastExpiry);
+        await host.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
+
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"file_count":0,"total_size":0,"quota":1073741824}"""), await StatsAsync(user)));
+        Assert.Equal(0, await RowsOfUserAsync("pending", user.Id));
+        for (var i = 0; i < 6; i++)
+            await user.ReserveAsync(tasks[0], "photo", 10);
+    }
+
+    [Fact]
+    public async Task Deleting_a_task_or_form_gives_back_the_quota_and_blobs_of_its_files()
+    {
+        var (user, tasks) = await UserWithTasksAsync(service.Client, 2);
+        var first = await user.ReserveAsync(tasks[0], "doc", 10);
+        (await first.UploadAsync(new byte[10])).AssertOk();
+        var second = await user.ReserveAsync(tasks[1], "doc", 20);
+        (await second.UploadAsync(new byte[20])).AssertOk();
+        await user.ReserveAsync(tasks[1], "photo", 30);
+
+        (await user.CallAsync("task/delete", new JsonObject { ["task_id"] = tasks[0] })).AssertOk();
+        (await user.CallAsync("task/form/delete", new JsonObject { ["task_id"] = tasks[1] })).AssertOk();
+
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"file_count":0,"total_size":0,"quota":1073741824}"""), await StatsAsync(user)));
+        Assert.Empty(await Container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"{user.Id}/", CancellationToken.None).ToListAsync());
+        Assert.Equal(0, await RowsOfUserAsync("pending", user.Id));
+    }
+}
