@@ -4,7 +4,8 @@ namespace FormFiles.Bench;
 
 /// <summary>
 /// <c>dotnet run -c Release --project FormFiles.Bench -- create [workers] [creates per worker]</c><br/>
-/// <c>dotnet run -c Release --project FormFiles.Bench -- upload [rounds]</c>
+/// <c>dotnet run -c Release --project FormFiles.Bench -- upload [rounds]</c><br/>
+/// <c>dotnet run -c Release --project FormFiles.Bench -- sweep</c>
 /// </summary>
 internal static class Benchmarks
 {
@@ -18,11 +19,14 @@ internal static class Benchmarks
             case "create":
                 await CreateBenchmark.RunAsync(workers, perWorker);
                 return 0;
+            case "sweep":
+                await SweepBenchmark.RunAsync();
+                return 0;
             case "upload":
                 await UploadBenchmark.RunAsync(args.Length > 1 ? workers : 10);
                 return 0;
             default:
-                await Console.Error.WriteLineAsync($"Unknown benchmark '{benchmark}'. Known: create, upload.");
+                await Console.Error.WriteLineAsync($"Unknown benchmark '{benchmark}'. Known: create, upload, sweep.");
                 return 2;
         }
     }

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FormFiles.Bench;
 
@@ -145,10 +146,15 @@ public static class CreateBenchmark
         private readonly string connectionString;
         private readonly StorageRequestCounter counter;
 
-        public DevHost(string connectionString, StorageRequestCounter counter)
+        private readonly Action<IServiceCollection>? configureServices;
+        private readonly IReadOnlyDictionary<string, string>? settings;
+
+        public DevHost(string connectionString, StorageRequestCounter counter, Action<IServiceCollection>? configureServices = null, IReadOnlyDictionary<string, string>? settings = null)
         {
             this.connectionString = connectionString;
             this.counter = counter;
+            this.configureServices = configureServices;
+            this.settings = settings;
             UseKestrel(0);
         }
 
@@ -158,8 +164,14 @@ public static class CreateBenchmark
             builder.UseSetting("FormFiles:Storage:ConnectionString", connectionString);
             builder.UseSetting("FormFiles:AdminKey", AdminKey);
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
-            builder.ConfigureTestServices(services => services.AddAzureClients(clients =>
-                clients.ConfigureDefaults(options => options.AddPolicy(counter, HttpPipelinePosition.PerCall))));
+            builder.UseSetting("Logging:LogLevel:Azure.Core", "Error"); // Expected 404s (delete-if-exists) are not news.
+            foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+                builder.UseSetting(key, value);
+            builder.ConfigureTestServices(services =>
+            {
+                services.AddAzureClients(clients => clients.ConfigureDefaults(options => options.AddPolicy(counter, HttpPipelinePosition.PerCall)));
+                configureServices?.Invoke(services);
+            });
         }
     }
 

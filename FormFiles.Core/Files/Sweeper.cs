@@ -20,6 +20,9 @@ namespace FormFiles.Files;
 /// </summary>
 public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger quota, FileRemoval removal, UploadCompletion completion, TimeProvider time, IOptions<FormFilesOptions> options, ILogger<Sweeper> logger)
 {
+    /// <summary>Due items settled at once; they are independent, and each is guarded on its own.</summary>
+    private const int Parallelism = 8;
+
     public enum Outcome
     {
         Expired,
@@ -33,14 +36,14 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
     {
         var now = time.GetUtcNow();
         var counts = Enum.GetValues<Outcome>().ToDictionary(o => o, _ => 0);
-        var budget = options.Value.SweepBudget;
         var due = TableClient.CreateQueryFilter($"PartitionKey le {PendingEntity.Bucket(now)}");
-        await foreach (var row in tables.Pending.QueryAsync<PendingEntity>(due, maxPerPage: 1000, cancellationToken: cancellationToken))
+        var rows = tables.Pending.QueryAsync<PendingEntity>(due, maxPerPage: 1000, cancellationToken: cancellationToken).Take(options.Value.SweepBudget);
+        await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (row, token) =>
         {
-            if (budget-- == 0)
-                break;
-            counts[await SettleAsync(row, now, cancellationToken)]++;
-        }
+            var outcome = await SettleAsync(row, now, token);
+            lock (counts)
+                counts[outcome]++;
+        });
 
         SweepLog.Pass(logger, counts[Outcome.Expired], counts[Outcome.Finished], counts[Outcome.Completed], counts[Outcome.Released], counts[Outcome.NotYetDue]);
         return counts;
