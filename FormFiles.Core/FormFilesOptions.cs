@@ -9,8 +9,7 @@ public sealed class FormFilesOptions
 
     public StorageOptions Storage { get; set; } = new();
 
-    /// <summary>The <c>X-Admin-Key</c> of the admin/* actions; with none, every admin call is 11.</summary>
-    [MinLength(16, ErrorMessage = "FormFiles:AdminKey must be at least 16 characters.")]
+    /// <summary>The <c>X-Admin-Key</c> of the admin/* actions (16+ characters); with none (or empty), every admin call is 11.</summary>
     public string? AdminKey { get; set; }
 
     /// <summary>The quota of a user created without <c>quota_bytes</c>.</summary>

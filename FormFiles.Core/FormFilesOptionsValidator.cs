@@ -11,6 +11,8 @@ internal sealed class FormFilesOptionsValidator : IValidateOptions<FormFilesOpti
     {
         var failures = new List<string>();
         ValidateStorage(options.Storage, failures);
+        if (!string.IsNullOrEmpty(options.AdminKey) && options.AdminKey.Length < 16)
+            failures.Add($"{FormFilesOptions.Section}:AdminKey must be at least 16 characters.");
         if (options.PublicBaseUrl is { } url && (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp)))
             failures.Add($"{FormFilesOptions.Section}:PublicBaseUrl must be an absolute http(s) URL.");
         if (options.SasSigning == SasSigning.AccountKey && options.Storage.ConnectionString is null && options.Storage.BlobServiceUri is not null)
