@@ -17,17 +17,7 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
     public async Task AnnounceAsync(IEnumerable<FileEntity> files, string due, CancellationToken cancellationToken)
     {
         foreach (var file in files)
-        {
-            await tables.Pending.UpsertEntityAsync(new PendingEntity
-            {
-                PartitionKey = due,
-                RowKey = Tables.Key(file.Id),
-                UserId = file.UserId,
-                TaskId = file.TaskId,
-                FileId = file.Id,
-                Expires = file.Expires,
-            }, TableUpdateMode.Replace, cancellationToken);
-        }
+            await tables.Pending.UpsertEntityAsync(PendingEntity.For(file, due), TableUpdateMode.Replace, cancellationToken);
     }
 
     /// <summary>After the commit: blob, quota, the deleted row itself and the index rows of each deleted file.</summary>

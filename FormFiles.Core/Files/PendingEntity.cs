@@ -28,5 +28,16 @@ public sealed class PendingEntity : ITableEntity
 
     public DateTimeOffset Expires { get; set; }
 
+    /// <summary>The index row naming <paramref name="file"/> under <paramref name="bucket"/>.</summary>
+    public static PendingEntity For(FileEntity file, string bucket) => new()
+    {
+        PartitionKey = bucket,
+        RowKey = Storage.Tables.Key(file.Id),
+        UserId = file.UserId,
+        TaskId = file.TaskId,
+        FileId = file.Id,
+        Expires = file.Expires,
+    };
+
     public static string Bucket(DateTimeOffset expires) => expires.UtcDateTime.ToString("yyyyMMddHHmm", CultureInfo.InvariantCulture);
 }

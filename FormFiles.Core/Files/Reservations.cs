@@ -22,7 +22,7 @@ namespace FormFiles.Files;
 /// crash between steps leaves a reservation nobody holds credentials for, which the sweep deletes
 /// when it expires, giving back its field slot and its quota.
 /// </summary>
-public sealed class Reservations(Tables tables, TaskStore tasks, RecentTasks recentTasks, QuotaLedger quota, FileBlobs blobs, IdAllocator ids, IOptions<FormFilesOptions> options, TimeProvider time)
+public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentTasks recentTasks, QuotaLedger quota, FileBlobs blobs, IdAllocator ids, IOptions<FormFilesOptions> options, TimeProvider time, ILogger<Reservations> logger)
 {
     public const int MaxUnsubmittedPerField = 6;
     public const int MaxMetadataBytes = 4096;
@@ -44,7 +44,8 @@ public sealed class Reservations(Tables tables, TaskStore tasks, RecentTasks rec
             Created = time.GetUtcNow(),
         };
         file.Expires = file.Created + options.Value.ReservationTtl;
-        var (token, digest) = await AdmitAsync(task, file, cancellationToken);
+        var token = await AdmitAsync(task, file, cancellationToken);
+        Reserved(logger, file.Id, task.Id, field.Id, file.ReservedSize);
 
         var blobName = FileBlobs.Name(userId, task.Id, file.Id);
         return new ReservationView(
@@ -142,7 +143,8 @@ public sealed class Reservations(Tables tables, TaskStore tasks, RecentTasks rec
         }
     }
 
-    private async Task<(string Token, string Digest)> AdmitAsync(TaskEntity task, FileEntity file, CancellationToken cancellationToken)
+    /// <returns>The multipart upload token (only its digest is stored).</returns>
+    private async Task<string> AdmitAsync(TaskEntity task, FileEntity file, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -151,15 +153,7 @@ public sealed class Reservations(Tables tables, TaskStore tasks, RecentTasks rec
             file.RowKey = FileEntity.Row(file.Id);
             var (token, digest) = UploadTokens.Create(file.Id);
             file.TokenDigest = digest;
-            var pending = new PendingEntity
-            {
-                PartitionKey = PendingEntity.Bucket(file.Expires),
-                RowKey = Tables.Key(file.Id),
-                UserId = file.UserId,
-                TaskId = file.TaskId,
-                FileId = file.Id,
-                Expires = file.Expires,
-            };
+            var pending = PendingEntity.For(file, PendingEntity.Bucket(file.Expires));
             await tables.Pending.AddEntityAsync(pending, cancellationToken);
 
             bool inserted;
@@ -182,7 +176,7 @@ public sealed class Reservations(Tables tables, TaskStore tasks, RecentTasks rec
             }
 
             if (await quota.TryChargeAsync(file.UserId, file.Id, file.ReservedSize, cancellationToken))
-                return (token, digest);
+                return token;
 
             await UndoInsertAsync(file, cancellationToken);
             await tables.Pending.DeleteEntityAsync(pending.PartitionKey, pending.RowKey, ETag.All, cancellationToken);
@@ -257,6 +251,12 @@ public sealed class Reservations(Tables tables, TaskStore tasks, RecentTasks rec
         var withSlash = root.AbsoluteUri.EndsWith('/') ? root : new Uri(root.AbsoluteUri + "/");
         return new Uri(withSlash, $"{ApiRoutes.Prefix}/task/form/file/upload");
     }
+}
+
+public sealed partial class Reservations
+{
+    [LoggerMessage(EventId = 1900, Level = LogLevel.Information, Message = "Reserved file {FileId} of task {TaskId} on field {FieldId}: {ReservedSize} bytes")]
+    private static partial void Reserved(ILogger logger, long fileId, long taskId, string fieldId, long reservedSize);
 }
 
 /// <summary>

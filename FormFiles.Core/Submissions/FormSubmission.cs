@@ -16,7 +16,7 @@ namespace FormFiles.Submissions;
 /// uploaded files no value references become deleted. A submission that loses a race (412) starts
 /// over on the new state. Blobs and quota of the deleted files are settled right after the commit.
 /// </summary>
-public sealed class FormSubmission(Tables tables, TaskStore tasks, UploadCompletion completion, FileRemoval removal, TimeProvider time)
+public sealed partial class FormSubmission(Tables tables, TaskStore tasks, UploadCompletion completion, FileRemoval removal, TimeProvider time, ILogger<FormSubmission> logger)
 {
     public const int MaxValuesBytes = 60 * 1024;
     private const int MaxChangesPerCommit = 99;
@@ -85,6 +85,7 @@ public sealed class FormSubmission(Tables tables, TaskStore tasks, UploadComplet
                 continue; // Another submission, reservation or completion changed the form first: start over on the new state.
             }
 
+            Submitted(logger, task.Id, task.FormId!.Value, bound.Count, dropped.Count);
             if (due is not null)
             {
                 await removal.FinishAsync(dropped, due, cancellationToken);
@@ -126,6 +127,9 @@ public sealed class FormSubmission(Tables tables, TaskStore tasks, UploadComplet
             }
         }
     }
+
+    [LoggerMessage(EventId = 2400, Level = LogLevel.Information, Message = "Form {FormId} of task {TaskId} submitted: {Bound} files bound, {Dropped} deleted")]
+    private static partial void Submitted(ILogger logger, long taskId, long formId, int bound, int dropped);
 
     private async Task<Dictionary<long, FileEntity>> FilesAsync(TaskEntity task, CancellationToken cancellationToken)
     {
