@@ -30,7 +30,13 @@ public static class CreateBenchmark
         var root = AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory);
         await using var azurite = await AzuriteProcess.StartAsync(root, persistFolder: null, Console.Out);
         var counter = new StorageRequestCounter();
-        await using var devHost = new DevHost(azurite.ConnectionString, counter);
+        // The DevHost's reconciliation and sweep loops stand in for Event Grid and the timer; a create
+        // does not wait for them, so they are off here and the counter sees only what creates send.
+        await using var devHost = new DevHost(azurite.ConnectionString, counter, settings: new Dictionary<string, string>
+        {
+            ["FormFiles:ReconcileInterval"] = "1.00:00:00",
+            ["FormFiles:SweepInterval"] = "1.00:00:00",
+        });
         devHost.StartServer();
         using var client = devHost.CreateClient();
 

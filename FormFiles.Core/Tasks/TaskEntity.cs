@@ -83,7 +83,7 @@ public sealed class TaskEntity : ITableEntity
 
     public FormField? FormField(string fieldId) => FormId is null
         ? null
-        : JsonSerializer.Deserialize<List<FormField>>(FormFields!, ApiJson.Options)!.Find(f => f.Id == fieldId);
+        : Templates.FormFields.Read(FormFields!).FirstOrDefault(f => f.Id == fieldId);
 
     /// <summary>A copy to change without touching this one (the form's field bytes are never changed in place).</summary>
     public TaskEntity Clone() => (TaskEntity)MemberwiseClone();
@@ -119,7 +119,7 @@ public sealed class TaskEntity : ITableEntity
             FormTemplateId,
             FormLabel!,
             FormDescription,
-            JsonSerializer.Deserialize<List<FormField>>(FormFields!, ApiJson.Options)!,
+            Templates.FormFields.Read(FormFields!),
             FormCreated!.Value,
             FormValues is null ? null : JsonDocument.Parse(FormValues).RootElement.Clone(),
             FormSubmitted,
@@ -128,7 +128,7 @@ public sealed class TaskEntity : ITableEntity
 
     /// <summary>The form's fields (empty without a form).</summary>
     public IReadOnlyList<FormField> ReadFormFields() =>
-        FormFields is null ? [] : JsonSerializer.Deserialize<List<FormField>>(FormFields, ApiJson.Options)!;
+        FormFields is null ? [] : Templates.FormFields.Read(FormFields);
 
     /// <summary>Sets the unsubmitted-file counters from the files the partition will hold.</summary>
     public void RecountUnsubmitted(IEnumerable<Files.FileEntity> files) =>

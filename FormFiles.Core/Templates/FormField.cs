@@ -64,6 +64,18 @@ public sealed record FormField
     public bool HoldsFiles => Type is FieldTypes.File or FieldTypes.Photo or FieldTypes.Signature;
 }
 
+/// <summary>
+/// Reads a stored field list (UTF-8 JSON). A form's field bytes never change once written, so each
+/// byte array is parsed once and the result kept as long as the array lives.
+/// </summary>
+public static class FormFields
+{
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<byte[], IReadOnlyList<FormField>> Parsed = new();
+
+    public static IReadOnlyList<FormField> Read(byte[] json) =>
+        Parsed.GetValue(json, bytes => System.Text.Json.JsonSerializer.Deserialize<List<FormField>>(bytes, Api.ApiJson.Options)!);
+}
+
 /// <summary>One checkbox of a group, or one option of a dropdown or radio group.</summary>
 public sealed record Choice(string Label);
 

@@ -28,7 +28,7 @@ public sealed class TemplateEntity : ITableEntity
 
     public DateTimeOffset Created { get; set; }
 
-    public IReadOnlyList<FormField> ReadFields() => JsonSerializer.Deserialize<List<FormField>>(Fields, ApiJson.Options)!;
+    public IReadOnlyList<FormField> ReadFields() => FormFields.Read(Fields);
 
     public static byte[] WriteFields(IReadOnlyList<FormField> fields)
     {
