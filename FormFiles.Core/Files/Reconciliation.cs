@@ -8,14 +8,14 @@ namespace FormFiles.Files;
 /// Completes every pending reservation whose blob exists (design §7): the DevHost's stand-in for
 /// Event Grid, and Azure's safety net for a missed event. It reads the pending index from the
 /// current minute on (what has expired is the sweep's), never lists the container, and handles at
-/// most <paramref name="budget"/> reservations a pass.
+/// most <see cref="Budget"/> reservations a pass.
 /// </summary>
 public sealed partial class Reconciliation(Tables tables, FileBlobs blobs, UploadCompletion completion, TimeProvider time, ILogger<Reconciliation> logger)
 {
-    public const int DefaultBudget = 500;
+    public const int Budget = 500;
 
     /// <returns>How many reservations it completed (or settled).</returns>
-    public async Task<int> RunAsync(CancellationToken cancellationToken, int budget = DefaultBudget)
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var from = PendingEntity.Bucket(time.GetUtcNow());
         var filter = TableClient.CreateQueryFilter($"PartitionKey ge {from}");
@@ -23,7 +23,7 @@ public sealed partial class Reconciliation(Tables tables, FileBlobs blobs, Uploa
         var completed = 0;
         await foreach (var pending in tables.Pending.QueryAsync<PendingEntity>(filter, cancellationToken: cancellationToken))
         {
-            if (++seen > budget)
+            if (++seen > Budget)
                 break;
             var name = FileBlobs.Name(pending.UserId, pending.TaskId, pending.FileId);
             try
@@ -40,7 +40,7 @@ public sealed partial class Reconciliation(Tables tables, FileBlobs blobs, Uploa
         }
 
         if (completed > 0)
-            Completed(logger, completed, Math.Min(seen, budget));
+            Completed(logger, completed, Math.Min(seen, Budget));
         return completed;
     }
 
