@@ -27,6 +27,7 @@ internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCom
     /// <summary>Block buffers for every upload in the process (ArrayPool.Shared does not keep arrays this large).</summary>
     private static readonly ArrayPool<byte> Buffers = ArrayPool<byte>.Create(BlockSize, maxArraysPerBucket: 32);
     private const int MaxFieldLength = 4096;
+    private const int MaxFields = 16;
     private const string FilePart = "file";
 
     public string Name => "task/form/file/upload";
@@ -51,6 +52,8 @@ internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCom
                 continue;
             if (disposition.IsFileDisposition() || disposition.Name.Value == FilePart)
                 return await UploadAsync(fields, section, disposition, cancellationToken);
+            if (fields.Count == MaxFields)
+                throw new ApiException(ErrorCode.RequestTooLarge, $"Too large request: at most {MaxFields} form fields come before the file");
             fields[disposition.Name.Value ?? string.Empty] = await ReadFieldAsync(section, cancellationToken);
         }
 

@@ -249,6 +249,19 @@ public sealed class UploadTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task Upload_with_oversized_or_too_many_fields_before_the_file_gives_9()
+    {
+        using var big = new MultipartFormDataContent { { new StringContent(new string('x', 5000)), "token" }, { new ByteArrayContent([1]), "file", "a.bin" } };
+        using var many = new MultipartFormDataContent();
+        for (var i = 0; i < 17; i++)
+            many.Add(new StringContent("x"), $"field{i}");
+        many.Add(new ByteArrayContent([1]), "file", "a.bin");
+
+        (await Envelope.ReadAsync(await service.Client.PostAsync("/v2/task/form/file/upload", big))).AssertError(9, HttpStatusCode.PreconditionFailed);
+        (await Envelope.ReadAsync(await service.Client.PostAsync("/v2/task/form/file/upload", many))).AssertError(9, HttpStatusCode.PreconditionFailed);
+    }
+
+    [Fact]
     public async Task Upload_that_is_not_multipart_gives_5()
     {
         var response = await service.Client.PostAsync("/v2/task/form/file/upload", new StringContent("token=x"));
