@@ -5,6 +5,7 @@ using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using FormFiles.Files;
 using FormFiles.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FormFiles.Tests.Submissions;
 
@@ -244,6 +245,28 @@ public sealed class SubmissionTests(ServiceFixture service)
         Assert.Equal([boundId], rows.Where(r => r.GetBoolean("Submitted") == true).Select(r => r.GetInt64("Id")!.Value));
         Assert.All(rows.Where(r => r.GetInt64("Id") != boundId), r => Assert.Equal("deleted", r.GetString("State")));
         Assert.True(await Uploads.EventuallyAsync(async () => (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!["file_count"]!.GetValue<long>() == 1));
+    }
+
+    [Fact]
+    public async Task Submission_racing_the_completion_of_its_file_stays_consistent()
+    {
+        var (user, taskId) = await TaskAsync();
+        var reservation = await user.ReserveAsync(taskId, "photo", 1000);
+        await Container.GetBlobClient($"{user.Id}/{taskId}/{reservation.FileId}").UploadAsync(new BinaryData(Uploads.JpegLike(640)));
+        var values = Minimal();
+        values["photo"] = Photos(reservation.FileId);
+        var completion = service.Factory.Services.GetRequiredService<UploadCompletion>();
+
+        var submit = SubmitAsync(user, taskId, values);
+        var completions = Enumerable.Range(0, 5).Select(_ => completion.HandleAsync($"{user.Id}/{taskId}/{reservation.FileId}", CancellationToken.None)).ToList();
+        await Task.WhenAll(completions);
+        (await submit).AssertOk();
+
+        var file = Assert.Single((await FormAsync(user, taskId))["files"]!.AsArray())!;
+        Assert.Equal("uploaded", file["state"]!.GetValue<string>());
+        Assert.True(file["bindings"]!["form_field"]!["submitted"]!.GetValue<bool>());
+        Assert.True(await Uploads.EventuallyAsync(async () =>
+            JsonNode.DeepEquals(JsonNode.Parse("""{"file_count":1,"total_size":640,"quota":1073741824}"""), (await user.CallAsync("file/stats/read")).AssertOk().Body["value"])));
     }
 
     [Fact]
