@@ -2,14 +2,8 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Azure;
-using Azure.Core;
 using Azure.Data.Tables;
 using FormFiles.DevHost.Azurite;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.Azure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace FormFiles.Bench;
 
@@ -23,8 +17,6 @@ namespace FormFiles.Bench;
 /// </summary>
 public static class CreateBenchmark
 {
-    private const string AdminKey = "bench-admin-key-0123456789";
-
     public static async Task RunAsync(int workers, int perWorker)
     {
         var root = AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory);
@@ -32,7 +24,7 @@ public static class CreateBenchmark
         var counter = new StorageRequestCounter();
         // The DevHost's reconciliation and sweep loops stand in for Event Grid and the timer; a create
         // does not wait for them, so they are off here and the counter sees only what creates send.
-        await using var devHost = new DevHost(azurite.ConnectionString, counter, settings: new Dictionary<string, string>
+        await using var devHost = new BenchHost.DevHost(azurite.ConnectionString, counter, settings: new Dictionary<string, string>
         {
             ["FormFiles:ReconcileInterval"] = "1.00:00:00",
             ["FormFiles:SweepInterval"] = "1.00:00:00",
@@ -70,7 +62,7 @@ public static class CreateBenchmark
 
     private static async Task<(Measurement Measurement, long Requests)> ServiceRunAsync(HttpClient client, StorageRequestCounter counter, int workers, int perWorker)
     {
-        var users = await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Setup.UserWithTasksAsync(client, perWorker / 5 + 1)));
+        var users = await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => BenchHost.Setup.UserWithTasksAsync(client, perWorker / 5 + 1)));
         await Measurement.RunAsync("warm-up", workers, 5, (w, i) => CreateAsync(client, users[w], perWorker / 5, "photo2", i));
 
         var before = counter.Count;
@@ -78,7 +70,7 @@ public static class CreateBenchmark
         return (run, counter.Count - before);
     }
 
-    private static async Task CreateAsync(HttpClient client, Setup.BenchUser user, int task, string field, int i)
+    private static async Task CreateAsync(HttpClient client, BenchHost.Setup.BenchUser user, int task, string field, int i)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/task/form/file/create")
         {
@@ -93,7 +85,7 @@ public static class CreateBenchmark
     /// <summary>The storage operations of one create, straight through the SDK, on tasks and users of their own.</summary>
     private static async Task<Measurement> FloorRunAsync(TableServiceClient storage, HttpClient client, int workers, int perWorker)
     {
-        var users = await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Setup.UserWithTasksAsync(client, perWorker / 5 + 1)));
+        var users = await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => BenchHost.Setup.UserWithTasksAsync(client, perWorker / 5 + 1)));
         var tasks = storage.GetTableClient("tasks");
         var pending = storage.GetTableClient("pending");
         var quota = storage.GetTableClient("users");
@@ -145,85 +137,4 @@ public static class CreateBenchmark
     }
 
     private static string Key(long id) => id.ToString("D19", CultureInfo.InvariantCulture);
-
-    /// <summary>The DevHost's own Program on Kestrel, with a request counter on every storage client.</summary>
-    internal sealed class DevHost : WebApplicationFactory<Program>
-    {
-        private readonly string connectionString;
-        private readonly StorageRequestCounter counter;
-
-        private readonly Action<IServiceCollection>? configureServices;
-        private readonly IReadOnlyDictionary<string, string>? settings;
-
-        public DevHost(string connectionString, StorageRequestCounter counter, Action<IServiceCollection>? configureServices = null, IReadOnlyDictionary<string, string>? settings = null)
-        {
-            this.connectionString = connectionString;
-            this.counter = counter;
-            this.configureServices = configureServices;
-            this.settings = settings;
-            UseKestrel(0);
-        }
-
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseSetting("urls", "http://127.0.0.1:0");
-            builder.UseSetting("FormFiles:Storage:ConnectionString", connectionString);
-            builder.UseSetting("FormFiles:AdminKey", AdminKey);
-            builder.UseSetting("Logging:LogLevel:Default", "Warning");
-            builder.UseSetting("Logging:LogLevel:Azure.Core", "Error"); // Expected 404s (delete-if-exists) are not news.
-            foreach (var (key, value) in settings ?? new Dictionary<string, string>())
-                builder.UseSetting(key, value);
-            builder.ConfigureTestServices(services =>
-            {
-                services.AddAzureClients(clients => clients.ConfigureDefaults(options => options.AddPolicy(counter, HttpPipelinePosition.PerCall)));
-                configureServices?.Invoke(services);
-            });
-        }
-    }
-
-    /// <summary>Users, keys, templates and tasks, made through the API as a client would.</summary>
-    internal static class Setup
-    {
-        public sealed record BenchUser(long Id, string Hash, long[] Tasks);
-
-        public static async Task<BenchUser> UserWithTasksAsync(HttpClient client, int taskCount, JsonArray? fields = null)
-        {
-            var id = (await AdminAsync(client, "admin/user/create", new JsonObject { ["label"] = "bench" }))["id"]!.GetValue<long>();
-            var hash = (await AdminAsync(client, "admin/api_key/create", new JsonObject { ["user_id"] = id, ["rights"] = new JsonArray("task_update") }))["hash"]!.GetValue<string>();
-            var template = (await CallAsync(client, hash, "form/template/create", new JsonObject
-            {
-                ["template"] = new JsonObject
-                {
-                    ["label"] = "Proof of delivery",
-                    ["fields"] = fields ?? new JsonArray(
-                        new JsonObject { ["id"] = "photo", ["label"] = "Parcel", ["type"] = "photo" },
-                        new JsonObject { ["id"] = "photo2", ["label"] = "Door", ["type"] = "photo" }),
-                },
-            }))["id"]!.GetValue<long>();
-            var tasks = new long[taskCount];
-            for (var t = 0; t < taskCount; t++)
-            {
-                tasks[t] = (await CallAsync(client, hash, "task/create", new JsonObject
-                {
-                    ["task"] = new JsonObject { ["label"] = $"Delivery {t}", ["form_template_id"] = template },
-                    ["create_form"] = true,
-                }))["id"]!.GetValue<long>();
-            }
-
-            return new BenchUser(id, hash, tasks);
-        }
-
-        private static Task<JsonObject> AdminAsync(HttpClient client, string action, JsonObject body) => SendAsync(client, action, body, "X-Admin-Key", AdminKey);
-
-        public static Task<JsonObject> CallAsync(HttpClient client, string hash, string action, JsonObject body) => SendAsync(client, action, body, "Authorization", $"NVX {hash}");
-
-        private static async Task<JsonObject> SendAsync(HttpClient client, string action, JsonObject body, string header, string value)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, $"/v2/{action}") { Content = JsonContent.Create(body) };
-            request.Headers.TryAddWithoutValidation(header, value);
-            using var response = await client.SendAsync(request);
-            var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
-            return response.IsSuccessStatusCode ? json : throw new InvalidOperationException($"{action}: {json.ToJsonString()}");
-        }
-    }
 }

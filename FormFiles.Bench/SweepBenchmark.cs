@@ -23,7 +23,7 @@ public static class SweepBenchmark
         var root = AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory);
         await using var azurite = await AzuriteProcess.StartAsync(root, persistFolder: null, Console.Out);
         var clock = new ManualClock(DateTimeOffset.UtcNow);
-        await using var devHost = new CreateBenchmark.DevHost(
+        await using var devHost = new BenchHost.DevHost(
             azurite.ConnectionString,
             new StorageRequestCounter(),
             services => services.AddSingleton<TimeProvider>(clock),
@@ -47,14 +47,14 @@ public static class SweepBenchmark
     private static async Task<TimeSpan> PhaseAsync(HttpClient client, TableServiceClient storage, Sweeper sweeper, ManualClock clock, int live, int liveBefore)
     {
         await WriteLiveAsync(storage, clock.GetUtcNow(), liveBefore, live - liveBefore);
-        var user = await CreateBenchmark.Setup.UserWithTasksAsync(client, Due / 5, new JsonArray(new JsonObject { ["id"] = "doc", ["label"] = "Document", ["type"] = "file" }));
+        var user = await BenchHost.Setup.UserWithTasksAsync(client, Due / 5, new JsonArray(new JsonObject { ["id"] = "doc", ["label"] = "Document", ["type"] = "file" }));
         await Task.WhenAll(Enumerable.Range(0, 8).Select(async worker =>
         {
             for (var t = worker; t < user.Tasks.Length; t += 8)
             {
                 for (var i = 0; i < 5; i++)
                 {
-                    await CreateBenchmark.Setup.CallAsync(client, user.Hash, "task/form/file/create",
+                    await BenchHost.Setup.CallAsync(client, user.Hash, "task/form/file/create",
                         new JsonObject { ["task_id"] = user.Tasks[t], ["field_id"] = "doc", ["size"] = 1000 });
                 }
             }

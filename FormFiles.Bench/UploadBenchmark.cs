@@ -22,16 +22,16 @@ public static class UploadBenchmark
     {
         var root = AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory);
         await using var azurite = await AzuriteProcess.StartAsync(root, persistFolder: null, Console.Out);
-        await using var devHost = new CreateBenchmark.DevHost(azurite.ConnectionString, new StorageRequestCounter());
+        await using var devHost = new BenchHost.DevHost(azurite.ConnectionString, new StorageRequestCounter());
         devHost.StartServer();
         // A plain client: the factory's own client buffers request bodies (to replay them on redirects).
         using var client = new HttpClient { BaseAddress = devHost.CreateClient().BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
         using var direct = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
         var fields = new JsonArray(new JsonObject { ["id"] = "doc", ["label"] = "Document", ["type"] = "file" });
-        var user = await CreateBenchmark.Setup.UserWithTasksAsync(client, rounds * 3 + 4, fields);
+        var user = await BenchHost.Setup.UserWithTasksAsync(client, rounds * 3 + 4, fields);
         var nextTask = 0;
 
-        async Task<JsonNode> ReserveAsync() => (await CreateBenchmark.Setup.CallAsync(client, user.Hash, "task/form/file/create",
+        async Task<JsonNode> ReserveAsync() => (await BenchHost.Setup.CallAsync(client, user.Hash, "task/form/file/create",
             new JsonObject { ["task_id"] = user.Tasks[nextTask++], ["field_id"] = "doc", ["size"] = Size, ["filename"] = "big.bin" }))["value"]!;
 
         async Task<double> MultipartAsync()
@@ -149,7 +149,7 @@ public static class UploadBenchmark
     }
 
     /// <summary>From the end of a SAS PUT until the file row says uploaded (polled every 5 ms straight from the table).</summary>
-    private static async Task<List<double>> CompletionLatenciesAsync(string connectionString, CreateBenchmark.Setup.BenchUser user, Func<Task<JsonNode>> reserve, HttpClient direct, int count)
+    private static async Task<List<double>> CompletionLatenciesAsync(string connectionString, BenchHost.Setup.BenchUser user, Func<Task<JsonNode>> reserve, HttpClient direct, int count)
     {
         var tasks = new TableServiceClient(connectionString).GetTableClient("tasks");
         var latencies = new List<double>();

@@ -13,11 +13,9 @@ internal sealed class FileReadAction(ApiKeys keys, Tables tables, FileViews view
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
         var fileId = request.Parameters.RequiredInt64("file_id");
-        var row = fileId > 0
-            ? await tables.Tasks.GetEntityIfExistsAsync<FileEntity>(Tables.Key(FileIds.TaskOf(fileId)), FileEntity.Row(fileId), cancellationToken: cancellationToken)
-            : null;
-        if (row is not { HasValue: true } || row.Value!.UserId != caller.UserId || row.Value.State == FileStates.Deleted)
+        var file = await tables.FindFileAsync(fileId, cancellationToken);
+        if (file is null || file.UserId != caller.UserId || file.State == FileStates.Deleted)
             throw new ApiException(ErrorCode.NotFound, "Not found in database: no such file");
-        return ApiResults.Ok(new ValueResponse<FormFileView>(await views.ViewAsync(row.Value, cancellationToken)));
+        return ApiResults.Ok(new ValueResponse<FormFileView>(await views.ViewAsync(file, cancellationToken)));
     }
 }

@@ -2,6 +2,7 @@ using Azure;
 using Azure.Data.Tables;
 using FormFiles.Quota;
 using FormFiles.Storage;
+using FormFiles.Tasks;
 
 namespace FormFiles.Files;
 
@@ -39,11 +40,32 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
         await tables.Pending.DeleteEntityAsync(PendingEntity.Bucket(file.Expires), Tables.Key(file.Id), ETag.All, cancellationToken);
     }
 
-    /// <summary>Every file row of a task's partition (all states), for a form or task that goes with its files.</summary>
-    public async Task<List<FileEntity>> FilesOfAsync(string taskPartition, CancellationToken cancellationToken)
+    /// <summary>
+    /// Marks one file deleted and gives its field slot back (when it held one), in one transaction
+    /// conditional on both rows' ETags; false when either changed meanwhile (read them again).
+    /// </summary>
+    public async Task<bool> TryMarkDeletedAsync(FileEntity file, CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {taskPartition} and RowKey ge {FileEntity.RowPrefix} and RowKey lt {"file."}");
-        return await tables.Tasks.QueryAsync<FileEntity>(filter, cancellationToken: cancellationToken).ToListAsync(cancellationToken);
+        var holdsSlot = file.AwaitsUpload || (file.State == FileStates.Uploaded && !file.Submitted);
+        var task = await tables.Tasks.GetEntityIfExistsAsync<TaskEntity>(file.PartitionKey, TaskEntity.Row, cancellationToken: cancellationToken);
+        file.State = FileStates.Deleted;
+        var changes = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, file, file.ETag) };
+        if (task.HasValue)
+        {
+            if (holdsSlot)
+                task.Value!.CountUnsubmitted(file.FieldId, -1);
+            changes.Add(new(TableTransactionActionType.UpdateReplace, task.Value!, task.Value!.ETag));
+        }
+
+        try
+        {
+            await tables.Tasks.SubmitTransactionAsync(changes, cancellationToken);
+            return true;
+        }
+        catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
+        {
+            return false;
+        }
     }
 
     /// <summary>Index rows announced for files that in the end were not deleted (a retried commit chose otherwise).</summary>

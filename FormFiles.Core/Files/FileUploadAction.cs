@@ -94,14 +94,13 @@ internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCom
         var dot = token.IndexOf('.');
         if (dot <= 0 || !long.TryParse(token[..dot], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var fileId))
             throw NotVerified();
-        var row = await tables.Tasks.GetEntityIfExistsAsync<FileEntity>(Tables.Key(FileIds.TaskOf(fileId)), FileEntity.Row(fileId), cancellationToken: cancellationToken);
-        if (!row.HasValue || !CryptographicOperations.FixedTimeEquals(
-                Encoding.ASCII.GetBytes(UploadTokens.Digest(token[(dot + 1)..])), Encoding.ASCII.GetBytes(row.Value!.TokenDigest)))
+        var file = await tables.FindFileAsync(fileId, cancellationToken);
+        if (file is null || !CryptographicOperations.FixedTimeEquals(
+                Encoding.ASCII.GetBytes(UploadTokens.Digest(token[(dot + 1)..])), Encoding.ASCII.GetBytes(file.TokenDigest)))
         {
             throw NotVerified();
         }
 
-        var file = row.Value;
         if (file.State != FileStates.Created || time.GetUtcNow() > file.Expires)
             throw new ApiException(ErrorCode.InvalidFileState, $"Invalid file state: file {file.Id} is {(file.State == FileStates.Created ? "expired" : file.State)}; a token uploads once, before the reservation expires");
 

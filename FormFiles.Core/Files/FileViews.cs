@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Azure.Data.Tables;
 using FormFiles.Storage;
 
 namespace FormFiles.Files;
@@ -10,11 +9,13 @@ public sealed class FileViews(Tables tables, FileBlobs blobs)
     /// <summary>The files of a task's form, in id order, all but deleted ones.</summary>
     public async Task<List<FormFileView>> ListAsync(long taskId, CancellationToken cancellationToken)
     {
-        var partition = Tables.Key(taskId);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {FileEntity.RowPrefix} and RowKey lt {"file."} and State ne {FileStates.Deleted}");
         var views = new List<FormFileView>();
-        await foreach (var file in tables.Tasks.QueryAsync<FileEntity>(filter, cancellationToken: cancellationToken))
-            views.Add(await ViewAsync(file, cancellationToken));
+        foreach (var file in await tables.FilesOfTaskAsync(Tables.Key(taskId), cancellationToken))
+        {
+            if (file.State != FileStates.Deleted)
+                views.Add(await ViewAsync(file, cancellationToken));
+        }
+
         return views;
     }
 

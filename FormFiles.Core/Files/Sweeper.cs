@@ -2,7 +2,6 @@ using Azure;
 using Azure.Data.Tables;
 using FormFiles.Quota;
 using FormFiles.Storage;
-using FormFiles.Tasks;
 
 namespace FormFiles.Files;
 
@@ -53,8 +52,8 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
     {
         while (true)
         {
-            var found = await tables.Tasks.GetEntityIfExistsAsync<FileEntity>(Tables.Key(row.TaskId), FileEntity.Row(row.FileId), cancellationToken: cancellationToken);
-            if (!found.HasValue)
+            var file = await tables.FindFileAsync(row.FileId, cancellationToken);
+            if (file is null)
             {
                 // No file row: its admission stopped before the reservation was written, or its task is gone.
                 await blobs.Container.DeleteBlobIfExistsAsync(FileBlobs.Name(row.UserId, row.TaskId, row.FileId), cancellationToken: cancellationToken);
@@ -64,17 +63,16 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
                 return Outcome.Released;
             }
 
-            var file = found.Value!;
             switch (file.State)
             {
                 case FileStates.Deleted:
                 case FileStates.Rejected:
                     await removal.FinishAsync(file, cancellationToken);
-                    await DeleteRowAsync(row, cancellationToken);
+                    await ForgetAsync(row, file, cancellationToken);
                     return Outcome.Finished;
                 case FileStates.Uploaded:
                     await completion.HandleAsync(file.BlobName, cancellationToken);
-                    await DeleteRowAsync(row, cancellationToken);
+                    await ForgetAsync(row, file, cancellationToken);
                     return Outcome.Completed;
             }
 
@@ -83,47 +81,27 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
                 // Not expired (an announcement that came to nothing, or this very minute): complete it if its blob is there.
                 if (!(await blobs.Container.GetBlobClient(file.BlobName).ExistsAsync(cancellationToken)).Value)
                     return Outcome.NotYetDue;
-                await completion.HandleAsync(file.BlobName, cancellationToken);
+                if ((await completion.HandleAsync(file.BlobName, cancellationToken))?.AwaitsUpload == false)
+                    await ForgetAsync(row, file, cancellationToken);
                 return Outcome.Completed;
             }
 
-            if (await TryExpireAsync(file, cancellationToken))
+            if (await removal.TryMarkDeletedAsync(file, cancellationToken))
             {
                 await removal.FinishAsync(file, cancellationToken);
-                await DeleteRowAsync(row, cancellationToken);
+                await ForgetAsync(row, file, cancellationToken);
                 SweepLog.Expired(logger, file.Id, file.TaskId);
                 return Outcome.Expired;
             }
         }
     }
 
-    /// <summary>Marks an expired reservation deleted and frees its field slot, in one transaction; false if it changed meanwhile.</summary>
-    private async Task<bool> TryExpireAsync(FileEntity file, CancellationToken cancellationToken)
-    {
-        var task = await tables.Tasks.GetEntityIfExistsAsync<TaskEntity>(file.PartitionKey, TaskEntity.Row, cancellationToken: cancellationToken);
-        file.State = FileStates.Deleted;
-        try
-        {
-            if (!task.HasValue)
-            {
-                await tables.Tasks.UpdateEntityAsync(file, file.ETag, TableUpdateMode.Replace, cancellationToken);
-                return true;
-            }
-
-            var taskRow = task.Value!;
-            taskRow.CountUnsubmitted(file.FieldId, -1);
-            await tables.Tasks.SubmitTransactionAsync(
-                [new(TableTransactionActionType.UpdateReplace, taskRow, taskRow.ETag), new(TableTransactionActionType.UpdateReplace, file, file.ETag)], cancellationToken);
-            return true;
-        }
-        catch (Exception e) when (e is RequestFailedException { Status: 404 or 412 } or TableTransactionFailedException { Status: 404 or 412 })
-        {
-            return false;
-        }
-    }
-
     private Task DeleteRowAsync(PendingEntity row, CancellationToken cancellationToken) =>
         tables.Pending.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+
+    /// <summary>Deletes an announcement row; a file's own expiry row went with its settlement already.</summary>
+    private Task ForgetAsync(PendingEntity row, FileEntity file, CancellationToken cancellationToken) =>
+        row.PartitionKey == PendingEntity.Bucket(file.Expires) ? Task.CompletedTask : DeleteRowAsync(row, cancellationToken);
 }
 
 internal static partial class SweepLog

@@ -33,8 +33,7 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
 
         while (true)
         {
-            var row = await tables.Tasks.GetEntityIfExistsAsync<FileEntity>(Tables.Key(taskId), FileEntity.Row(fileId), cancellationToken: cancellationToken);
-            var file = row.HasValue ? row.Value : null;
+            var file = await tables.FindFileAsync(fileId, cancellationToken);
             if (file is null || file.UserId != userId || file.State == FileStates.Deleted || (file.AwaitsUpload && time.GetUtcNow() > file.Expires))
             {
                 // Unknown, deleted or expired: a late or rogue upload. The sweep settles an expired reservation itself.

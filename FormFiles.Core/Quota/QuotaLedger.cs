@@ -10,7 +10,8 @@ namespace FormFiles.Quota;
 /// the user's partition; the user row's totals change in the same entity-group transaction as the
 /// charge row, conditional on the user row's ETag. So a charge is taken or given back exactly once,
 /// however often and wherever it is retried, and the totals always equal the sum of the charges.
-/// The last user row seen is kept, so that an uncontended charge costs one storage transaction.
+/// The last user row seen is kept, so that an uncontended charge, release or adjustment writes the
+/// user row without reading it first.
 /// </summary>
 public sealed class QuotaLedger(Tables tables)
 {
@@ -21,15 +22,15 @@ public sealed class QuotaLedger(Tables tables)
     /// <summary>Charges <paramref name="bytes"/> for <paramref name="fileId"/>; false when that would exceed the quota.</summary>
     public async Task<bool> TryChargeAsync(long userId, long fileId, long bytes, CancellationToken cancellationToken)
     {
-        var totals = lastSeen.TryGetValue(userId, out var cached) ? cached : await ReadAsync(userId, cancellationToken);
-        var fresh = cached is null;
+        var fresh = !lastSeen.ContainsKey(userId);
         while (true)
         {
+            var totals = await TotalsAsync(userId, fresh, cancellationToken);
             if (totals.UsedBytes + bytes > totals.QuotaBytes)
             {
                 if (fresh)
                     return false;
-                (totals, fresh) = (await ReadAsync(userId, cancellationToken), true);
+                fresh = true; // Decide "over quota" on the current row only.
                 continue;
             }
 
@@ -42,7 +43,7 @@ public sealed class QuotaLedger(Tables tables)
             }
             catch (TableTransactionFailedException e) when (e.Status == 412)
             {
-                (totals, fresh) = (await ReadAsync(userId, cancellationToken), true);
+                fresh = true;
             }
             catch (TableTransactionFailedException e) when (e.Status == 409)
             {
@@ -52,51 +53,44 @@ public sealed class QuotaLedger(Tables tables)
     }
 
     /// <summary>Gives back what <paramref name="fileId"/> holds; nothing when it holds nothing (already given back).</summary>
-    public async Task ReleaseAsync(long userId, long fileId, CancellationToken cancellationToken)
+    public Task ReleaseAsync(long userId, long fileId, CancellationToken cancellationToken) =>
+        RechargeAsync(userId, fileId, null, cancellationToken);
+
+    /// <summary>Makes <paramref name="fileId"/> hold <paramref name="bytes"/> (reserved → real size); nothing if it holds that already or nothing at all.</summary>
+    public Task AdjustAsync(long userId, long fileId, long bytes, CancellationToken cancellationToken) =>
+        RechargeAsync(userId, fileId, bytes, cancellationToken);
+
+    /// <summary>Sets an existing charge to <paramref name="bytes"/>, or removes it (null), with the user's totals in the same transaction.</summary>
+    private async Task RechargeAsync(long userId, long fileId, long? bytes, CancellationToken cancellationToken)
     {
+        var fresh = false;
         while (true)
         {
             var charge = await tables.Users.GetEntityIfExistsAsync<TableEntity>(Tables.Key(userId), ChargeRow(fileId), cancellationToken: cancellationToken);
             if (!charge.HasValue)
                 return;
-            var totals = await ReadAsync(userId, cancellationToken);
-            var bytes = charge.Value!.GetInt64("Bytes") ?? 0;
+            var held = charge.Value!.GetInt64("Bytes") ?? 0;
+            if (held == bytes)
+                return;
+            var totals = await TotalsAsync(userId, fresh, cancellationToken);
+            var change = bytes is { } kept
+                ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, new TableEntity(charge.Value.PartitionKey, charge.Value.RowKey) { ["Bytes"] = kept }, charge.Value.ETag)
+                : new TableTransactionAction(TableTransactionActionType.Delete, charge.Value, charge.Value.ETag);
             try
             {
-                await WriteAsync(userId, totals with { UsedBytes = totals.UsedBytes - bytes, FileCount = totals.FileCount - 1 },
-                    new TableTransactionAction(TableTransactionActionType.Delete, charge.Value, charge.Value.ETag), cancellationToken);
+                await WriteAsync(userId, totals with { UsedBytes = totals.UsedBytes - held + (bytes ?? 0), FileCount = totals.FileCount - (bytes is null ? 1 : 0) }, change, cancellationToken);
                 return;
             }
             catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
             {
-                // Changed meanwhile (possibly released by another caller): look again.
+                fresh = true; // Changed meanwhile (possibly by another caller doing the same): look again.
             }
         }
     }
 
-    /// <summary>Makes <paramref name="fileId"/> hold <paramref name="bytes"/> (reserved → real size); nothing if it holds that already or nothing at all.</summary>
-    public async Task AdjustAsync(long userId, long fileId, long bytes, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var charge = await tables.Users.GetEntityIfExistsAsync<TableEntity>(Tables.Key(userId), ChargeRow(fileId), cancellationToken: cancellationToken);
-            if (!charge.HasValue || charge.Value!.GetInt64("Bytes") == bytes)
-                return;
-            var held = charge.Value.GetInt64("Bytes") ?? 0;
-            var totals = await ReadAsync(userId, cancellationToken);
-            var adjusted = new TableEntity(charge.Value.PartitionKey, charge.Value.RowKey) { ["Bytes"] = bytes };
-            try
-            {
-                await WriteAsync(userId, totals with { UsedBytes = totals.UsedBytes - held + bytes },
-                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, adjusted, charge.Value.ETag), cancellationToken);
-                return;
-            }
-            catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
-            {
-                // Changed meanwhile: look again.
-            }
-        }
-    }
+    /// <summary>The remembered user row, or (when <paramref name="fresh"/> or none is remembered) the stored one.</summary>
+    private async Task<Totals> TotalsAsync(long userId, bool fresh, CancellationToken cancellationToken) =>
+        !fresh && lastSeen.TryGetValue(userId, out var remembered) ? remembered : await ReadAsync(userId, cancellationToken);
 
     public async Task<Totals> ReadAsync(long userId, CancellationToken cancellationToken)
     {

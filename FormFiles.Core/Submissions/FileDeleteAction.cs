@@ -1,10 +1,7 @@
-using Azure;
-using Azure.Data.Tables;
 using FormFiles.Api;
 using FormFiles.Auth;
 using FormFiles.Files;
 using FormFiles.Storage;
-using FormFiles.Tasks;
 
 namespace FormFiles.Submissions;
 
@@ -25,11 +22,9 @@ internal sealed class FileDeleteAction(ApiKeys keys, Tables tables, FileRemoval 
         var announced = false;
         while (true)
         {
-            var partition = Tables.Key(FileIds.TaskOf(Math.Max(fileId, 0)));
-            var fileRow = await tables.Tasks.GetEntityIfExistsAsync<FileEntity>(partition, FileEntity.Row(fileId), cancellationToken: cancellationToken);
-            if (!fileRow.HasValue || fileRow.Value!.UserId != caller.UserId || fileRow.Value.State == FileStates.Deleted)
+            var file = await tables.FindFileAsync(fileId, cancellationToken);
+            if (file is null || file.UserId != caller.UserId || file.State == FileStates.Deleted)
                 throw new ApiException(ErrorCode.NotFound, "Not found in database: no such file");
-            var file = fileRow.Value;
             if (file.Submitted)
                 throw new ApiException(ErrorCode.InvalidFileState, $"Invalid file state: file {file.Id} is submitted; a submission that leaves it out deletes it");
 
@@ -39,20 +34,8 @@ internal sealed class FileDeleteAction(ApiKeys keys, Tables tables, FileRemoval 
                 announced = true;
             }
 
-            var task = (await tables.Tasks.GetEntityAsync<TaskEntity>(partition, TaskEntity.Row, cancellationToken: cancellationToken)).Value;
-            var counted = file.AwaitsUpload || file.State == FileStates.Uploaded;
-            if (counted)
-                task.CountUnsubmitted(file.FieldId, -1);
-            file.State = FileStates.Deleted;
-            try
-            {
-                await tables.Tasks.SubmitTransactionAsync(
-                    [new(TableTransactionActionType.UpdateReplace, task, task.ETag), new(TableTransactionActionType.UpdateReplace, file, file.ETag)], cancellationToken);
-            }
-            catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
-            {
+            if (!await removal.TryMarkDeletedAsync(file, cancellationToken))
                 continue; // Changed meanwhile (an upload completed, a submission bound it): decide again.
-            }
 
             await removal.FinishAsync([file], due, cancellationToken);
             return ApiResults.Ok(new EmptyResponse());

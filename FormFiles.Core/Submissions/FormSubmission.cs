@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Azure;
 using Azure.Data.Tables;
 using FormFiles.Api;
 using FormFiles.Files;
@@ -133,14 +132,7 @@ public sealed partial class FormSubmission(Tables tables, TaskStore tasks, Uploa
 
     private async Task<Dictionary<long, FileEntity>> FilesAsync(TaskEntity task, CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {task.PartitionKey} and RowKey ge {FileEntity.RowPrefix} and RowKey lt {"file."}");
-        var files = new Dictionary<long, FileEntity>();
-        await foreach (var file in tables.Tasks.QueryAsync<FileEntity>(filter, cancellationToken: cancellationToken))
-        {
-            if (file.FormId == task.FormId)
-                files[file.Id] = file;
-        }
-
-        return files;
+        var files = await tables.FilesOfTaskAsync(task.PartitionKey, cancellationToken);
+        return files.Where(f => f.FormId == task.FormId).ToDictionary(f => f.Id);
     }
 }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
-using FormFiles.Api;
 using FormFiles.Templates;
 
 namespace FormFiles.Tasks;

@@ -78,7 +78,7 @@ public sealed class TaskStore(Tables tables, IdAllocator ids, FileRemoval remova
             if (task.FormId is null)
                 throw NotFound.Form();
             RequireFormChanges(task);
-            var files = (await removal.FilesOfAsync(task.PartitionKey, cancellationToken)).Where(f => f.State != FileStates.Deleted).ToList();
+            var files = (await tables.FilesOfTaskAsync(task.PartitionKey, cancellationToken)).Where(f => f.State != FileStates.Deleted).ToList();
             await removal.AnnounceAsync(files, due, cancellationToken);
             foreach (var file in files)
                 file.State = FileStates.Deleted;
@@ -111,7 +111,7 @@ public sealed class TaskStore(Tables tables, IdAllocator ids, FileRemoval remova
     {
         var task = await LoadAsync(userId, taskId, cancellationToken);
         var due = PendingEntity.Bucket(time.GetUtcNow());
-        var files = await removal.FilesOfAsync(task.PartitionKey, cancellationToken);
+        var files = await tables.FilesOfTaskAsync(task.PartitionKey, cancellationToken);
         await removal.AnnounceAsync(files, due, cancellationToken);
         foreach (var chunk in files.Chunk(100))
             await tables.Tasks.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken);

@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using FormFiles.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Testing;
 
 namespace FormFiles.Tests.Api;
 

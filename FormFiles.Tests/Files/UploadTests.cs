@@ -6,7 +6,6 @@ using Azure.Storage.Blobs;
 using FormFiles.Files;
 using FormFiles.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Testing;
 
 namespace FormFiles.Tests.Files;
 
