@@ -190,23 +190,23 @@ public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentT
         while (true)
         {
             RequireRoom(task, FileField(task, file.FieldId));
-            task.CountUnsubmitted(file.FieldId, +1);
+            var counted = task.Clone(); // The caller's row stays as read if this attempt fails.
+            counted.CountUnsubmitted(file.FieldId, +1);
             try
             {
                 var written = await tables.Tasks.SubmitTransactionAsync(
-                    [new(TableTransactionActionType.UpdateReplace, task, task.ETag), new(TableTransactionActionType.Add, file)], cancellationToken);
+                    [new(TableTransactionActionType.UpdateReplace, counted, counted.ETag), new(TableTransactionActionType.Add, file)], cancellationToken);
                 if (written.Value[0].Headers.ETag is { } etag)
                 {
-                    task.ETag = etag;
-                    recentTasks.Remember(task);
+                    counted.ETag = etag;
+                    recentTasks.Remember(counted);
                 }
 
                 return true;
             }
             catch (TableTransactionFailedException e) when (e.Status == 409)
             {
-                task = await LoadAsync(file.UserId, file.TaskId, cancellationToken);
-                return false;
+                return false; // Nothing was written: the task row is as it was.
             }
             catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
             {
