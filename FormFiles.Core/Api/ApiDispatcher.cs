@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Azure;
+using FormFiles.Storage;
 
 namespace FormFiles.Api;
 
@@ -39,9 +40,9 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, ILogger<ApiDi
         {
             result = ApiResults.Error(exception.Code, exception.Message, exception.Errors);
         }
-        catch (RequestFailedException exception) when (IsUnavailable(exception.Status))
+        catch (Exception exception) when (StorageFaults.DidNotAnswer(exception))
         {
-            ApiLog.StorageUnavailable(logger, exception, exception.Status, name, requestId);
+            ApiLog.StorageUnavailable(logger, exception, (exception as RequestFailedException)?.Status ?? 0, name, requestId);
             result = ApiResults.Error(ErrorCode.StorageUnavailable, $"Database unavailable, try again later (request {requestId})");
         }
         catch (RequestFailedException exception) when (exception.Status > 0)
@@ -74,7 +75,4 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, ILogger<ApiDi
         var parameters = await ApiParameters.ReadAsync(context.Request, readBody: !handler.ReadsBody, cancellationToken);
         return await handler.ExecuteAsync(new ApiRequest(context, parameters), cancellationToken);
     }
-
-    /// <summary>No answer at all (0), a timeout, or the service saying it is busy or broken.</summary>
-    private static bool IsUnavailable(int status) => status is 0 or 408 or >= 500;
 }

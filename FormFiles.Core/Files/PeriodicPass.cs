@@ -1,4 +1,4 @@
-using Azure;
+using FormFiles.Storage;
 using Microsoft.Extensions.Hosting;
 
 namespace FormFiles.Files;
@@ -17,7 +17,7 @@ public abstract partial class PeriodicPass(TimeSpan interval, TimeProvider time,
             {
                 await RunOnceAsync(stoppingToken);
             }
-            catch (RequestFailedException e)
+            catch (Exception e) when (StorageFaults.IsStorageFailure(e))
             {
                 PassFailed(logger, e, GetType().Name);
             }

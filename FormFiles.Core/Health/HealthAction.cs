@@ -1,8 +1,7 @@
-using Azure;
 using Azure.Data.Tables;
-using Azure.Identity;
 using Azure.Storage.Blobs;
 using FormFiles.Api;
+using FormFiles.Storage;
 
 namespace FormFiles.Health;
 
@@ -52,8 +51,7 @@ internal sealed class HealthAction(TableServiceClient tables, BlobServiceClient 
             await probe(timeout.Token);
             return Ok;
         }
-        catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException
-                                  || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (StorageFaults.IsStorageFailure(e) || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             HealthLog.StoreUnavailable(logger, e, store);
             return Unavailable;

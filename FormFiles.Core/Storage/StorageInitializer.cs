@@ -1,5 +1,3 @@
-using Azure;
-using Azure.Identity;
 using FormFiles.Files;
 using Microsoft.Extensions.Hosting;
 
@@ -22,8 +20,7 @@ internal sealed partial class StorageInitializer(Tables tables, FileBlobs blobs,
             await Task.WhenAll(tables.All.Select(table => (Task)table.CreateIfNotExistsAsync(timeout.Token))
                 .Append(blobs.Container.CreateIfNotExistsAsync(cancellationToken: timeout.Token)));
         }
-        catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException
-                                  || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (StorageFaults.IsStorageFailure(e) || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             TablesNotCreated(logger, e);
         }

@@ -77,6 +77,14 @@ public sealed class EnvelopeTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task Storage_that_fails_every_retry_gives_14_with_503()
+    {
+        var response = (await Client.PostJsonAsync("test/storage-down", new JsonObject())).AssertError(14, HttpStatusCode.ServiceUnavailable);
+
+        Assert.DoesNotContain("127.0.0.1", response.Raw, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Unhandled_exception_gives_6_with_500_and_no_internals()
     {
         var response = (await Client.PostJsonAsync("test/fail", new JsonObject()))

@@ -34,6 +34,7 @@ public sealed class FormFilesFactory : WebApplicationFactory<Program>
         {
             services.AddSingleton<IApiAction, TestActions.Echo>();
             services.AddSingleton<IApiAction, TestActions.Fail>();
+            services.AddSingleton<IApiAction, TestActions.StorageDown>();
             services.AddFakeLogging();
             configureServices?.Invoke(services);
         });

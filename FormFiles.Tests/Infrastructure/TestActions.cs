@@ -34,6 +34,18 @@ public static class TestActions
         System.Text.Json.JsonElement? Metadata,
         System.Text.Json.JsonElement? Rights) : ApiResponse;
 
+    /// <summary><c>test/storage-down</c>: throws what the SDK throws when every retry against storage fails.</summary>
+    public sealed class StorageDown : IApiAction
+    {
+        public string Name => "test/storage-down";
+
+        public Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken) =>
+            throw new AggregateException(
+                "Retry failed after 3 tries.",
+                new Azure.RequestFailedException("Connection refused (127.0.0.1:1)"),
+                new TaskCanceledException());
+    }
+
     /// <summary><c>test/fail</c>: throws what a bug would throw, with a secret in its message.</summary>
     public sealed class Fail : IApiAction
     {
