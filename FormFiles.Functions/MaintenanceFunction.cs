@@ -1,15 +1,11 @@
-using FormFiles.Files;
 using Microsoft.Azure.Functions.Worker;
 
 namespace FormFiles.Functions;
 
-/// <summary>Every five minutes: complete uploads whose event was missed, then sweep (Core reconciliation and sweeper).</summary>
-public sealed class MaintenanceFunction(Reconciliation reconciliation, Sweeper sweeper)
+/// <summary>Every five minutes: reconciliation (missed completion events) and the sweep, side by side (Core <see cref="Files.Maintenance"/>).</summary>
+public sealed class MaintenanceFunction(Files.Maintenance maintenance)
 {
     [Function(nameof(Maintenance))]
-    public async Task Maintenance([TimerTrigger("0 */5 * * * *")] TimerInfo timer, CancellationToken cancellationToken)
-    {
-        await reconciliation.RunAsync(cancellationToken);
-        await sweeper.RunAsync(cancellationToken);
-    }
+    public Task Maintenance([TimerTrigger("0 */5 * * * *")] TimerInfo timer, CancellationToken cancellationToken) =>
+        maintenance.RunAsync(cancellationToken);
 }

@@ -1,14 +1,15 @@
-using FormFiles;
-using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-var builder = FunctionsApplication.CreateBuilder(args);
-builder.ConfigureFunctionsWebApplication();
-builder.Services
-    .AddApplicationInsightsTelemetryWorkerService()
-    .ConfigureFunctionsApplicationInsights()
-    .AddFormFiles(builder.Configuration);
+namespace FormFiles.Functions;
 
-builder.Build().Run();
+/// <summary>The Functions worker's entry point (in a namespace, so the global <c>Program</c> stays the DevHost's).</summary>
+internal static class Program
+{
+    private static void Main(string[] args)
+    {
+        var builder = FunctionsApplication.CreateBuilder(args);
+        builder.AddFormFilesFunctions();
+        builder.Build().Run();
+    }
+}

@@ -1,0 +1,84 @@
+using System.Text.Json.Nodes;
+using FormFiles.Functions;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.ApplicationInsights;
+using Microsoft.Extensions.Options;
+
+namespace FormFiles.Tests.Functions;
+
+/// <summary>
+/// FormFiles.Functions as the Azure Functions host sees it: the functions.metadata its SDK generates
+/// (copied next to the tests by the project reference), and the services its Program builds.
+/// </summary>
+public sealed class FunctionsHostTests
+{
+    private static readonly Lazy<JsonArray> Metadata = new(() =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "functions.metadata")))!.AsArray());
+
+    private static JsonObject Function(string name) =>
+        Metadata.Value.Single(f => f!["name"]!.GetValue<string>() == name)!.AsObject();
+
+    private static JsonObject Trigger(string name) => Assert.Single(Function(name)["bindings"]!.AsArray())!.AsObject();
+
+    [Fact]
+    public void The_app_has_exactly_one_http_function_one_blob_trigger_and_one_timer()
+    {
+        Assert.Equal(["Api", "BlobCreated", "Maintenance"], Metadata.Value.Select(f => f!["name"]!.GetValue<string>()).Order());
+        Assert.All(Metadata.Value, f => Assert.Equal("dotnet-isolated", f!["language"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public void Every_api_call_and_health_reach_the_one_catch_all_http_function()
+    {
+        var trigger = Trigger("Api");
+
+        Assert.Equal("httpTrigger", trigger["type"]!.GetValue<string>());
+        Assert.Equal("{*action}", trigger["route"]!.GetValue<string>());
+        Assert.Equal("Anonymous", trigger["authLevel"]!.GetValue<string>());
+        Assert.Null(trigger["methods"]); // Every method: the dispatcher answers 112 itself.
+        Assert.Equal("FormFiles.Functions.ApiFunction.Api", Function("Api")["entryPoint"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Uploads_complete_from_event_grid_blob_events_of_form_files()
+    {
+        var trigger = Trigger("BlobCreated");
+
+        Assert.Equal("blobTrigger", trigger["type"]!.GetValue<string>());
+        Assert.Equal("form-files/{name}", trigger["path"]!.GetValue<string>());
+        Assert.Equal("EventGrid", trigger["source"]!.GetValue<string>());
+        Assert.Equal("FormFilesStorage", trigger["connection"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Maintenance_runs_every_five_minutes()
+    {
+        var trigger = Trigger("Maintenance");
+
+        Assert.Equal("timerTrigger", trigger["type"]!.GetValue<string>());
+        Assert.Equal("0 */5 * * * *", trigger["schedule"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Host_json_puts_the_api_under_v2()
+    {
+        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(DevHost.Azurite.AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory), "host.json")))!;
+
+        Assert.Equal("v2", host["extensions"]!["http"]!["routePrefix"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Information_logs_reach_application_insights()
+    {
+        var builder = FunctionsApplication.CreateBuilder([]);
+        builder.AddFormFilesFunctions();
+        using var host = builder.Build();
+
+        var rules = host.Services.GetRequiredService<IOptions<LoggerFilterOptions>>().Value.Rules;
+
+        Assert.DoesNotContain(rules, rule => rule.ProviderName == typeof(ApplicationInsightsLoggerProvider).FullName);
+        Assert.Contains(host.Services.GetServices<ILoggerProvider>(), provider => provider is ApplicationInsightsLoggerProvider);
+    }
+}
