@@ -39,6 +39,8 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<UploadCompletion>();
         services.AddSingleton<Reconciliation>();
         services.AddSingleton<Sweeper>();
+        services.AddSingleton<ItemBackoff>();
+        services.AddSingleton<Maintenance>();
         services.AddSingleton<FileViews>();
         services.AddSingleton<FileRemoval>();
         services.AddSingleton<FormSubmission>();

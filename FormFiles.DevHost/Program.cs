@@ -1,7 +1,7 @@
 using FormFiles;
 using FormFiles.Api;
+using FormFiles.DevHost;
 using FormFiles.DevHost.Azurite;
-using FormFiles.Files;
 
 var persist = args.Contains(LocalStorage.PersistFlag);
 var builder = WebApplication.CreateBuilder(args.Where(a => a != LocalStorage.PersistFlag).ToArray());

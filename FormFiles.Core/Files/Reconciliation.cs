@@ -8,9 +8,10 @@ namespace FormFiles.Files;
 /// Completes every pending reservation whose blob exists (design §7): the DevHost's stand-in for
 /// Event Grid, and Azure's safety net for a missed event. It reads the pending index from the
 /// current minute on (what has expired is the sweep's), never lists the container, and handles at
-/// most <see cref="Budget"/> reservations a pass.
+/// most <see cref="Budget"/> reservations a pass. A reservation whose completion fails is logged and
+/// backed off (<see cref="ItemBackoff"/>); the pass goes on with the others.
 /// </summary>
-public sealed partial class Reconciliation(Tables tables, FileBlobs blobs, UploadCompletion completion, TimeProvider time, ILogger<Reconciliation> logger)
+public sealed partial class Reconciliation(Tables tables, FileBlobs blobs, UploadCompletion completion, ItemBackoff backoff, TimeProvider time, ILogger<Reconciliation> logger)
 {
     public const int Budget = 500;
 
@@ -25,18 +26,26 @@ public sealed partial class Reconciliation(Tables tables, FileBlobs blobs, Uploa
         {
             if (++seen > Budget)
                 break;
+            if (backoff.IsWaiting(pending.FileId))
+                continue;
             var name = FileBlobs.Name(pending.UserId, pending.TaskId, pending.FileId);
-            try
+            var found = false;
+            await backoff.RunAsync(pending.FileId, pending.TaskId, async token =>
             {
-                await blobs.Container.GetBlobClient(name).GetPropertiesAsync(cancellationToken: cancellationToken);
-            }
-            catch (RequestFailedException e) when (e.Status == 404)
-            {
-                continue; // Not uploaded (yet).
-            }
+                try
+                {
+                    await blobs.Container.GetBlobClient(name).GetPropertiesAsync(cancellationToken: token);
+                }
+                catch (RequestFailedException e) when (e.Status == 404)
+                {
+                    return; // Not uploaded (yet).
+                }
 
-            await completion.HandleAsync(name, cancellationToken);
-            completed++;
+                found = true;
+                await completion.HandleAsync(name, token);
+            }, cancellationToken);
+            if (found)
+                completed++;
         }
 
         if (completed > 0)

@@ -1,7 +1,10 @@
+using Azure.Core;
+using Azure.Core.Pipeline;
 using FormFiles.Api;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FormFiles.Tests.Infrastructure;
@@ -25,6 +28,22 @@ public sealed class FormFilesFactory : WebApplicationFactory<Program>
     public static FormFilesFactory ForStorage(string connectionString, Action<IServiceCollection>? configureServices = null) =>
         new(new Dictionary<string, string?> { ["FormFiles:Storage:ConnectionString"] = connectionString }, configureServices);
 
+    /// <summary>A host of its own on <paramref name="clock"/>; its loops never tick by themselves, so only the test sweeps or reconciles.</summary>
+    public static FormFilesFactory OnClock(string connectionString, TimeProvider clock, HttpPipelinePolicy? fault = null) => new(
+        new Dictionary<string, string?>
+        {
+            ["FormFiles:Storage:ConnectionString"] = connectionString,
+            ["FormFiles:SweepInterval"] = "1.00:00:00",
+            ["FormFiles:ReconcileInterval"] = "1.00:00:00",
+            ["FormFiles:SweepBudget"] = "100000",
+        },
+        services =>
+        {
+            services.AddSingleton(clock);
+            if (fault is not null)
+                services.AddAzureClients(clients => clients.ConfigureDefaults(o => o.AddPolicy(fault, HttpPipelinePosition.PerCall)));
+        });
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("urls", "http://127.0.0.1:0");
@@ -35,6 +54,8 @@ public sealed class FormFilesFactory : WebApplicationFactory<Program>
             services.AddSingleton<IApiAction, TestActions.Echo>();
             services.AddSingleton<IApiAction, TestActions.Fail>();
             services.AddSingleton<IApiAction, TestActions.StorageDown>();
+            services.AddSingleton<IApiAction, TestActions.NoCredential>();
+            services.AddSingleton<IApiAction, TestActions.Unwritable>();
             services.AddFakeLogging();
             configureServices?.Invoke(services);
         });
