@@ -40,7 +40,7 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, ILogger<ApiDi
         {
             result = ApiResults.Error(exception.Code, exception.Message, exception.Errors);
         }
-        catch (Exception exception) when (StorageFaults.DidNotAnswer(exception))
+        catch (Exception exception) when (StorageFaults.IsUnavailable(exception))
         {
             ApiLog.StorageUnavailable(logger, exception, (exception as RequestFailedException)?.Status ?? 0, name, requestId);
             result = ApiResults.Error(ErrorCode.StorageUnavailable, $"Database unavailable, try again later (request {requestId})");
@@ -56,7 +56,14 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, ILogger<ApiDi
             result = ApiResults.Error(ErrorCode.UnexpectedError, $"Unexpected error (request {requestId})");
         }
 
-        await result.ExecuteAsync(context);
+        try
+        {
+            await result.ExecuteAsync(context);
+        }
+        catch (Exception) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The caller went away while the answer was being written.
+        }
     }
 
     private async Task<IResult> ExecuteAsync(HttpContext context, string? action, string name)

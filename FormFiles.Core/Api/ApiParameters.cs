@@ -79,15 +79,14 @@ public sealed class ApiParameters
     {
         if (!TryGet(name, out var value))
             return null;
-        var text = value.Text ?? (value.Json.ValueKind == JsonValueKind.String ? value.Json.GetString() : null);
-        if (text is not null)
+        if (value.Text is not null)
         {
-            return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed)
+            return long.TryParse(value.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed)
                 ? parsed
                 : throw ApiException.InvalidParameter(prefix + name, "must be an integer");
         }
 
-        return value.Json.ValueKind == JsonValueKind.Number && value.Json.TryGetInt64(out var number)
+        return JsonValues.TryGetInt64(value.Json, out var number)
             ? number
             : throw ApiException.InvalidParameter(prefix + name, "must be an integer");
     }
@@ -157,6 +156,9 @@ public sealed class ApiParameters
             {
                 throw ApiException.InvalidParameter(prefix + name, problem);
             }
+
+            if (JsonValues.FindInvalidText(json) is { } at)
+                throw ApiException.InvalidParameter(prefix + name, $"holds text that is not valid Unicode (at '{at}')");
         }
 
         return json.ValueKind == kind ? json : throw ApiException.InvalidParameter(prefix + name, problem);
@@ -213,6 +215,8 @@ public sealed class ApiParameters
 
         if (root.ValueKind != JsonValueKind.Object)
             throw new ApiException(ErrorCode.WrongRequestFormat, "Wrong request format: the JSON body must be an object");
+        if (JsonValues.FindInvalidText(root) is { } at)
+            throw new ApiException(ErrorCode.WrongRequestFormat, $"Wrong request format: the JSON text at '{at}' is not valid Unicode (an unpaired surrogate, or bytes that are not UTF-8)");
         foreach (var property in root.EnumerateObject())
             values[property.Name] = new Value(null, property.Value);
     }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace FormFiles.Api;
@@ -22,16 +23,33 @@ public record ErrorResponse(ErrorStatus Status)
 
 public sealed record ErrorStatus(int Code, string Description);
 
-/// <summary>Turns responses into <see cref="IResult"/>s with the right HTTP status.</summary>
+/// <summary>
+/// Turns responses into <see cref="IResult"/>s with the right HTTP status. The body is serialized here,
+/// inside the dispatcher's error handling: a value that cannot be written fails before a byte is sent.
+/// </summary>
 public static class ApiResults
 {
-    public static IResult Ok(ApiResponse response) =>
-        TypedResults.Json<object>(response, ApiJson.Options);
+    private const string JsonContentType = "application/json; charset=utf-8";
+
+    public static IResult Ok(ApiResponse response) => Json(response, StatusCodes.Status200OK);
 
     public static IResult Error(ErrorCode code, string? description = null, IReadOnlyList<FieldError>? errors = null) =>
         Error(code, new ErrorResponse(new ErrorStatus((int)code, description ?? code.Description())) { Errors = errors });
 
     /// <summary>An error envelope that carries more than the status (for example, health's storage report).</summary>
-    public static IResult Error(ErrorCode code, ErrorResponse response) =>
-        TypedResults.Json<object>(response, ApiJson.Options, statusCode: code.HttpStatus());
+    public static IResult Error(ErrorCode code, ErrorResponse response) => Json(response, code.HttpStatus());
+
+    private static IResult Json(object response, int status) =>
+        new JsonBytes(JsonSerializer.SerializeToUtf8Bytes(response, ApiJson.Options), status);
+
+    private sealed class JsonBytes(byte[] body, int status) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = status;
+            httpContext.Response.ContentType = JsonContentType;
+            httpContext.Response.ContentLength = body.Length;
+            return httpContext.Response.Body.WriteAsync(body, httpContext.RequestAborted).AsTask();
+        }
+    }
 }

@@ -24,7 +24,7 @@ internal sealed class FileCreateAction(ApiKeys keys, Reservations reservations) 
         var reservation = await reservations.CreateAsync(
             caller.UserId,
             new ReservationRequest(taskId, fieldId, size, filename, () => p.OptionalObject("metadata")?.GetRawText()),
-            new Uri($"{request.HttpContext.Request.Scheme}://{request.HttpContext.Request.Host}{request.HttpContext.Request.PathBase}"),
+            reservations.UploadUrl(request.HttpContext.Request),
             cancellationToken);
         return ApiResults.Ok(new ValueResponse<ReservationView>(reservation));
     }

@@ -10,12 +10,16 @@ namespace FormFiles.Storage;
 /// </summary>
 public static class StorageFaults
 {
-    /// <summary>Storage did not answer: no connection, a timeout, 408 or 5xx, on every attempt.</summary>
-    public static bool DidNotAnswer(Exception exception) => exception switch
+    /// <summary>
+    /// Storage cannot be used now (14, try again later): no connection, a timeout, 408 or 5xx on every
+    /// attempt, or no credential to reach it with (a missing role or identity in Azure).
+    /// </summary>
+    public static bool IsUnavailable(Exception exception) => exception switch
     {
         RequestFailedException failed => failed.Status is 0 or 408 or >= 500,
+        AuthenticationFailedException => true,
         AggregateException attempts => attempts.InnerExceptions.Count > 0
-                                       && attempts.InnerExceptions.All(e => DidNotAnswer(e) || e is OperationCanceledException)
+                                       && attempts.InnerExceptions.All(e => IsUnavailable(e) || e is OperationCanceledException)
                                        && attempts.InnerExceptions.Any(e => e is not OperationCanceledException),
         _ => false,
     };

@@ -104,27 +104,10 @@ public sealed partial class FormSubmission(Tables tables, TaskStore tasks, Uploa
     /// <summary>A referenced file still <c>created</c> whose blob exists is completed first: a late event does not fail the submission.</summary>
     private async Task<Dictionary<long, FileEntity>> CompleteReferencedAsync(TaskEntity task, JsonElement values, Dictionary<long, FileEntity> files, CancellationToken cancellationToken)
     {
-        var waiting = ReferencedIds(values).Where(id => files.TryGetValue(id, out var f) && f.AwaitsUpload).ToList();
+        var waiting = ValueRules.ReferencedFileIds(values).Where(id => files.TryGetValue(id, out var f) && f.AwaitsUpload).ToList();
         foreach (var id in waiting)
             await completion.HandleAsync(files[id].BlobName, cancellationToken);
         return waiting.Count == 0 ? files : await FilesAsync(task, cancellationToken);
-    }
-
-    private static IEnumerable<long> ReferencedIds(JsonElement values)
-    {
-        foreach (var value in values.EnumerateObject().Select(p => p.Value).Where(v => v.ValueKind == JsonValueKind.Object))
-        {
-            if (value.TryGetProperty("file_id", out var single) && single.TryGetInt64(out var id))
-                yield return id;
-            if (value.TryGetProperty("file_ids", out var many) && many.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var item in many.EnumerateArray())
-                {
-                    if (item.TryGetInt64(out var each))
-                        yield return each;
-                }
-            }
-        }
     }
 
     [LoggerMessage(EventId = 2400, Level = LogLevel.Information, Message = "Form {FormId} of task {TaskId} submitted: {Bound} files bound, {Dropped} deleted")]

@@ -25,7 +25,7 @@ internal sealed class TaskFormSubmitAction(ApiKeys keys, FormSubmission submissi
     private static string Location(JsonElement location)
     {
         double? Coordinate(string name, double limit) =>
-            location.TryGetProperty(name, out var v) && v.TryGetDouble(out var d) && Math.Abs(d) <= limit ? d : null;
+            location.TryGetProperty(name, out var v) && JsonValues.TryGetDouble(v, out var d) && Math.Abs(d) <= limit ? d : null;
         var lat = Coordinate("lat", 90) ?? throw ApiException.InvalidParameter("location.lat", "must be a latitude, -90 to 90");
         var lng = Coordinate("lng", 180) ?? throw ApiException.InvalidParameter("location.lng", "must be a longitude, -180 to 180");
         var address = location.TryGetProperty("address", out var a) && a.ValueKind == JsonValueKind.String

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using FormFiles.Api;
 using FormFiles.Files;
 using FormFiles.Templates;
@@ -18,43 +19,63 @@ public static class ValueRules
     /// <summary>The most files one file field may hold.</summary>
     public const int MaxFilesPerField = 6;
 
-    /// <summary>What a valid submission stores and binds.</summary>
-    public sealed record Outcome(IReadOnlyList<FieldError> Errors, Dictionary<string, JsonElement> Values, HashSet<long> FileIds);
+    /// <summary>What a valid submission stores (each value object with its numbers as numbers) and binds.</summary>
+    public sealed record Outcome(IReadOnlyList<FieldError> Errors, Dictionary<string, JsonObject> Values, HashSet<long> FileIds);
 
     /// <param name="files">The task's files by id (those of other tasks are simply absent).</param>
     public static Outcome Validate(IReadOnlyList<FormField> fields, JsonElement values, IReadOnlyDictionary<long, FileEntity> files, DateOnly today)
     {
         var errors = new List<FieldError>();
-        var stored = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        var stored = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
         var fileIds = new HashSet<long>();
         foreach (var field in fields)
         {
             if (field.Type == FieldTypes.Separator)
                 continue;
             var present = values.TryGetProperty(field.Id, out var value);
+            var kept = present && value.ValueKind == JsonValueKind.Object ? JsonObject.Create(value.Clone())! : null;
             var error = !present ? (field.Required ? Fail(Required, "the field is required") : null)
                 : value.ValueKind == JsonValueKind.Null ? (field.Required ? Fail(Null, "the value is null") : null)
-                : value.ValueKind != JsonValueKind.Object || !TypeMatches(field, value) ? Fail(TypeMismatch, $"the value must be a {field.Type} value object")
-                : Check(field, value, files, today, fileIds);
+                : kept is null || !TypeMatches(field, value) ? Fail(TypeMismatch, $"the value must be a {field.Type} value object")
+                : Check(field, value, kept, files, today, fileIds);
             if (error is not null)
                 errors.Add(error with { FieldId = field.Id });
-            else if (present && value.ValueKind == JsonValueKind.Object)
-                stored[field.Id] = value.Clone();
+            else if (kept is not null)
+                stored[field.Id] = kept;
         }
 
         return new Outcome(errors, stored, fileIds);
     }
 
-    private static FieldError? Check(FormField field, JsonElement value, IReadOnlyDictionary<long, FileEntity> files, DateOnly today, HashSet<long> fileIds) =>
+    /// <summary>The file ids a values object names (as <c>file_id</c> or in <c>file_ids</c>), whatever their fields: before validation, to complete late uploads.</summary>
+    public static IEnumerable<long> ReferencedFileIds(JsonElement values)
+    {
+        foreach (var value in values.EnumerateObject().Select(p => p.Value).Where(v => v.ValueKind == JsonValueKind.Object))
+        {
+            if (value.TryGetProperty("file_id", out var single) && JsonValues.TryGetInt64(single, out var id))
+                yield return id;
+            if (value.TryGetProperty("file_ids", out var many) && many.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var item in many.EnumerateArray())
+                {
+                    if (JsonValues.TryGetInt64(item, out var each))
+                        yield return each;
+                }
+            }
+        }
+    }
+
+    /// <param name="kept">The value object as it will be stored; numbers sent quoted are written back as numbers.</param>
+    private static FieldError? Check(FormField field, JsonElement value, JsonObject kept, IReadOnlyDictionary<long, FileEntity> files, DateOnly today, HashSet<long> fileIds) =>
         field.Type switch
         {
             FieldTypes.Text => TextValue(field, value),
             FieldTypes.CheckboxGroup => Checkboxes(field, value),
-            FieldTypes.Dropdown or FieldTypes.RadioGroup => Choice(field, value),
+            FieldTypes.Dropdown or FieldTypes.RadioGroup => Choice(field, value, kept),
             FieldTypes.Date => DateValue(field, value, today),
-            FieldTypes.Rating => Rating(field, value),
-            FieldTypes.File or FieldTypes.Photo => FileList(field, value, files, fileIds),
-            FieldTypes.Signature => SingleFile(field, value, files, fileIds),
+            FieldTypes.Rating => Rating(field, value, kept),
+            FieldTypes.File or FieldTypes.Photo => FileList(field, value, kept, files, fileIds),
+            FieldTypes.Signature => SingleFile(field, value, kept, files, fileIds),
             _ => null,
         };
 
@@ -94,10 +115,11 @@ public static class ValueRules
             : null;
     }
 
-    private static FieldError? Choice(FormField field, JsonElement value)
+    private static FieldError? Choice(FormField field, JsonElement value, JsonObject kept)
     {
-        if (!value.TryGetProperty("value_index", out var index) || !index.TryGetInt32(out var i))
+        if (!value.TryGetProperty("value_index", out var index) || !JsonValues.TryGetInt32(index, out var i))
             return Fail(TypeMismatch, "'value_index' must be an integer");
+        kept["value_index"] = i;
         return i < 0 || i >= field.Options!.Count ? Fail(OutOfBounds, $"'value_index' must be 0 to {field.Options!.Count - 1}") : null;
     }
 
@@ -110,20 +132,29 @@ public static class ValueRules
             : null;
     }
 
-    private static FieldError? Rating(FormField field, JsonElement value)
+    private static FieldError? Rating(FormField field, JsonElement value, JsonObject kept)
     {
-        if (!value.TryGetProperty("value", out var stars) || !stars.TryGetInt32(out var n))
+        if (!value.TryGetProperty("value", out var stars) || !JsonValues.TryGetInt32(stars, out var n))
             return Fail(TypeMismatch, "'value' must be an integer");
+        kept["value"] = n;
         return n < 1 ? Fail(BelowMinimum, "a rating is at least 1 star")
             : n > field.MaxStars ? Fail(AboveMaximum, $"a rating is at most {field.MaxStars} stars")
             : null;
     }
 
-    private static FieldError? FileList(FormField field, JsonElement value, IReadOnlyDictionary<long, FileEntity> files, HashSet<long> fileIds)
+    private static FieldError? FileList(FormField field, JsonElement value, JsonObject kept, IReadOnlyDictionary<long, FileEntity> files, HashSet<long> fileIds)
     {
-        if (!value.TryGetProperty("file_ids", out var ids) || ids.ValueKind != JsonValueKind.Array || ids.EnumerateArray().Any(i => !i.TryGetInt64(out _)))
+        if (!value.TryGetProperty("file_ids", out var ids) || ids.ValueKind != JsonValueKind.Array)
             return Fail(TypeMismatch, "'file_ids' must be an array of file ids");
-        var list = ids.EnumerateArray().Select(i => i.GetInt64()).ToList();
+        var list = new List<long>();
+        foreach (var item in ids.EnumerateArray())
+        {
+            if (!JsonValues.TryGetInt64(item, out var id))
+                return Fail(TypeMismatch, "'file_ids' must be an array of file ids");
+            list.Add(id);
+        }
+
+        kept["file_ids"] = new JsonArray(list.Select(id => (JsonNode)id).ToArray());
         if (list.Count == 0)
             return field.Required ? Fail(Required, "the field is required") : null;
         var max = field.Type == FieldTypes.Photo ? field.MaxFiles!.Value : MaxFilesPerField;
@@ -132,10 +163,11 @@ public static class ValueRules
         return Files(field, list, files, fileIds);
     }
 
-    private static FieldError? SingleFile(FormField field, JsonElement value, IReadOnlyDictionary<long, FileEntity> files, HashSet<long> fileIds)
+    private static FieldError? SingleFile(FormField field, JsonElement value, JsonObject kept, IReadOnlyDictionary<long, FileEntity> files, HashSet<long> fileIds)
     {
-        if (!value.TryGetProperty("file_id", out var id) || !id.TryGetInt64(out var fileId))
+        if (!value.TryGetProperty("file_id", out var id) || !JsonValues.TryGetInt64(id, out var fileId))
             return Fail(TypeMismatch, "'file_id' must be a file id");
+        kept["file_id"] = fileId;
         return Files(field, [fileId], files, fileIds);
     }
 

@@ -25,11 +25,14 @@ internal sealed class TaskCreateAction(ApiKeys keys, TaskStore tasks, TemplateSt
         if (task.From > task.To)
             throw ApiException.InvalidParameter("task.from", "must not be after task.to");
         var templateId = fields.OptionalInt64("form_template_id");
-        var template = request.Parameters.OptionalBoolean("create_form") == true && templateId is { } id
+        var createForm = request.Parameters.OptionalBoolean("create_form") == true;
+        if (createForm && templateId is null)
+            throw ApiException.InvalidParameter("task.form_template_id", "is required with create_form");
+        var template = templateId is { } id
             ? await templates.FindAsync(caller.UserId, id, cancellationToken) ?? throw NotFound.Template()
             : null;
 
-        return ApiResults.Ok(new IdResponse(await tasks.CreateAsync(task, template, cancellationToken)));
+        return ApiResults.Ok(new IdResponse(await tasks.CreateAsync(task, createForm ? template : null, cancellationToken)));
     }
 
     private static DateTimeOffset? Date(ApiParameters fields, string name) =>

@@ -55,7 +55,7 @@ public static class FieldRules
 
     private static FormField Normalize(FormField field, string at)
     {
-        if (field.Id.Length is < 1 or > 19 || !field.Id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        if (field.Id is not { Length: >= 1 and <= 19 } || !field.Id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
             throw Invalid($"{at}.id", "must be 1 to 19 letters, digits, '-' or '_'");
         at = $"{at} (field '{field.Id}')";
         if (!FieldTypes.All.Contains(field.Type))

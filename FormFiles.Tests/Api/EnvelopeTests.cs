@@ -85,6 +85,20 @@ public sealed class EnvelopeTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task Storage_without_a_credential_gives_14_with_503()
+    {
+        (await Client.PostJsonAsync("test/no-credential", new JsonObject())).AssertError(14, HttpStatusCode.ServiceUnavailable);
+    }
+
+    [Fact]
+    public async Task An_answer_that_cannot_be_written_gives_6_in_the_envelope()
+    {
+        var response = (await Client.PostJsonAsync("test/unwritable", new JsonObject())).AssertError(6, HttpStatusCode.InternalServerError);
+
+        Assert.Equal($"Unexpected error (request {response.RequestId})", response.Description);
+    }
+
+    [Fact]
     public async Task Unhandled_exception_gives_6_with_500_and_no_internals()
     {
         var response = (await Client.PostJsonAsync("test/fail", new JsonObject()))

@@ -46,6 +46,27 @@ public static class TestActions
                 new TaskCanceledException());
     }
 
+    /// <summary><c>test/no-credential</c>: throws what the SDK throws when the managed identity cannot get a token (a missing role in Azure).</summary>
+    public sealed class NoCredential : IApiAction
+    {
+        public string Name => "test/no-credential";
+
+        public Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken) =>
+            throw new Azure.Identity.AuthenticationFailedException("ManagedIdentityCredential authentication failed");
+    }
+
+    /// <summary><c>test/unwritable</c>: answers with a value that cannot be written as JSON (stored text with an unpaired surrogate).</summary>
+    public sealed class Unwritable : IApiAction
+    {
+        public string Name => "test/unwritable";
+
+        public Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+        {
+            using var poisoned = System.Text.Json.JsonDocument.Parse("{\"note\": \"\\ud800\"}");
+            return Task.FromResult(ApiResults.Ok(new ValueResponse<System.Text.Json.JsonElement>(poisoned.RootElement.Clone())));
+        }
+    }
+
     /// <summary><c>test/fail</c>: throws what a bug would throw, with a secret in its message.</summary>
     public sealed class Fail : IApiAction
     {
