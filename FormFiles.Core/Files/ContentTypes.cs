@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace FormFiles.Files;
 
 /// <summary>
@@ -21,9 +23,6 @@ public static class ContentTypes
 
     private static readonly Sniffed[] Known = [Jpeg, Png, Gif, WebP, Bmp, Heic, Heif, Pdf, Zip];
 
-    /// <summary>How many leading bytes <see cref="Sniff"/> needs.</summary>
-    public const int HeadLength = 16;
-
     public static Sniffed? Sniff(ReadOnlySpan<byte> head)
     {
         if (head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]))
@@ -34,7 +33,7 @@ public static class ContentTypes
             return Gif;
         if (head.Length >= 12 && head.StartsWith("RIFF"u8) && head[8..12].SequenceEqual("WEBP"u8))
             return WebP;
-        if (head.StartsWith("BM"u8) && head.Length >= 14)
+        if (IsBmp(head))
             return Bmp;
         if (head.Length >= 12 && head[4..8].SequenceEqual("ftyp"u8))
             return Brand(head[8..12]);
@@ -43,6 +42,22 @@ public static class ContentTypes
         if (head.StartsWith((ReadOnlySpan<byte>)[0x50, 0x4B, 0x03, 0x04]))
             return Zip;
         return null;
+    }
+
+    /// <summary>
+    /// "BM" starts much text too, so a bitmap must also have a header whose sizes agree: a known DIB
+    /// header size (core, OS/2, info, v2–v5), pixels after the headers, and a file size (0 = unstated) past them.
+    /// </summary>
+    private static bool IsBmp(ReadOnlySpan<byte> head)
+    {
+        if (head.Length < 18 || !head.StartsWith("BM"u8))
+            return false;
+        var fileSize = BinaryPrimitives.ReadUInt32LittleEndian(head[2..]);
+        var pixelOffset = BinaryPrimitives.ReadUInt32LittleEndian(head[10..]);
+        var dibSize = BinaryPrimitives.ReadUInt32LittleEndian(head[14..]);
+        return dibSize is 12 or 16 or 40 or 52 or 56 or 64 or 108 or 124
+               && pixelOffset >= 14 + dibSize
+               && (fileSize == 0 || fileSize >= pixelOffset);
     }
 
     /// <summary>The type an extension promises, when it is one we can check.</summary>

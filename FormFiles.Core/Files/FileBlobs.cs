@@ -1,4 +1,7 @@
+using Azure;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using Azure.Storage.Sas;
 
 namespace FormFiles.Files;
@@ -12,7 +15,9 @@ namespace FormFiles.Files;
 public sealed class FileBlobs(BlobServiceClient service, UserDelegationKeys delegationKeys, IOptions<FormFilesOptions> options, TimeProvider time)
 {
     public const string ContainerName = "form-files";
-    private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
+
+    /// <summary>How far this service's clock and storage's may disagree: SAS start times and upload times allow for it.</summary>
+    public static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
     public BlobContainerClient Container { get; } = service.GetBlobContainerClient(ContainerName);
 
@@ -47,6 +52,55 @@ public sealed class FileBlobs(BlobServiceClient service, UserDelegationKeys dele
             StartsOn = time.GetUtcNow() - ClockSkew,
         };
         return await SignAsync(blob, sas, cancellationToken);
+    }
+
+    /// <summary>
+    /// Takes the file's infinite lease on its blob, after which no write without the lease id (so none
+    /// through the upload SAS, neither Put Blob nor Put Block) can change it. Taking it again with the
+    /// same id succeeds, so every completion of the file may call this. False when there is no blob.
+    /// </summary>
+    public async Task<bool> LeaseAsync(string blobName, string leaseId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Container.GetBlobClient(blobName).GetBlobLeaseClient(leaseId).AcquireAsync(BlobLeaseClient.InfiniteLeaseDuration, cancellationToken: cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Deletes a blob if it exists, leased or not: with <paramref name="leaseId"/> when it is the file's
+    /// (one request for an accepted upload); a blob that is not leased, or leased under another id, costs
+    /// a second request, or a lease break and a third.
+    /// </summary>
+    public async Task DeleteAsync(string blobName, string? leaseId, CancellationToken cancellationToken)
+    {
+        var blob = Container.GetBlobClient(blobName);
+        try
+        {
+            await blob.DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, string.IsNullOrEmpty(leaseId) ? null : new BlobRequestConditions { LeaseId = leaseId }, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.LeaseNotPresentWithBlobOperation)
+        {
+            await blob.DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            try
+            {
+                await blob.GetBlobLeaseClient().BreakAsync(TimeSpan.Zero, cancellationToken: cancellationToken);
+            }
+            catch (RequestFailedException broken) when (broken.Status is 404 or 409)
+            {
+                // Gone, or no lease left to break.
+            }
+
+            await blob.DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken);
+        }
     }
 
     private async Task<Uri> SignAsync(BlobClient blob, BlobSasBuilder sas, CancellationToken cancellationToken)

@@ -61,6 +61,12 @@ public sealed class FileEntity : ITableEntity
     /// <summary>SHA-256 of the multipart upload token's secret part.</summary>
     public string TokenDigest { get; set; } = string.Empty;
 
+    /// <summary>
+    /// The id of the infinite lease that completion takes on the blob before judging it, so that nobody
+    /// holding the upload SAS can write over an accepted upload. Random per file, never shown.
+    /// </summary>
+    public string LeaseId { get; set; } = string.Empty;
+
     public static string Row(long fileId) => RowPrefix + Storage.Tables.Key(fileId);
 
     public string BlobName => FileBlobs.Name(UserId, TaskId, Id);

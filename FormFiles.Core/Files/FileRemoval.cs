@@ -34,7 +34,7 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
     /// <summary>Everything a deleted file still holds, except an announcement row: idempotent, for the sweep too.</summary>
     public async Task FinishAsync(FileEntity file, CancellationToken cancellationToken)
     {
-        await blobs.Container.DeleteBlobIfExistsAsync(file.BlobName, cancellationToken: cancellationToken);
+        await blobs.DeleteAsync(file.BlobName, file.LeaseId, cancellationToken);
         await quota.ReleaseAsync(file.UserId, file.Id, cancellationToken);
         await tables.Tasks.DeleteEntityAsync(file.PartitionKey, file.RowKey, ETag.All, cancellationToken);
         await tables.Pending.DeleteEntityAsync(PendingEntity.Bucket(file.Expires), Tables.Key(file.Id), ETag.All, cancellationToken);

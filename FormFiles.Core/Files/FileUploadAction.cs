@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography;
 using System.Text;
 using Azure;
 using Azure.Data.Tables;
@@ -30,6 +29,9 @@ internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCom
     private const int MaxFields = 16;
     private const string FilePart = "file";
 
+    /// <summary>RFC 2046's longest boundary.</summary>
+    private const int MaxBoundaryLength = 70;
+
     public string Name => "task/form/file/upload";
 
     public bool ReadsBody => true;
@@ -39,78 +41,105 @@ internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCom
         var http = request.HttpContext.Request;
         if (!MediaTypeHeaderValue.TryParse(http.ContentType, out var contentType)
             || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
-            || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 } boundary)
+            || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 and <= MaxBoundaryLength } boundary)
         {
-            throw new ApiException(ErrorCode.WrongRequestFormat, "Wrong request format: an upload is multipart/form-data, the token first and the file last");
+            throw new ApiException(ErrorCode.WrongRequestFormat, $"Wrong request format: an upload is multipart/form-data with a boundary of 1 to {MaxBoundaryLength} characters, the token first and the file last");
         }
 
-        var reader = new MultipartReader(boundary, http.Body);
+        var reader = new MultipartReader(boundary, http.Body)
+        {
+            HeadersCountLimit = 8,
+            HeadersLengthLimit = 8 * 1024, // Also the most preamble read before the first boundary.
+            BodyLengthLimit = FormFilesOptions.MaxFileSizeCeiling + 1,
+        };
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
+        while (await ReadBodyAsync(() => reader.ReadNextSectionAsync(cancellationToken), cancellationToken) is { } section)
         {
             if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
-                continue;
+                throw new ApiException(ErrorCode.WrongRequestFormat, "Wrong request format: every part of the upload needs a Content-Disposition");
             if (disposition.IsFileDisposition() || disposition.Name.Value == FilePart)
                 return await UploadAsync(fields, section, disposition, cancellationToken);
             if (fields.Count == MaxFields)
                 throw new ApiException(ErrorCode.RequestTooLarge, $"Too large request: at most {MaxFields} form fields come before the file");
-            fields[disposition.Name.Value ?? string.Empty] = await ReadFieldAsync(section, cancellationToken);
+            fields[disposition.Name.Value ?? string.Empty] = await ReadBodyAsync(() => ReadFieldAsync(section, cancellationToken), cancellationToken);
         }
 
         throw ApiException.InvalidParameter(FilePart, "is required, as the last part of the form");
     }
 
+    /// <summary>A read of the request body: a body that breaks the multipart format is the client's error (5), not ours.</summary>
+    private static async Task<T> ReadBodyAsync<T>(Func<Task<T>> read, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await read();
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new ApiException(ErrorCode.WrongRequestFormat, $"Wrong request format: the multipart body is malformed ({e.Message.TrimEnd('.')})");
+        }
+    }
+
     private async Task<IResult> UploadAsync(Dictionary<string, string> fields, MultipartSection section, ContentDispositionHeaderValue disposition, CancellationToken cancellationToken)
     {
-        var file = await ClaimAsync(fields.GetValueOrDefault("token"), disposition.FileName.Value, cancellationToken);
+        var (file, reservedName) = await ClaimAsync(fields.GetValueOrDefault("token"), disposition.FileName.Value, cancellationToken);
         bool stored;
         try
         {
             stored = await StreamAsync(file, section.Body, cancellationToken);
         }
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            // The blob was accepted meanwhile (an upload through the SAS, now leased): it cannot be written over.
+            await ReleaseClaimAsync(file, reservedName, CancellationToken.None);
+            throw new ApiException(ErrorCode.InvalidFileState, $"Invalid file state: file {file.Id} was uploaded through its SAS meanwhile");
+        }
         catch
         {
-            await ReleaseClaimAsync(file, CancellationToken.None);
+            await ReleaseClaimAsync(file, reservedName, CancellationToken.None);
             throw;
         }
 
         if (!stored)
         {
-            await ReleaseClaimAsync(file, CancellationToken.None);
+            await ReleaseClaimAsync(file, reservedName, CancellationToken.None);
             throw new ApiException(ErrorCode.FileTooLarge, $"File size is larger than the maximum allowed: {file.ReservedSize} bytes were reserved");
         }
 
         var completed = await completion.HandleAsync(file.BlobName, cancellationToken) ?? file;
-        return completed.State == FileStates.Rejected
-            ? throw ApiException.InvalidParameter(FilePart, $"was rejected: {completed.Rejection}")
-            : ApiResults.Ok(new ValueResponse<FormFileView>(await views.ViewAsync(completed, cancellationToken)));
+        return completed.State switch
+        {
+            FileStates.Uploaded => ApiResults.Ok(new ValueResponse<FormFileView>(await views.ViewAsync(completed, cancellationToken))),
+            FileStates.Rejected => throw ApiException.InvalidParameter(FilePart, $"was rejected: {completed.Rejection}"),
+            _ => throw new ApiException(ErrorCode.InvalidFileState, $"Invalid file state: file {file.Id} was not accepted; its reservation expired or was deleted during the upload"),
+        };
     }
 
     /// <summary>The token's file, moved from created to in_progress: 4 when the token does not verify, 269 when it was used or expired.</summary>
-    private async Task<FileEntity> ClaimAsync(string? token, string? uploadedName, CancellationToken cancellationToken)
+    /// <returns>The claimed file, and the name it had before the upload's own name filled in a missing one.</returns>
+    private async Task<(FileEntity File, string? ReservedName)> ClaimAsync(string? token, string? uploadedName, CancellationToken cancellationToken)
     {
         if (token is null)
             throw ApiException.InvalidParameter("token", "is required, before the file part");
-        var dot = token.IndexOf('.');
-        if (dot <= 0 || !long.TryParse(token[..dot], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var fileId))
+        if (!UploadTokens.TryParse(token, out var fileId, out var tokenExpires, out var verifier))
             throw NotVerified();
         var file = await tables.FindFileAsync(fileId, cancellationToken);
-        if (file is null || !CryptographicOperations.FixedTimeEquals(
-                Encoding.ASCII.GetBytes(UploadTokens.Digest(token[(dot + 1)..])), Encoding.ASCII.GetBytes(file.TokenDigest)))
-        {
+        if (file is null && time.GetUtcNow() > tokenExpires)
+            throw new ApiException(ErrorCode.InvalidFileState, $"Invalid file state: the reservation of file {fileId} expired; a token uploads once, before it expires");
+        if (file is null || !UploadTokens.Verifies(verifier, file.TokenDigest))
             throw NotVerified();
-        }
 
         if (file.State != FileStates.Created || time.GetUtcNow() > file.Expires)
             throw new ApiException(ErrorCode.InvalidFileState, $"Invalid file state: file {file.Id} is {(file.State == FileStates.Created ? "expired" : file.State)}; a token uploads once, before the reservation expires");
 
+        var reservedName = file.Name;
         file.State = FileStates.InProgress;
         file.Name ??= DisplayName(uploadedName);
         try
         {
             var response = await tables.Tasks.UpdateEntityAsync(file, file.ETag, TableUpdateMode.Replace, cancellationToken);
             file.ETag = response.Headers.ETag ?? file.ETag;
-            return file;
+            return (file, reservedName);
         }
         catch (RequestFailedException e) when (e.Status == 412)
         {
@@ -118,10 +147,11 @@ internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCom
         }
     }
 
-    /// <summary>Back to created, so that the reservation can be used again (after 271, or a broken connection).</summary>
-    private async Task ReleaseClaimAsync(FileEntity file, CancellationToken cancellationToken)
+    /// <summary>Back to created and its reserved name, as if the failed upload never came (after 271, bad multipart, a broken connection).</summary>
+    private async Task ReleaseClaimAsync(FileEntity file, string? reservedName, CancellationToken cancellationToken)
     {
         file.State = FileStates.Created;
+        file.Name = reservedName;
         try
         {
             await tables.Tasks.UpdateEntityAsync(file, file.ETag, TableUpdateMode.Replace, cancellationToken);
@@ -152,7 +182,7 @@ internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCom
                 {
                     // Never read past the reserved size + 1 byte.
                     var wanted = (int)Math.Min(BlockSize, file.ReservedSize + 1 - total);
-                    var read = await body.ReadAtLeastAsync(buffer.AsMemory(0, wanted), wanted, throwOnEndOfStream: false, cancellationToken);
+                    var read = await ReadBodyAsync(() => body.ReadAtLeastAsync(buffer.AsMemory(0, wanted), wanted, throwOnEndOfStream: false, cancellationToken).AsTask(), cancellationToken);
                     total += read;
                     if (total > file.ReservedSize)
                         return false;
@@ -224,7 +254,7 @@ internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCom
     private static string? DisplayName(string? uploaded)
     {
         var name = Path.GetFileName(HeaderUtilities.RemoveQuotes(uploaded ?? string.Empty).Value?.Replace('\\', '/'));
-        return name is { Length: > 0 and <= Reservations.MaxFilenameLength } && !name.Any(char.IsControl) ? name : null;
+        return name is not null && Filenames.IsValid(name) ? name : null;
     }
 
     private static ApiException NotVerified() => new(ErrorCode.KeyNotFound, "The upload token does not verify");

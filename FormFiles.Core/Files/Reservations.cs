@@ -26,9 +26,9 @@ public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentT
 {
     public const int MaxUnsubmittedPerField = 6;
     public const int MaxMetadataBytes = 4096;
-    public const int MaxFilenameLength = 255;
 
-    public async Task<ReservationView> CreateAsync(long userId, ReservationRequest request, Uri requestBase, CancellationToken cancellationToken)
+    /// <param name="uploadUrl">The multipart endpoint, from <see cref="UploadUrl"/>.</param>
+    public async Task<ReservationView> CreateAsync(long userId, ReservationRequest request, Uri uploadUrl, CancellationToken cancellationToken)
     {
         var (task, field, metadata) = await CheckAsync(userId, request, cancellationToken);
         var file = new FileEntity
@@ -42,6 +42,7 @@ public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentT
             Name = request.Filename,
             Metadata = metadata,
             Created = time.GetUtcNow(),
+            LeaseId = Guid.NewGuid().ToString(),
         };
         file.Expires = file.Created + options.Value.ReservationTtl;
         var token = await AdmitAsync(task, file, cancellationToken);
@@ -51,7 +52,7 @@ public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentT
         return new ReservationView(
             file.Id,
             file.Expires,
-            UploadUrl(requestBase),
+            uploadUrl,
             "file",
             new Dictionary<string, string> { ["token"] = token },
             await blobs.UploadSasAsync(blobName, file.Expires, cancellationToken),
@@ -132,13 +133,11 @@ public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentT
     {
         if (filename is null)
             return;
-        if (filename.Length is 0 or > MaxFilenameLength || filename.Any(char.IsControl) || filename.Contains('/') || filename.Contains('\\'))
-            throw ApiException.InvalidParameter("filename", $"must be 1 to {MaxFilenameLength} characters, without control characters or slashes");
+        if (!Filenames.IsValid(filename))
+            throw ApiException.InvalidParameter("filename", Filenames.Rule);
         if (field.AllowedExtensions is { } allowed)
         {
-            var dot = filename.LastIndexOf('.');
-            var extension = dot < 0 ? string.Empty : filename[(dot + 1)..].ToLowerInvariant();
-            if (!allowed.Contains(extension))
+            if (!allowed.Contains(Filenames.Extension(filename) ?? string.Empty))
                 throw ApiException.InvalidParameter("filename", $"must end in one of .{string.Join(", .", allowed)} for field '{field.Id}'");
         }
     }
@@ -151,7 +150,7 @@ public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentT
             file.Id = await NewFileIdAsync(task.Id, cancellationToken);
             file.PartitionKey = task.PartitionKey;
             file.RowKey = FileEntity.Row(file.Id);
-            var (token, digest) = UploadTokens.Create(file.Id);
+            var (token, digest) = UploadTokens.Create(file.Id, file.Expires);
             file.TokenDigest = digest;
             var pending = PendingEntity.For(file, PendingEntity.Bucket(file.Expires));
             await tables.Pending.AddEntityAsync(pending, cancellationToken);
@@ -245,9 +244,15 @@ public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentT
         return FileIds.Compose(taskId, sequence);
     }
 
-    private Uri UploadUrl(Uri requestBase)
+    /// <summary>
+    /// Where the multipart upload goes: <c>FormFiles:PublicBaseUrl</c>, or the request's own scheme and
+    /// host; 5 when there is neither (an HTTP/1.0 request without <c>Host</c>).
+    /// </summary>
+    public Uri UploadUrl(HttpRequest request)
     {
-        var root = options.Value.PublicBaseUrl ?? requestBase;
+        var root = options.Value.PublicBaseUrl
+                   ?? (request.Host.HasValue && Uri.TryCreate($"{request.Scheme}://{request.Host}{request.PathBase}/", UriKind.Absolute, out var own) ? own : null)
+                   ?? throw new ApiException(ErrorCode.WrongRequestFormat, "Wrong request format: a Host header is needed to build the upload URL");
         var withSlash = root.AbsoluteUri.EndsWith('/') ? root : new Uri(root.AbsoluteUri + "/");
         return new Uri(withSlash, $"{ApiRoutes.Prefix}/task/form/file/upload");
     }

@@ -8,7 +8,8 @@ namespace FormFiles.Files;
 /// <summary>
 /// The sweep (design §7): settles every pending-index row that is due, oldest first, at most
 /// <c>FormFiles:SweepBudget</c> a pass. It reads only the due minutes of the index, so its cost grows
-/// with the due work, not with the live files. Every step is idempotent and every state change
+/// with the due work, not with the live files. An item that fails is logged and backed off
+/// (<see cref="ItemBackoff"/>), never stopping the pass. Every step is idempotent and every state change
 /// conditional on an ETag, so a pass may stop anywhere, run again, or run on two instances at once.
 /// <list type="bullet">
 /// <item>expired reservations (created, in_progress) → deleted: blob, field slot and quota given back;</item>
@@ -17,7 +18,7 @@ namespace FormFiles.Files;
 /// <item>index rows whose file row never came (an admission cut short) or went with its task → quota and blob released.</item>
 /// </list>
 /// </summary>
-public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger quota, FileRemoval removal, UploadCompletion completion, TimeProvider time, IOptions<FormFilesOptions> options, ILogger<Sweeper> logger)
+public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger quota, FileRemoval removal, UploadCompletion completion, ItemBackoff backoff, TimeProvider time, IOptions<FormFilesOptions> options, ILogger<Sweeper> logger)
 {
     /// <summary>Due items settled at once; they are independent, and each is guarded on its own.</summary>
     private const int Parallelism = 8;
@@ -29,6 +30,7 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
         Completed,
         Released,
         NotYetDue,
+        Failed,
     }
 
     public async Task<IReadOnlyDictionary<Outcome, int>> RunAsync(CancellationToken cancellationToken)
@@ -36,15 +38,18 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
         var now = time.GetUtcNow();
         var counts = Enum.GetValues<Outcome>().ToDictionary(o => o, _ => 0);
         var due = TableClient.CreateQueryFilter($"PartitionKey le {PendingEntity.Bucket(now)}");
-        var rows = tables.Pending.QueryAsync<PendingEntity>(due, maxPerPage: 1000, cancellationToken: cancellationToken).Take(options.Value.SweepBudget);
+        var rows = tables.Pending.QueryAsync<PendingEntity>(due, maxPerPage: 1000, cancellationToken: cancellationToken)
+            .Where(row => !backoff.IsWaiting(row.FileId))
+            .Take(options.Value.SweepBudget);
         await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (row, token) =>
         {
-            var outcome = await SettleAsync(row, now, token);
+            var outcome = Outcome.Failed;
+            await backoff.RunAsync(row.FileId, row.TaskId, async itemToken => outcome = await SettleAsync(row, now, itemToken), token);
             lock (counts)
                 counts[outcome]++;
         });
 
-        SweepLog.Pass(logger, counts[Outcome.Expired], counts[Outcome.Finished], counts[Outcome.Completed], counts[Outcome.Released], counts[Outcome.NotYetDue]);
+        SweepLog.Pass(logger, counts[Outcome.Expired], counts[Outcome.Finished], counts[Outcome.Completed], counts[Outcome.Released], counts[Outcome.NotYetDue], counts[Outcome.Failed]);
         return counts;
     }
 
@@ -56,7 +61,7 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
             if (file is null)
             {
                 // No file row: its admission stopped before the reservation was written, or its task is gone.
-                await blobs.Container.DeleteBlobIfExistsAsync(FileBlobs.Name(row.UserId, row.TaskId, row.FileId), cancellationToken: cancellationToken);
+                await blobs.DeleteAsync(FileBlobs.Name(row.UserId, row.TaskId, row.FileId), null, cancellationToken);
                 await quota.ReleaseAsync(row.UserId, row.FileId, cancellationToken);
                 await DeleteRowAsync(row, cancellationToken);
                 SweepLog.Released(logger, row.FileId, row.TaskId);
@@ -76,16 +81,18 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
                     return Outcome.Completed;
             }
 
-            if (file.Expires >= now)
+            // A blob that landed in time is completed, even when its reservation expired since (a late event).
+            var settled = await completion.HandleAsync(file.BlobName, cancellationToken) ?? file;
+            if (!settled.AwaitsUpload)
             {
-                // Not expired (an announcement that came to nothing, or this very minute): complete it if its blob is there.
-                if (!(await blobs.Container.GetBlobClient(file.BlobName).ExistsAsync(cancellationToken)).Value)
-                    return Outcome.NotYetDue;
-                if ((await completion.HandleAsync(file.BlobName, cancellationToken))?.AwaitsUpload == false)
-                    await ForgetAsync(row, file, cancellationToken);
+                await ForgetAsync(row, settled, cancellationToken);
                 return Outcome.Completed;
             }
 
+            if (settled.Expires >= now)
+                return Outcome.NotYetDue; // An announcement that came to nothing, or this very minute.
+
+            file = settled;
             if (await removal.TryMarkDeletedAsync(file, cancellationToken))
             {
                 await removal.FinishAsync(file, cancellationToken);
@@ -107,8 +114,8 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
 internal static partial class SweepLog
 {
     [LoggerMessage(EventId = 2200, Level = LogLevel.Information,
-        Message = "Sweep: {Expired} expired, {Finished} deletions finished, {Completed} completed, {Released} orphans released, {NotYetDue} not yet due")]
-    public static partial void Pass(ILogger logger, int expired, int finished, int completed, int released, int notYetDue);
+        Message = "Sweep: {Expired} expired, {Finished} deletions finished, {Completed} completed, {Released} orphans released, {NotYetDue} not yet due, {Failed} failed")]
+    public static partial void Pass(ILogger logger, int expired, int finished, int completed, int released, int notYetDue, int failed);
 
     [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "Reservation {FileId} of task {TaskId} expired and was deleted")]
     public static partial void Expired(ILogger logger, long fileId, long taskId);

@@ -13,9 +13,12 @@ namespace FormFiles.Files;
 
 /// <summary>
 /// Completes an upload when its blob exists (design §7): called by the blob-created event, by the
-/// multipart endpoint, by reconciliation and by submission, as often and concurrently as they
-/// like. Every state change is conditional on the file row's ETag, and the steps after it
-/// (quota, blob deletion, the pending row) are idempotent, so every caller ends in the same state.
+/// multipart endpoint, by reconciliation, by the sweep and by submission, as often and concurrently
+/// as they like. It first takes the file's lease on the blob, so what it judges is what stays: an
+/// accepted (or rejected) upload cannot be swapped through the SAS afterwards. An upload counts as in
+/// time by when its bytes landed (the blob's Last-Modified), not by when this runs. Every state change
+/// is conditional on the file row's ETag, and the steps after it (quota, blob deletion, the pending
+/// row) are idempotent, so every caller ends in the same state.
 /// </summary>
 public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger quota, TimeProvider time, ILogger<UploadCompletion> logger)
 {
@@ -26,7 +29,7 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
     {
         if (!TryParse(blobName, out var userId, out var taskId, out var fileId))
         {
-            await DeleteBlobAsync(blobName, cancellationToken);
+            await blobs.DeleteAsync(blobName, null, cancellationToken);
             CompletionLog.Rogue(logger, blobName);
             return null;
         }
@@ -34,10 +37,10 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
         while (true)
         {
             var file = await tables.FindFileAsync(fileId, cancellationToken);
-            if (file is null || file.UserId != userId || file.State == FileStates.Deleted || (file.AwaitsUpload && time.GetUtcNow() > file.Expires))
+            if (file is null || file.UserId != userId || file.State == FileStates.Deleted)
             {
-                // Unknown, deleted or expired: a late or rogue upload. The sweep settles an expired reservation itself.
-                await DeleteBlobAsync(blobName, cancellationToken);
+                // Unknown or deleted: a late or rogue upload.
+                await blobs.DeleteAsync(blobName, file?.LeaseId, cancellationToken);
                 CompletionLog.Late(logger, fileId, taskId);
                 return file;
             }
@@ -52,6 +55,10 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
                     return file;
             }
 
+            // From here on the blob is what it will stay: the upload SAS can no longer write over it.
+            if (!await blobs.LeaseAsync(blobName, file.LeaseId, cancellationToken))
+                return file; // Nothing uploaded yet.
+
             var blob = blobs.Container.GetBlobClient(blobName);
             BlobDownloadResult head;
             try
@@ -60,11 +67,19 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
             }
             catch (RequestFailedException e) when (e.Status == 404)
             {
-                return file; // Nothing uploaded yet.
+                continue; // Deleted meanwhile: look again.
             }
             catch (RequestFailedException e) when (e.Status == 416)
             {
                 head = (await blob.DownloadContentAsync(cancellationToken)).Value; // An empty blob has no first byte to range over.
+            }
+
+            if (head.Details.LastModified > file.Expires + FileBlobs.ClockSkew)
+            {
+                // Written after the reservation expired (the time the bytes landed counts, not when this runs).
+                await blobs.DeleteAsync(blobName, file.LeaseId, cancellationToken);
+                CompletionLog.Late(logger, fileId, taskId);
+                return file;
             }
 
             if (await JudgeAsync(file, head, cancellationToken))
@@ -138,13 +153,10 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
 
     private async Task SettleRejectedAsync(FileEntity file, CancellationToken cancellationToken)
     {
-        await DeleteBlobAsync(file.BlobName, cancellationToken);
+        await blobs.DeleteAsync(file.BlobName, file.LeaseId, cancellationToken);
         await quota.ReleaseAsync(file.UserId, file.Id, cancellationToken);
         await tables.Pending.DeleteEntityAsync(PendingEntity.Bucket(file.Expires), Tables.Key(file.Id), ETag.All, cancellationToken);
     }
-
-    private Task DeleteBlobAsync(string blobName, CancellationToken cancellationToken) =>
-        blobs.Container.DeleteBlobIfExistsAsync(blobName, DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken);
 
     /// <summary>The client's metadata, plus the EXIF orientation of a JPEG (read by MetadataExtractor).</summary>
     private static string? WithOrientation(string? metadata, ContentTypes.Sniffed? type, ReadOnlyMemory<byte> head)

@@ -35,7 +35,7 @@ public static class UploadRules
                 return Reject($"field '{field.Id}' takes only a PNG or JPEG signature");
         }
 
-        var extension = Extension(filename);
+        var extension = Filenames.Extension(filename);
         if (field.AllowedExtensions is { } allowed && (extension is null || !allowed.Contains(extension)))
             return Reject($"field '{field.Id}' takes only .{string.Join(", .", allowed)} files");
         if (extension is not null && ContentTypes.ForExtension(extension) is { } promised && sniffed?.Extensions.Contains(extension) != true)
@@ -44,11 +44,5 @@ public static class UploadRules
         return new Verdict(sniffed, null);
 
         Verdict Reject(string reason) => new(sniffed, reason);
-    }
-
-    private static string? Extension(string? filename)
-    {
-        var dot = filename?.LastIndexOf('.') ?? -1;
-        return dot < 0 ? null : filename![(dot + 1)..].ToLowerInvariant();
     }
 }

@@ -61,7 +61,7 @@ public sealed class FileCreateTests(ServiceFixture service)
         Assert.InRange(expires, before.AddHours(1).AddSeconds(-2), DateTimeOffset.UtcNow.AddHours(1).AddSeconds(1));
         Assert.Equal(new Uri(service.Client.BaseAddress!, "/v2/task/form/file/upload"), new Uri(value["url"]!.GetValue<string>()));
         Assert.Equal("file", value["file_field_name"]!.GetValue<string>());
-        Assert.Matches($@"^{fileId}\.[A-Za-z0-9_-]{{43}}$", value["fields"]!["token"]!.GetValue<string>());
+        Assert.Matches($@"^{fileId}\.{expires.ToUnixTimeSeconds()}\.[A-Za-z0-9_-]{{43}}$", value["fields"]!["token"]!.GetValue<string>());
         Assert.Equal("PUT", value["sas_method"]!.GetValue<string>());
         Assert.True(JsonNode.DeepEquals(new JsonObject { ["x-ms-blob-type"] = "BlockBlob" }, value["sas_headers"]));
 

@@ -208,11 +208,11 @@ public sealed class UploadTests(ServiceFixture service)
     }
 
     [Fact]
-    public async Task Blob_of_an_expired_reservation_is_deleted_when_completion_sees_it()
+    public async Task Blob_written_after_its_reservation_expired_is_deleted_when_completion_sees_it()
     {
         var (user, taskId) = await TaskAsync();
         var reservation = await user.ReserveAsync(taskId, "doc", 100);
-        await UpdateFileRowAsync(taskId, reservation.FileId, row => row["Expires"] = DateTimeOffset.UtcNow.AddMinutes(-1));
+        await UpdateFileRowAsync(taskId, reservation.FileId, row => row["Expires"] = DateTimeOffset.UtcNow - FileBlobs.ClockSkew - TimeSpan.FromMinutes(1));
         await Container.GetBlobClient($"{user.Id}/{taskId}/{reservation.FileId}").UploadAsync(new BinaryData(new byte[10]));
 
         var file = await service.Factory.Services.GetRequiredService<UploadCompletion>().HandleAsync($"{user.Id}/{taskId}/{reservation.FileId}", CancellationToken.None);
