@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
 using FormFiles.Tests.Infrastructure;
 
 namespace FormFiles.Tests;
@@ -42,6 +43,34 @@ public sealed class HealthTests(ServiceFixture service)
         Assert.Equal("Database unavailable: tables", response.Description);
         Assert.Equal("unavailable", response.Body["storage"]!["tables"]!.GetValue<string>());
         Assert.Equal("ok", response.Body["storage"]!["blobs"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Health_is_503_naming_sas_signing_when_no_user_delegation_key_can_be_had()
+    {
+        // Azurite, reached with its account key, grants no user delegation key: what a missing role looks like in Azure.
+        await using var factory = new FormFilesFactory(new Dictionary<string, string?>
+        {
+            ["FormFiles:Storage:ConnectionString"] = service.Azurite.ConnectionString,
+            ["FormFiles:SasSigning"] = "UserDelegation",
+        });
+        factory.StartServer();
+        using var client = factory.CreateClient();
+
+        var response = await Envelope.ReadAsync(await client.GetAsync("/v2/health"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.HttpStatus);
+        Assert.Equal(14, response.Code);
+        Assert.Equal("Database unavailable: sas signing", response.Description);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"tables":"ok","blobs":"ok","sas_signing":"unavailable"}"""), response.Body["storage"]), response.Raw);
+    }
+
+    [Fact]
+    public async Task Health_has_no_sas_signing_probe_when_sas_is_signed_with_the_account_key()
+    {
+        var response = (await service.Client.CallAsync(new HttpRequestMessage(HttpMethod.Get, "/v2/health"))).AssertOk();
+
+        Assert.Null(response.Body["storage"]!["sas_signing"]);
     }
 
     /// <summary>A loopback port that nothing listens on: bound, read, and released.</summary>

@@ -1,15 +1,18 @@
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using FormFiles.Api;
+using FormFiles.Files;
 using FormFiles.Storage;
 
 namespace FormFiles.Health;
 
 /// <summary>
-/// <c>GET /v2/health</c>, no key: 200 when Table and Blob Storage both answer, otherwise 503 with
-/// code 14 and which one failed.
+/// <c>GET /v2/health</c>, no key: 200 when Table and Blob Storage both answer (and, when SAS URLs are
+/// signed with a user delegation key, a key can be had), otherwise 503 with code 14 and what failed.
 /// </summary>
-internal sealed class HealthAction(TableServiceClient tables, BlobServiceClient blobs, ILogger<HealthAction> logger) : IApiAction
+internal sealed class HealthAction(
+    TableServiceClient tables, BlobServiceClient blobs, UserDelegationKeys delegationKeys, IOptions<FormFilesOptions> options, TimeProvider time, ILogger<HealthAction> logger)
+    : IApiAction
 {
     private const string Ok = "ok";
     private const string Unavailable = "unavailable";
@@ -31,11 +34,14 @@ internal sealed class HealthAction(TableServiceClient tables, BlobServiceClient 
             await foreach (var _ in blobs.GetBlobContainersAsync(cancellationToken: token).AsPages(pageSizeHint: 1))
                 break;
         }, cancellationToken);
-        var storage = new StorageHealth(await tablesProbe, await blobsProbe);
+        var signingProbe = options.Value.SasSigning == SasSigning.UserDelegation
+            ? ProbeAsync("sas signing", token => delegationKeys.GetAsync(time.GetUtcNow() + options.Value.ReservationTtl, token), cancellationToken)
+            : null;
+        var storage = new StorageHealth(await tablesProbe, await blobsProbe, signingProbe is null ? null : await signingProbe);
 
-        if (storage is { Tables: Ok, Blobs: Ok })
+        if (storage is { Tables: Ok, Blobs: Ok, SasSigning: Ok or null })
             return ApiResults.Ok(new HealthResponse(storage));
-        var failed = string.Join(" and ", new[] { ("tables", storage.Tables), ("blobs", storage.Blobs) }
+        var failed = string.Join(" and ", new[] { ("tables", storage.Tables), ("blobs", storage.Blobs), ("sas signing", storage.SasSigning ?? Ok) }
             .Where(p => p.Item2 != Ok).Select(p => p.Item1));
         return ApiResults.Error(
             ErrorCode.StorageUnavailable,
@@ -59,7 +65,11 @@ internal sealed class HealthAction(TableServiceClient tables, BlobServiceClient 
     }
 }
 
-internal sealed record StorageHealth(string Tables, string Blobs);
+/// <summary>Each store's probe; <see cref="SasSigning"/> only when SAS URLs are signed with user delegation keys.</summary>
+internal sealed record StorageHealth(
+    string Tables,
+    string Blobs,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? SasSigning);
 
 internal sealed record HealthResponse(StorageHealth Storage) : ApiResponse;
 
