@@ -31,6 +31,7 @@ var tags = { 'azd-env-name': environmentName }
 var identityName = 'id-formfiles-${resourceToken}'
 var storageAccountName = 'stff${resourceToken}'
 var applicationInsightsName = 'appi-${resourceToken}'
+var deadLetterContainerName = 'eventgrid-dead-letters'
 
 resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
@@ -57,6 +58,7 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     corsAllowedOrigins: corsAllowedOrigins
     deploymentContainerName: 'app-package-${resourceToken}'
+    deadLetterContainerName: deadLetterContainerName
   }
 }
 
@@ -123,6 +125,7 @@ module blobTopic 'modules/blob-topic.bicep' = {
     location: location
     tags: tags
     storageAccountName: storageAccountName
+    deadLetterContainerName: deadLetterContainerName
   }
   dependsOn: [storage]
 }
@@ -134,3 +137,4 @@ output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output SERVICE_API_BASE_URL string = functionApp.outputs.baseUrl
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output BLOB_EVENTS_SYSTEM_TOPIC_NAME string = blobTopic.outputs.name
+output BLOB_EVENTS_DEAD_LETTER_CONTAINER string = deadLetterContainerName

@@ -105,7 +105,7 @@ public sealed class BicepTests
         Assert.All(granted, role => Assert.Contains(role, text, StringComparison.Ordinal));
         Assert.All(tooBroad, role => Assert.DoesNotContain(role, text, StringComparison.Ordinal));
         var assignments = Resources(Main.Value, "Microsoft.Authorization/roleAssignments").ToList();
-        Assert.Equal(3, assignments.Count); // The storage trio (one copy loop), telemetry, and the Key Vault secret.
+        Assert.Equal(4, assignments.Count); // The storage trio (one copy loop), telemetry, the Key Vault secret, and the dead-letter writer.
         Assert.All(assignments, a => Assert.Equal("ServicePrincipal", a["properties"]!["principalType"]!.GetValue<string>()));
         Assert.All(assignments, a => Assert.StartsWith("[guid(", a["name"]!.GetValue<string>(), StringComparison.Ordinal));
     }
@@ -124,6 +124,38 @@ public sealed class BicepTests
         Assert.Equal(["PutBlob", "PutBlockList"], api["values"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Contains("functionName=Host.Functions.BlobCreated", subscription["destination"]!["properties"]!["endpointUrl"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal("securestring", BlobEvents.Value["parameters"]!["blobsExtensionKey"]!["type"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Deleted_blobs_and_containers_are_kept_for_seven_days()
+    {
+        var blobService = Assert.Single(Resources(Main.Value, "Microsoft.Storage/storageAccounts/blobServices"))["properties"]!;
+
+        foreach (var policy in new[] { "deleteRetentionPolicy", "containerDeleteRetentionPolicy" })
+        {
+            Assert.True(blobService[policy]!["enabled"]!.GetValue<bool>(), policy);
+            Assert.Equal(7, blobService[policy]!["days"]!.GetValue<int>());
+        }
+    }
+
+    [Fact]
+    public void Undeliverable_blob_events_are_dead_lettered_into_a_container_only_the_topic_identity_may_write()
+    {
+        var subscription = Assert.Single(Resources(BlobEvents.Value, "Microsoft.EventGrid/systemTopics/eventSubscriptions"))["properties"]!;
+        var deadLetter = subscription["deadLetterWithResourceIdentity"]!;
+        Assert.Equal("SystemAssigned", deadLetter["identity"]!["type"]!.GetValue<string>());
+        Assert.Equal("StorageBlob", deadLetter["deadLetterDestination"]!["endpointType"]!.GetValue<string>());
+        Assert.Equal("[parameters('deadLetterContainerName')]", deadLetter["deadLetterDestination"]!["properties"]!["blobContainerName"]!.GetValue<string>());
+
+        var topic = Assert.Single(Resources(Main.Value, "Microsoft.EventGrid/systemTopics"));
+        Assert.Equal("SystemAssigned", topic["identity"]!["type"]!.GetValue<string>());
+        Assert.Contains(Resources(Main.Value, "Microsoft.Storage/storageAccounts/blobServices/containers"),
+            c => c["name"]!.ToJsonString().Contains("deadLetterContainerName", StringComparison.Ordinal));
+        var writer = Assert.Single(Resources(Main.Value, "Microsoft.Authorization/roleAssignments"),
+            a => a["properties"]!["principalId"]!.ToJsonString().Contains("Microsoft.EventGrid/systemTopics", StringComparison.Ordinal));
+        Assert.Contains("deadLetterContainerName", writer["scope"]!.ToJsonString(), StringComparison.Ordinal);
+        var topicModule = Assert.Single(Resources(Main.Value, "Microsoft.Resources/deployments"), m => m["name"]!.GetValue<string>() == "blob-topic");
+        Assert.Equal("ba92f5b4-2d11-453d-a403-e96b0029c9fe", topicModule["properties"]!["template"]!["variables"]!["blobDataContributor"]!.GetValue<string>()); // Blob Data Contributor, on that container only.
     }
 
     [Fact]

@@ -23,5 +23,6 @@ az deployment group create \
   --name blob-events \
   --template-file "$(dirname "$0")/../modules/blob-events.bicep" \
   --parameters systemTopicName="$BLOB_EVENTS_SYSTEM_TOPIC_NAME" functionAppName="$AZURE_FUNCTION_APP_NAME" blobsExtensionKey="$key" \
+    storageAccountName="$AZURE_STORAGE_ACCOUNT_NAME" deadLetterContainerName="$BLOB_EVENTS_DEAD_LETTER_CONTAINER" \
   --output none
 echo "form-files uploads now reach the BlobCreated function through Event Grid."

@@ -14,12 +14,22 @@ param functionAppName string
 @description('The function app\'s blobs_extension system key.')
 param blobsExtensionKey string
 
+@description('Name of the storage account whose form-files container raises the events.')
+param storageAccountName string
+
+@description('Container that keeps events still undelivered after every retry (the topic\'s identity may write there).')
+param deadLetterContainerName string
+
 resource topic 'Microsoft.EventGrid/systemTopics@2023-12-15-preview' existing = {
   name: systemTopicName
 }
 
 resource app 'Microsoft.Web/sites@2024-04-01' existing = {
   name: functionAppName
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: storageAccountName
 }
 
 resource uploads 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2023-12-15-preview' = {
@@ -49,6 +59,17 @@ resource uploads 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2023-12-15
     retryPolicy: {
       maxDeliveryAttempts: 30
       eventTimeToLiveInMinutes: 1440
+    }
+    // After the last retry an event is kept, not dropped; reconciliation completes its upload meanwhile.
+    deadLetterWithResourceIdentity: {
+      identity: { type: 'SystemAssigned' }
+      deadLetterDestination: {
+        endpointType: 'StorageBlob'
+        properties: {
+          resourceId: storage.id
+          blobContainerName: deadLetterContainerName
+        }
+      }
     }
   }
 }

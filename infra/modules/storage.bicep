@@ -17,6 +17,9 @@ param corsAllowedOrigins array
 @description('Container that holds the function app deployment package.')
 param deploymentContainerName string
 
+@description('Container where Event Grid dead-letters blob-created events it could not deliver.')
+param deadLetterContainerName string
+
 var tableNames = ['users', 'apikeys', 'templates', 'tasks', 'usertasks', 'counters', 'pending']
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
@@ -56,13 +59,23 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
         }
       ]
     }
-    deleteRetentionPolicy: { enabled: false }
+    // A blob deleted by mistake (or by a bug) can be brought back for a week.
+    deleteRetentionPolicy: { enabled: true, days: 7 }
+    containerDeleteRetentionPolicy: { enabled: true, days: 7 }
   }
 }
 
 resource formFiles 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
   parent: blobService
   name: 'form-files'
+  properties: { publicAccess: 'None' }
+}
+
+// Blob-created events that Event Grid could not deliver to the app after every retry; the sweep's
+// reconciliation completes those uploads anyway, and this keeps the evidence.
+resource deadLetters 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: deadLetterContainerName
   properties: { publicAccess: 'None' }
 }
 
