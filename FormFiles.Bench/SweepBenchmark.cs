@@ -62,7 +62,7 @@ public static class SweepBenchmark
 
         clock.Advance(TimeSpan.FromHours(1) + TimeSpan.FromMinutes(2));
         var watch = Stopwatch.StartNew();
-        var counts = await sweeper.RunAsync(CancellationToken.None);
+        var counts = (await sweeper.RunAsync(CancellationToken.None)).Counts;
         var elapsed = watch.Elapsed;
         if (counts[Sweeper.Outcome.Expired] != Due)
             throw new InvalidOperationException($"expected {Due} expired, swept {counts[Sweeper.Outcome.Expired]}");
@@ -78,7 +78,7 @@ public static class SweepBenchmark
         await Parallel.ForEachAsync(Enumerable.Range(first / 100, count / 100), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (group, cancellationToken) =>
         {
             var taskId = 1_000_000_000L + group;
-            var bucket = PendingEntity.Bucket(expires.AddMinutes(group));
+            var bucket = PendingEntity.Partition(expires.AddMinutes(group), taskId);
             var ids = Enumerable.Range(1, 100).Select(i => (taskId << 20) | (uint)i).ToList();
             await pending.SubmitTransactionAsync(ids.Select(id => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(bucket, Key(id))
             {

@@ -44,7 +44,7 @@ public sealed class FormFilesOptions
 
     /// <summary>The most due items one sweep pass handles; the next pass goes on from there.</summary>
     [Range(1, 100_000, ErrorMessage = "FormFiles:SweepBudget must be between 1 and 100000.")]
-    public int SweepBudget { get; set; } = 1000;
+    public int SweepBudget { get; set; } = 20_000;
 
     public const long MaxFileSizeCeiling = 16L * 1024 * 1024;
 }

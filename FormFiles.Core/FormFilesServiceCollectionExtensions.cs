@@ -31,6 +31,7 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<AdminGate>();
         services.AddSingleton<TemplateStore>();
         services.AddSingleton<TaskStore>();
+        services.AddSingleton<TaskList>();
         services.AddSingleton<RecentTasks>();
         services.AddSingleton<QuotaLedger>();
         services.AddSingleton<UserDelegationKeys>();

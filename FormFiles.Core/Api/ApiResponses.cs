@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FormFiles.Storage;
 
 namespace FormFiles.Api;
 
@@ -47,6 +48,8 @@ public static class ApiResults
         public Task ExecuteAsync(HttpContext httpContext)
         {
             httpContext.Response.StatusCode = status;
+            if (status == StatusCodes.Status503ServiceUnavailable)
+                httpContext.Response.Headers.RetryAfter = ((int)StorageFaults.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
             httpContext.Response.ContentType = JsonContentType;
             httpContext.Response.ContentLength = body.Length;
             return httpContext.Response.Body.WriteAsync(body, httpContext.RequestAborted).AsTask();

@@ -23,6 +23,15 @@ public sealed class FileBlobs(BlobServiceClient service, UserDelegationKeys dele
 
     public static string Name(long userId, long taskId, long fileId) => $"{userId}/{taskId}/{fileId}";
 
+    /// <summary>The names of the blobs under a task, in one listing.</summary>
+    public async Task<HashSet<string>> NamesAsync(long userId, long taskId, CancellationToken cancellationToken)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var blob in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{userId}/{taskId}/", cancellationToken))
+            names.Add(blob.Name);
+        return names;
+    }
+
     /// <summary>A read SAS for one uploaded blob that saves it under <paramref name="filename"/> (RFC 6266, any Unicode name).</summary>
     public async Task<Uri> DownloadSasAsync(string blobName, string? filename, string? mimeType, CancellationToken cancellationToken)
     {

@@ -1,10 +1,11 @@
 using Azure;
 using Azure.Data.Tables;
+using FormFiles.Storage;
 
 namespace FormFiles.Files;
 
 /// <summary>A file (from its reservation on): a row of its task's partition, RK <c>file-{id}</c>.</summary>
-public sealed class FileEntity : ITableEntity
+public sealed class FileEntity : IStampedEntity
 {
     public const string RowPrefix = "file-";
 
@@ -15,6 +16,9 @@ public sealed class FileEntity : ITableEntity
     public DateTimeOffset? Timestamp { get; set; }
 
     public ETag ETag { get; set; }
+
+    /// <summary>The operation that last wrote this row (<see cref="StampedWrites"/>).</summary>
+    public string? Op { get; set; }
 
     public long Id { get; set; }
 

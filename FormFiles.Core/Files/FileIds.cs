@@ -1,7 +1,7 @@
 namespace FormFiles.Files;
 
 /// <summary>
-/// A file id carries its task: <c>task_id × 2^20 + n</c>, where n counts the task's files (1 to
+/// A file id carries its task: <c>task_id × 2^20 + n</c>, where n is the task's file sequence (1 to
 /// 2^20 − 1). So any file id leads straight to the task partition that holds the file, with no
 /// lookup row. Ids stay below 2^53 (exact in JavaScript) while task ids stay below 2^33.
 /// </summary>

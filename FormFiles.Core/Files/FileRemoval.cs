@@ -14,20 +14,20 @@ namespace FormFiles.Files;
 public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quota)
 {
     /// <summary>Names the files in the pending index (due now) before they are marked deleted.</summary>
-    /// <param name="due">The index partition (a minute that is due); the same one goes to <see cref="FinishAsync"/> and <see cref="WithdrawAsync"/>.</param>
-    public async Task AnnounceAsync(IEnumerable<FileEntity> files, string due, CancellationToken cancellationToken)
+    /// <param name="due">When the sweep may finish them (now); the same time goes to <see cref="FinishAsync"/> and <see cref="WithdrawAsync"/>.</param>
+    public async Task AnnounceAsync(IEnumerable<FileEntity> files, DateTimeOffset due, CancellationToken cancellationToken)
     {
         foreach (var file in files)
             await tables.Pending.UpsertEntityAsync(PendingEntity.For(file, due), TableUpdateMode.Replace, cancellationToken);
     }
 
     /// <summary>After the commit: blob, quota, the deleted row itself and the index rows of each deleted file.</summary>
-    public async Task FinishAsync(IEnumerable<FileEntity> files, string due, CancellationToken cancellationToken)
+    public async Task FinishAsync(IEnumerable<FileEntity> files, DateTimeOffset due, CancellationToken cancellationToken)
     {
         foreach (var file in files)
         {
             await FinishAsync(file, cancellationToken);
-            await tables.Pending.DeleteEntityAsync(due, Tables.Key(file.Id), ETag.All, cancellationToken);
+            await tables.Pending.DeleteEntityAsync(PendingEntity.Partition(due, file.TaskId), Tables.Key(file.Id), ETag.All, cancellationToken);
         }
     }
 
@@ -37,12 +37,13 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
         await blobs.DeleteAsync(file.BlobName, file.LeaseId, cancellationToken);
         await quota.ReleaseAsync(file.UserId, file.Id, cancellationToken);
         await tables.Tasks.DeleteEntityAsync(file.PartitionKey, file.RowKey, ETag.All, cancellationToken);
-        await tables.Pending.DeleteEntityAsync(PendingEntity.Bucket(file.Expires), Tables.Key(file.Id), ETag.All, cancellationToken);
+        await tables.Pending.DeleteEntityAsync(PendingEntity.ExpiryPartition(file), Tables.Key(file.Id), ETag.All, cancellationToken);
     }
 
     /// <summary>
     /// Marks one file deleted and gives its field slot back (when it held one), in one transaction
-    /// conditional on both rows' ETags; false when either changed meanwhile (read them again).
+    /// conditional on both rows' ETags; false when either changed meanwhile (read them again). A retry
+    /// of a transaction that landed is a success (<see cref="StampedWrites"/>).
     /// </summary>
     public async Task<bool> TryMarkDeletedAsync(FileEntity file, CancellationToken cancellationToken)
     {
@@ -57,21 +58,13 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
             changes.Add(new(TableTransactionActionType.UpdateReplace, task.Value!, task.Value!.ETag));
         }
 
-        try
-        {
-            await tables.Tasks.SubmitTransactionAsync(changes, cancellationToken);
-            return true;
-        }
-        catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
-        {
-            return false;
-        }
+        return await tables.Tasks.TrySubmitAsync(changes, file, cancellationToken);
     }
 
     /// <summary>Index rows announced for files that in the end were not deleted (a retried commit chose otherwise).</summary>
-    public async Task WithdrawAsync(IEnumerable<long> fileIds, string due, CancellationToken cancellationToken)
+    public async Task WithdrawAsync(IEnumerable<long> fileIds, DateTimeOffset due, CancellationToken cancellationToken)
     {
         foreach (var id in fileIds)
-            await tables.Pending.DeleteEntityAsync(due, Tables.Key(id), ETag.All, cancellationToken);
+            await tables.Pending.DeleteEntityAsync(PendingEntity.Partition(due, FileIds.TaskOf(id)), Tables.Key(id), ETag.All, cancellationToken);
     }
 }

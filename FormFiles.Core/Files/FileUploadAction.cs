@@ -135,16 +135,9 @@ internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCom
         var reservedName = file.Name;
         file.State = FileStates.InProgress;
         file.Name ??= DisplayName(uploadedName);
-        try
-        {
-            var response = await tables.Tasks.UpdateEntityAsync(file, file.ETag, TableUpdateMode.Replace, cancellationToken);
-            file.ETag = response.Headers.ETag ?? file.ETag;
-            return (file, reservedName);
-        }
-        catch (RequestFailedException e) when (e.Status == 412)
-        {
+        if (!await tables.Tasks.TryUpdateAsync(file, file.ETag, cancellationToken))
             throw new ApiException(ErrorCode.InvalidFileState, $"Invalid file state: file {file.Id} is being uploaded already");
-        }
+        return (file, reservedName);
     }
 
     /// <summary>Back to created and its reserved name, as if the failed upload never came (after 271, bad multipart, a broken connection).</summary>

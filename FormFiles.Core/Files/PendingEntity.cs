@@ -1,16 +1,20 @@
 using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
+using FormFiles.Storage;
 
 namespace FormFiles.Files;
 
 /// <summary>
-/// The index of reservations not yet settled (table <c>pending</c>): PK the UTC minute the
-/// reservation expires (<c>yyyyMMddHHmm</c>), RK the file id. It is written before quota is held,
-/// so that every reservation, even one whose admission a crash cut short, is found by the
-/// reconciliation and sweep passes by reading only the minutes that are due.
+/// The index of work not yet settled (table <c>pending</c>): reservations until they complete or
+/// expire, deletions until they are finished, task-list changes until their copy is written. PK
+/// <c>{shard}-{minute}</c>: one of <see cref="Shards"/> shards by task (so no partition takes every
+/// tenant's writes), then the UTC minute the row falls due (<c>yyyyMMddHHmm</c>). RK the file id, or
+/// <c>task-{task id}</c> for a task-list announcement. A reservation's row is written before quota is
+/// held, so that every one, even one whose admission a crash cut short, is found by the passes that
+/// read only the minutes that are due, one query per shard.
 /// </summary>
-public sealed class PendingEntity : ITableEntity
+public sealed class PendingEntity : IStampedEntity
 {
     public string PartitionKey { get; set; } = string.Empty;
 
@@ -20,6 +24,9 @@ public sealed class PendingEntity : ITableEntity
 
     public ETag ETag { get; set; }
 
+    /// <summary>The operation that last wrote this row (<see cref="StampedWrites"/>).</summary>
+    public string? Op { get; set; }
+
     public long UserId { get; set; }
 
     public long TaskId { get; set; }
@@ -28,10 +35,16 @@ public sealed class PendingEntity : ITableEntity
 
     public DateTimeOffset Expires { get; set; }
 
-    /// <summary>The index row naming <paramref name="file"/> under <paramref name="bucket"/>.</summary>
-    public static PendingEntity For(FileEntity file, string bucket) => new()
+    public const int Shards = 16;
+    private const string TaskPrefix = "task-";
+
+    /// <summary>Whether this row announces a task-list change rather than naming a file.</summary>
+    public bool IsTask => RowKey.StartsWith(TaskPrefix, StringComparison.Ordinal);
+
+    /// <summary>The index row naming <paramref name="file"/>, due at <paramref name="due"/>.</summary>
+    public static PendingEntity For(FileEntity file, DateTimeOffset due) => new()
     {
-        PartitionKey = bucket,
+        PartitionKey = Partition(due, file.TaskId),
         RowKey = Storage.Tables.Key(file.Id),
         UserId = file.UserId,
         TaskId = file.TaskId,
@@ -39,5 +52,38 @@ public sealed class PendingEntity : ITableEntity
         Expires = file.Expires,
     };
 
-    public static string Bucket(DateTimeOffset expires) => expires.UtcDateTime.ToString("yyyyMMddHHmm", CultureInfo.InvariantCulture);
+    /// <summary>The announcement of a change to task <paramref name="taskId"/>'s list copy, due at <paramref name="due"/> (when the sweep repairs it).</summary>
+    public static PendingEntity ForTask(long userId, long taskId, DateTimeOffset due) => new()
+    {
+        PartitionKey = Partition(due, taskId),
+        RowKey = TaskPrefix + Storage.Tables.Key(taskId),
+        UserId = userId,
+        TaskId = taskId,
+        Expires = due,
+    };
+
+    /// <summary>The partition of a row of <paramref name="taskId"/> due at <paramref name="due"/>.</summary>
+    public static string Partition(DateTimeOffset due, long taskId) => $"{Shard(taskId):x1}-{Minute(due)}";
+
+    /// <summary>The partition of a file's own row, due when its reservation expires.</summary>
+    public static string ExpiryPartition(FileEntity file) => Partition(file.Expires, file.TaskId);
+
+    /// <summary>Rows of <paramref name="shard"/> due by <paramref name="now"/>.</summary>
+    public static string DueFilter(int shard, DateTimeOffset now) =>
+        TableClient.CreateQueryFilter($"PartitionKey ge {$"{shard:x1}-"} and PartitionKey le {$"{shard:x1}-{Minute(now)}"}");
+
+    /// <summary>Rows of <paramref name="shard"/> not yet due at <paramref name="now"/>, from <paramref name="after"/> (a partition and row key) on.</summary>
+    public static string LiveFilter(int shard, DateTimeOffset now, (string Partition, string Row)? after)
+    {
+        var end = $"{shard:x1}.";
+        var filter = after is { } from
+            ? TableClient.CreateQueryFilter($"((PartitionKey eq {from.Partition} and RowKey gt {from.Row}) or PartitionKey gt {from.Partition}) and PartitionKey lt {end}")
+            : TableClient.CreateQueryFilter($"PartitionKey gt {$"{shard:x1}-{Minute(now)}"} and PartitionKey lt {end}");
+        return filter;
+    }
+
+    /// <summary>Fibonacci hashing: neighbouring task ids land in different shards.</summary>
+    public static int Shard(long taskId) => (int)((ulong)taskId * 0x9E3779B97F4A7C15UL >> 60);
+
+    private static string Minute(DateTimeOffset time) => time.UtcDateTime.ToString("yyyyMMddHHmm", CultureInfo.InvariantCulture);
 }

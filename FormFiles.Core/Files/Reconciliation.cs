@@ -1,55 +1,54 @@
-using Azure;
-using Azure.Data.Tables;
+using System.Collections.Concurrent;
 using FormFiles.Storage;
 
 namespace FormFiles.Files;
 
 /// <summary>
 /// Completes every pending reservation whose blob exists (design §7): the DevHost's stand-in for
-/// Event Grid, and Azure's safety net for a missed event. It reads the pending index from the
-/// current minute on (what has expired is the sweep's), never lists the container, and handles at
-/// most <see cref="Budget"/> reservations a pass. A reservation whose completion fails is logged and
-/// backed off (<see cref="ItemBackoff"/>); the pass goes on with the others.
+/// Event Grid, and Azure's safety net for a missed event. Each pass reads at most <see cref="Budget"/>
+/// reservations that are not yet due, spread over the index's shards, each shard going on from where
+/// its last pass stopped (and starting over at its end), so that every reservation is reached long
+/// before it expires, not only the next to expire. It then lists each of their tasks' blobs once
+/// (one listing per task, not a request per reservation) and completes those whose blob is there. A
+/// reservation whose completion fails is logged and backed off (<see cref="ItemBackoff"/>).
 /// </summary>
 public sealed partial class Reconciliation(Tables tables, FileBlobs blobs, UploadCompletion completion, ItemBackoff backoff, TimeProvider time, ILogger<Reconciliation> logger)
 {
-    public const int Budget = 500;
+    public const int Budget = 2048;
+    private const int Parallelism = 8;
+    private const int PerShard = Budget / PendingEntity.Shards;
+
+    private readonly (string Partition, string Row)?[] cursors = new (string, string)?[PendingEntity.Shards];
 
     /// <returns>How many reservations it completed (or settled).</returns>
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        var from = PendingEntity.Bucket(time.GetUtcNow());
-        var filter = TableClient.CreateQueryFilter($"PartitionKey ge {from}");
-        var seen = 0;
-        var completed = 0;
-        await foreach (var pending in tables.Pending.QueryAsync<PendingEntity>(filter, cancellationToken: cancellationToken))
+        var now = time.GetUtcNow();
+        var reservations = new ConcurrentBag<PendingEntity>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, PendingEntity.Shards), cancellationToken, async (shard, token) =>
         {
-            if (++seen > Budget)
-                break;
-            if (backoff.IsWaiting(pending.FileId))
-                continue;
-            var name = FileBlobs.Name(pending.UserId, pending.TaskId, pending.FileId);
-            var found = false;
-            await backoff.RunAsync(pending.FileId, pending.TaskId, async token =>
-            {
-                try
-                {
-                    await blobs.Container.GetBlobClient(name).GetPropertiesAsync(cancellationToken: token);
-                }
-                catch (RequestFailedException e) when (e.Status == 404)
-                {
-                    return; // Not uploaded (yet).
-                }
+            var read = await tables.Pending.QueryAsync<PendingEntity>(PendingEntity.LiveFilter(shard, now, cursors[shard]), maxPerPage: PerShard, cancellationToken: token)
+                .Take(PerShard).ToListAsync(token);
+            cursors[shard] = read.Count == PerShard ? (read[^1].PartitionKey, read[^1].RowKey) : null;
+            foreach (var row in read.Where(r => !r.IsTask && !backoff.IsWaiting(r.FileId)))
+                reservations.Add(row);
+        });
 
-                found = true;
-                await completion.HandleAsync(name, token);
-            }, cancellationToken);
-            if (found)
-                completed++;
-        }
+        var completed = 0;
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(reservations.GroupBy(r => (r.UserId, r.TaskId)), options, async (task, token) =>
+        {
+            var uploaded = await blobs.NamesAsync(task.Key.UserId, task.Key.TaskId, token);
+            foreach (var row in task)
+            {
+                var name = FileBlobs.Name(row.UserId, row.TaskId, row.FileId);
+                if (uploaded.Contains(name) && await backoff.RunAsync(row.FileId, $"file {row.FileId} of task {row.TaskId}", t => completion.HandleAsync(name, t), token))
+                    Interlocked.Increment(ref completed);
+            }
+        });
 
         if (completed > 0)
-            Completed(logger, completed, Math.Min(seen, Budget));
+            Completed(logger, completed, reservations.Count);
         return completed;
     }
 

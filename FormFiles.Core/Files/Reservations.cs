@@ -14,15 +14,16 @@ namespace FormFiles.Files;
 /// documented order; then admission writes, in this order:
 /// <list type="number">
 /// <item>the pending-index row, so that whatever happens next, the sweep finds this file;</item>
-/// <item>the file row with the field's unsubmitted-file counter, one transaction conditional on
-/// the task row's ETag: this is what holds the six-file limit under any concurrency;</item>
+/// <item>the file row with the field's unsubmitted-file counter and the task's file sequence, one
+/// transaction conditional on the task row's ETag: this is what holds the six-file limit under any
+/// concurrency and gives the file an id no other file of the task ever had;</item>
 /// <item>the quota charge, one transaction conditional on the user row's ETag (see <see cref="QuotaLedger"/>).</item>
 /// </list>
 /// A request that loses at step 2 or 3 undoes its earlier steps before it answers 267 or 268; a
 /// crash between steps leaves a reservation nobody holds credentials for, which the sweep deletes
 /// when it expires, giving back its field slot and its quota.
 /// </summary>
-public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentTasks recentTasks, QuotaLedger quota, FileBlobs blobs, IdAllocator ids, IOptions<FormFilesOptions> options, TimeProvider time, ILogger<Reservations> logger)
+public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentTasks recentTasks, QuotaLedger quota, FileBlobs blobs, IOptions<FormFilesOptions> options, TimeProvider time, ILogger<Reservations> logger)
 {
     public const int MaxUnsubmittedPerField = 6;
     public const int MaxMetadataBytes = 4096;
@@ -142,107 +143,113 @@ public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentT
         }
     }
 
+    /// <summary>
+    /// Index row, then file row with the task row, then quota. The file's id is the task's next file
+    /// sequence (<see cref="TaskEntity.FileSequence"/>), taken in the same transaction that counts the
+    /// field's slot; after a clash with a concurrent reservation of the same task, a later, spread one.
+    /// </summary>
     /// <returns>The multipart upload token (only its digest is stored).</returns>
     private async Task<string> AdmitAsync(TaskEntity task, FileEntity file, CancellationToken cancellationToken)
     {
-        while (true)
+        PendingEntity? pending = null;
+        var token = string.Empty;
+        var clashes = 0;
+        try
         {
-            file.Id = await NewFileIdAsync(task.Id, cancellationToken);
-            file.PartitionKey = task.PartitionKey;
-            file.RowKey = FileEntity.Row(file.Id);
-            var (token, digest) = UploadTokens.Create(file.Id, file.Expires);
-            file.TokenDigest = digest;
-            var pending = PendingEntity.For(file, PendingEntity.Bucket(file.Expires));
-            await tables.Pending.AddEntityAsync(pending, cancellationToken);
-
-            bool inserted;
-            try
+            await Contention.RetryAsync(async () =>
             {
-                inserted = await TryInsertAsync(task, file, cancellationToken);
-            }
-            catch (ApiException)
-            {
-                // The field filled up, the form went or the task closed meanwhile.
-                await tables.Pending.DeleteEntityAsync(pending.PartitionKey, pending.RowKey, ETag.All, cancellationToken);
-                throw;
-            }
-
-            if (!inserted)
-            {
-                // Another file of this task drew the same id: give it up and draw again.
-                await tables.Pending.DeleteEntityAsync(pending.PartitionKey, pending.RowKey, ETag.All, cancellationToken);
-                continue;
-            }
-
-            if (await quota.TryChargeAsync(file.UserId, file.Id, file.ReservedSize, cancellationToken))
-                return token;
-
-            await UndoInsertAsync(file, cancellationToken);
-            await tables.Pending.DeleteEntityAsync(pending.PartitionKey, pending.RowKey, ETag.All, cancellationToken);
-            throw new ApiException(ErrorCode.OverQuota, "File cannot be created due to quota violation");
-        }
-    }
-
-    /// <summary>The file row and the field's counter, together, if the field still has room; false if the id is taken.</summary>
-    private async Task<bool> TryInsertAsync(TaskEntity task, FileEntity file, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            RequireRoom(task, FileField(task, file.FieldId));
-            var counted = task.Clone(); // The caller's row stays as read if this attempt fails.
-            counted.CountUnsubmitted(file.FieldId, +1);
-            try
-            {
-                var written = await tables.Tasks.SubmitTransactionAsync(
-                    [new(TableTransactionActionType.UpdateReplace, counted, counted.ETag), new(TableTransactionActionType.Add, file)], cancellationToken);
-                if (written.Value[0].Headers.ETag is { } etag)
+                RequireRoom(task, FileField(task, file.FieldId));
+                var sequence = task.FileSequence + 1 + (clashes == 0 ? 0 : Random.Shared.Next(16 * clashes));
+                if (sequence > FileIds.MaxPerTask)
+                    throw new ApiException(ErrorCode.TooManyEntities, $"Too many entities: task {task.Id} has had the most files a task can have ({FileIds.MaxPerTask})");
+                if (pending?.FileId != FileIds.Compose(task.Id, sequence))
                 {
-                    counted.ETag = etag;
-                    recentTasks.Remember(counted);
+                    await WithdrawAsync(pending, cancellationToken);
+                    pending = null;
+                    file.Id = FileIds.Compose(task.Id, sequence);
+                    file.PartitionKey = task.PartitionKey;
+                    file.RowKey = FileEntity.Row(file.Id);
+                    (token, file.TokenDigest) = UploadTokens.Create(file.Id, file.Expires);
+                    var indexed = PendingEntity.For(file, file.Expires);
+                    if (!await tables.Pending.TryAddAsync(indexed, cancellationToken))
+                    {
+                        // A concurrent reservation of this task drew the same id: draw from further on, on the task as it is now.
+                        clashes++;
+                        task = await LoadAsync(file.UserId, file.TaskId, cancellationToken);
+                        return false;
+                    }
+
+                    pending = indexed;
                 }
 
-                return true;
-            }
-            catch (TableTransactionFailedException e) when (e.Status == 409)
-            {
-                return false; // Nothing was written: the task row is as it was.
-            }
-            catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
-            {
+                var counted = task.Clone(); // The caller's row stays as read if this attempt fails.
+                counted.CountUnsubmitted(file.FieldId, +1);
+                counted.FileSequence = Math.Max(task.FileSequence, sequence);
+                if (await tables.Tasks.TrySubmitAsync(
+                        [new(TableTransactionActionType.UpdateReplace, counted, counted.ETag), new(TableTransactionActionType.Add, file)], file, cancellationToken))
+                {
+                    recentTasks.Remember(counted);
+                    return true;
+                }
+
                 // Another request changed the task first (often: took a slot on this field), or it is gone. Check again.
                 task = await LoadAsync(file.UserId, file.TaskId, cancellationToken);
-            }
+                return false;
+            }, cancellationToken);
+        }
+        catch
+        {
+            // The field filled up, the form went or the task closed meanwhile, or storage failed: no index row is left behind.
+            await WithdrawAsync(pending, CancellationToken.None);
+            throw;
+        }
+
+        if (await quota.TryChargeAsync(file.UserId, file.Id, file.ReservedSize, cancellationToken))
+            return token;
+
+        await UndoInsertAsync(file, cancellationToken);
+        await WithdrawAsync(pending, cancellationToken);
+        throw new ApiException(ErrorCode.OverQuota, "File cannot be created due to quota violation");
+    }
+
+    /// <summary>Deletes this request's own index row (as it wrote it).</summary>
+    private async Task WithdrawAsync(PendingEntity? pending, CancellationToken cancellationToken)
+    {
+        if (pending is null)
+            return;
+        try
+        {
+            await tables.Pending.DeleteEntityAsync(pending.PartitionKey, pending.RowKey, pending.ETag, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            // The sweep rewrote it meanwhile; it settles it.
+        }
+        catch (Exception e) when (StorageFaults.IsStorageFailure(e))
+        {
+            // The sweep finds the row without a file (or with a deleted one) and settles it.
         }
     }
 
-    private async Task UndoInsertAsync(FileEntity file, CancellationToken cancellationToken)
-    {
-        while (true)
+    /// <summary>Takes the file row out again with its slot; done once the row is gone (also when a retry finds its own delete landed).</summary>
+    private Task UndoInsertAsync(FileEntity file, CancellationToken cancellationToken) =>
+        Contention.RetryAsync(async () =>
         {
+            if (await tables.FindFileAsync(file.Id, cancellationToken) is not { } row)
+                return true;
             var task = await tasks.LoadAsync(file.UserId, file.TaskId, cancellationToken);
             task.CountUnsubmitted(file.FieldId, -1);
             try
             {
                 await tables.Tasks.SubmitTransactionAsync(
-                    [new(TableTransactionActionType.UpdateReplace, task, task.ETag), new(TableTransactionActionType.Delete, file, ETag.All)], cancellationToken);
-                return;
+                    [new(TableTransactionActionType.UpdateReplace, task, task.ETag), new(TableTransactionActionType.Delete, row, row.ETag)], cancellationToken);
+                return true;
             }
-            catch (TableTransactionFailedException e) when (e.Status == 412)
+            catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
             {
-                // The task changed meanwhile: count again.
+                return false; // The task changed meanwhile, or this undo landed already: look again.
             }
-        }
-    }
-
-    /// <summary>A fresh id inside the task's range (see <see cref="FileIds"/>); a rare clash shows as a conflict on insert.</summary>
-    private async Task<long> NewFileIdAsync(long taskId, CancellationToken cancellationToken)
-    {
-        long sequence;
-        do
-            sequence = await ids.NextAsync("file", cancellationToken) & FileIds.MaxPerTask;
-        while (sequence == 0);
-        return FileIds.Compose(taskId, sequence);
-    }
+        }, cancellationToken);
 
     /// <summary>
     /// Where the multipart upload goes: <c>FormFiles:PublicBaseUrl</c>, or the request's own scheme and

@@ -1,27 +1,31 @@
 using Azure;
+using System.Threading.Channels;
 using Azure.Data.Tables;
 using FormFiles.Quota;
 using FormFiles.Storage;
+using FormFiles.Tasks;
 
 namespace FormFiles.Files;
 
 /// <summary>
-/// The sweep (design §7): settles every pending-index row that is due, oldest first, at most
-/// <c>FormFiles:SweepBudget</c> a pass. It reads only the due minutes of the index, so its cost grows
-/// with the due work, not with the live files. An item that fails is logged and backed off
-/// (<see cref="ItemBackoff"/>), never stopping the pass. Every step is idempotent and every state change
-/// conditional on an ETag, so a pass may stop anywhere, run again, or run on two instances at once.
+/// The sweep (design §7): settles every pending-index row that is due, at most
+/// <c>FormFiles:SweepBudget</c> a pass, reading the due minutes of all <see cref="PendingEntity.Shards"/>
+/// shards at once and settling <see cref="Parallelism"/> items at a time. Its cost grows with the due
+/// work, not with the live files. An item that fails is logged and backed off (<see cref="ItemBackoff"/>),
+/// never stopping the pass; storage that is gone ends the pass. Every step is idempotent and every state
+/// change conditional on an ETag, so a pass may stop anywhere, run again, or run on two instances at once.
 /// <list type="bullet">
 /// <item>expired reservations (created, in_progress) → deleted: blob, field slot and quota given back;</item>
 /// <item>deleted or rejected files whose blob, quota, row or index row remains → finished;</item>
 /// <item>reservations whose blob exists → completion;</item>
-/// <item>index rows whose file row never came (an admission cut short) or went with its task → quota and blob released.</item>
+/// <item>index rows whose file row never came (an admission cut short) or went with its task → quota and blob released;</item>
+/// <item>task-list announcements left by a change that stopped half-way → the list copy repaired.</item>
 /// </list>
 /// </summary>
-public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger quota, FileRemoval removal, UploadCompletion completion, ItemBackoff backoff, TimeProvider time, IOptions<FormFilesOptions> options, ILogger<Sweeper> logger)
+public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger quota, FileRemoval removal, UploadCompletion completion, TaskStore tasks, ItemBackoff backoff, TimeProvider time, IOptions<FormFilesOptions> options, ILogger<Sweeper> logger)
 {
     /// <summary>Due items settled at once; they are independent, and each is guarded on its own.</summary>
-    private const int Parallelism = 8;
+    private const int Parallelism = 32;
 
     public enum Outcome
     {
@@ -29,78 +33,118 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
         Finished,
         Completed,
         Released,
+        Repaired,
         NotYetDue,
         Failed,
     }
 
-    public async Task<IReadOnlyDictionary<Outcome, int>> RunAsync(CancellationToken cancellationToken)
+    public async Task<SweepPass> RunAsync(CancellationToken cancellationToken)
     {
+        var started = time.GetTimestamp();
         var now = time.GetUtcNow();
         var counts = Enum.GetValues<Outcome>().ToDictionary(o => o, _ => 0);
-        var due = TableClient.CreateQueryFilter($"PartitionKey le {PendingEntity.Bucket(now)}");
-        var rows = tables.Pending.QueryAsync<PendingEntity>(due, maxPerPage: 1000, cancellationToken: cancellationToken)
-            .Where(row => !backoff.IsWaiting(row.FileId))
-            .Take(options.Value.SweepBudget);
-        await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (row, token) =>
+        var budget = options.Value.SweepBudget;
+        var taken = 0;
+        DateTimeOffset? oldest = null;
+        var due = Channel.CreateBounded<PendingEntity>(Parallelism * 4);
+        var readers = Task.Run(async () =>
+        {
+            try
+            {
+                await Parallel.ForEachAsync(Enumerable.Range(0, PendingEntity.Shards), cancellationToken, async (shard, token) =>
+                {
+                    await foreach (var row in tables.Pending.QueryAsync<PendingEntity>(PendingEntity.DueFilter(shard, now), maxPerPage: 1000, cancellationToken: token))
+                    {
+                        if (Key(row) is var key && backoff.IsWaiting(key))
+                            continue;
+                        if (Interlocked.Increment(ref taken) > budget)
+                            return;
+                        lock (counts)
+                            oldest = oldest is { } seen && seen <= row.Expires ? seen : row.Expires;
+                        await due.Writer.WriteAsync(row, token);
+                    }
+                });
+                due.Writer.Complete();
+            }
+            catch (Exception e)
+            {
+                due.Writer.Complete(e);
+            }
+        }, cancellationToken);
+
+        await Parallel.ForEachAsync(due.Reader.ReadAllAsync(cancellationToken), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (row, token) =>
         {
             var outcome = Outcome.Failed;
-            await backoff.RunAsync(row.FileId, row.TaskId, async itemToken => outcome = await SettleAsync(row, now, itemToken), token);
+            await backoff.RunAsync(Key(row), row.IsTask ? $"task-list copy of task {row.TaskId}" : $"file {row.FileId} of task {row.TaskId}",
+                async itemToken => outcome = await SettleAsync(row, now, itemToken), token);
             lock (counts)
                 counts[outcome]++;
         });
+        await readers;
 
-        SweepLog.Pass(logger, counts[Outcome.Expired], counts[Outcome.Finished], counts[Outcome.Completed], counts[Outcome.Released], counts[Outcome.NotYetDue], counts[Outcome.Failed]);
-        return counts;
+        var pass = new SweepPass(counts, oldest, Math.Min(taken, budget) >= budget, time.GetElapsedTime(started));
+        SweepLog.Pass(logger, counts[Outcome.Expired], counts[Outcome.Finished], counts[Outcome.Completed], counts[Outcome.Released], counts[Outcome.Repaired],
+            counts[Outcome.NotYetDue], counts[Outcome.Failed], pass.Settled / Math.Max(pass.Elapsed.TotalSeconds, 0.001), oldest, pass.BudgetSpent);
+        return pass;
     }
 
-    private async Task<Outcome> SettleAsync(PendingEntity row, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The backoff key of a row: its file id, or the negated task id of a task-list announcement.</summary>
+    private static long Key(PendingEntity row) => row.IsTask ? -row.TaskId : row.FileId;
+
+    private Task<Outcome> SettleAsync(PendingEntity row, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Contention.RetryAsync(async () => row.IsTask ? (true, await RepairAsync(row, cancellationToken)) : await SettleFileAsync(row, now, cancellationToken), cancellationToken);
+
+    private async Task<Outcome> RepairAsync(PendingEntity row, CancellationToken cancellationToken)
     {
-        while (true)
+        await tasks.RepairListingAsync(row, cancellationToken);
+        return Outcome.Repaired;
+    }
+
+    /// <returns>Not done when the file changed under the sweep: it looks again.</returns>
+    private async Task<(bool Done, Outcome Outcome)> SettleFileAsync(PendingEntity row, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var file = await tables.FindFileAsync(row.FileId, cancellationToken);
+        if (file is null)
         {
-            var file = await tables.FindFileAsync(row.FileId, cancellationToken);
-            if (file is null)
-            {
-                // No file row: its admission stopped before the reservation was written, or its task is gone.
-                await blobs.DeleteAsync(FileBlobs.Name(row.UserId, row.TaskId, row.FileId), null, cancellationToken);
-                await quota.ReleaseAsync(row.UserId, row.FileId, cancellationToken);
-                await DeleteRowAsync(row, cancellationToken);
-                SweepLog.Released(logger, row.FileId, row.TaskId);
-                return Outcome.Released;
-            }
+            // No file row: its admission stopped before the reservation was written, or its task is gone.
+            await blobs.DeleteAsync(FileBlobs.Name(row.UserId, row.TaskId, row.FileId), null, cancellationToken);
+            await quota.ReleaseAsync(row.UserId, row.FileId, cancellationToken);
+            await DeleteRowAsync(row, cancellationToken);
+            SweepLog.Released(logger, row.FileId, row.TaskId);
+            return (true, Outcome.Released);
+        }
 
-            switch (file.State)
-            {
-                case FileStates.Deleted:
-                case FileStates.Rejected:
-                    await removal.FinishAsync(file, cancellationToken);
-                    await ForgetAsync(row, file, cancellationToken);
-                    return Outcome.Finished;
-                case FileStates.Uploaded:
-                    await completion.HandleAsync(file.BlobName, cancellationToken);
-                    await ForgetAsync(row, file, cancellationToken);
-                    return Outcome.Completed;
-            }
-
-            // A blob that landed in time is completed, even when its reservation expired since (a late event).
-            var settled = await completion.HandleAsync(file.BlobName, cancellationToken) ?? file;
-            if (!settled.AwaitsUpload)
-            {
-                await ForgetAsync(row, settled, cancellationToken);
-                return Outcome.Completed;
-            }
-
-            if (settled.Expires >= now)
-                return Outcome.NotYetDue; // An announcement that came to nothing, or this very minute.
-
-            file = settled;
-            if (await removal.TryMarkDeletedAsync(file, cancellationToken))
-            {
+        switch (file.State)
+        {
+            case FileStates.Deleted:
+            case FileStates.Rejected:
                 await removal.FinishAsync(file, cancellationToken);
                 await ForgetAsync(row, file, cancellationToken);
-                SweepLog.Expired(logger, file.Id, file.TaskId);
-                return Outcome.Expired;
-            }
+                return (true, Outcome.Finished);
+            case FileStates.Uploaded:
+                await completion.HandleAsync(file.BlobName, cancellationToken);
+                await ForgetAsync(row, file, cancellationToken);
+                return (true, Outcome.Completed);
         }
+
+        // A blob that landed in time is completed, even when its reservation expired since (a late event).
+        var settled = await completion.HandleAsync(file.BlobName, cancellationToken) ?? file;
+        if (!settled.AwaitsUpload)
+        {
+            await ForgetAsync(row, settled, cancellationToken);
+            return (true, Outcome.Completed);
+        }
+
+        if (settled.Expires >= now)
+            return (true, Outcome.NotYetDue); // An announcement that came to nothing, or this very minute.
+
+        file = settled;
+        if (!await removal.TryMarkDeletedAsync(file, cancellationToken))
+            return (false, Outcome.Failed);
+        await removal.FinishAsync(file, cancellationToken);
+        await ForgetAsync(row, file, cancellationToken);
+        SweepLog.Expired(logger, file.Id, file.TaskId);
+        return (true, Outcome.Expired);
     }
 
     private Task DeleteRowAsync(PendingEntity row, CancellationToken cancellationToken) =>
@@ -108,18 +152,24 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
 
     /// <summary>Deletes an announcement row; a file's own expiry row went with its settlement already.</summary>
     private Task ForgetAsync(PendingEntity row, FileEntity file, CancellationToken cancellationToken) =>
-        row.PartitionKey == PendingEntity.Bucket(file.Expires) ? Task.CompletedTask : DeleteRowAsync(row, cancellationToken);
+        row.PartitionKey == PendingEntity.ExpiryPartition(file) ? Task.CompletedTask : DeleteRowAsync(row, cancellationToken);
 }
 
 internal static partial class SweepLog
 {
     [LoggerMessage(EventId = 2200, Level = LogLevel.Information,
-        Message = "Sweep: {Expired} expired, {Finished} deletions finished, {Completed} completed, {Released} orphans released, {NotYetDue} not yet due, {Failed} failed")]
-    public static partial void Pass(ILogger logger, int expired, int finished, int completed, int released, int notYetDue, int failed);
+        Message = "Sweep: {Expired} expired, {Finished} deletions finished, {Completed} completed, {Released} orphans released, {Repaired} list copies repaired, {NotYetDue} not yet due, {Failed} failed; {ItemsPerSecond:F0} items/s; oldest due {OldestDue:o}; budget spent: {BudgetSpent}")]
+    public static partial void Pass(ILogger logger, int expired, int finished, int completed, int released, int repaired, int notYetDue, int failed, double itemsPerSecond, DateTimeOffset? oldestDue, bool budgetSpent);
 
     [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "Reservation {FileId} of task {TaskId} expired and was deleted")]
     public static partial void Expired(ILogger logger, long fileId, long taskId);
 
     [LoggerMessage(EventId = 2202, Level = LogLevel.Information, Message = "File {FileId} of task {TaskId} had no row: its quota and blob were released")]
     public static partial void Released(ILogger logger, long fileId, long taskId);
+}
+
+/// <summary>What one sweep pass did: items per outcome, the oldest due item it saw (its backlog), whether it stopped at its budget, and how long it took.</summary>
+public sealed record SweepPass(IReadOnlyDictionary<Sweeper.Outcome, int> Counts, DateTimeOffset? OldestDue, bool BudgetSpent, TimeSpan Elapsed)
+{
+    public int Settled => Counts.Where(c => c.Key is not Sweeper.Outcome.NotYetDue and not Sweeper.Outcome.Failed).Sum(c => c.Value);
 }

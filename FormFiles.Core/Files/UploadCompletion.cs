@@ -34,7 +34,7 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
             return null;
         }
 
-        while (true)
+        return await Contention.RetryAsync<FileEntity?>(async () =>
         {
             var file = await tables.FindFileAsync(fileId, cancellationToken);
             if (file is null || file.UserId != userId || file.State == FileStates.Deleted)
@@ -42,22 +42,22 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
                 // Unknown or deleted: a late or rogue upload.
                 await blobs.DeleteAsync(blobName, file?.LeaseId, cancellationToken);
                 CompletionLog.Late(logger, fileId, taskId);
-                return file;
+                return (true, file);
             }
 
             switch (file.State)
             {
                 case FileStates.Uploaded:
                     await SettleUploadedAsync(file, cancellationToken);
-                    return file;
+                    return (true, file);
                 case FileStates.Rejected:
                     await SettleRejectedAsync(file, cancellationToken);
-                    return file;
+                    return (true, file);
             }
 
             // From here on the blob is what it will stay: the upload SAS can no longer write over it.
             if (!await blobs.LeaseAsync(blobName, file.LeaseId, cancellationToken))
-                return file; // Nothing uploaded yet.
+                return (true, file); // Nothing uploaded yet.
 
             var blob = blobs.Container.GetBlobClient(blobName);
             BlobDownloadResult head;
@@ -67,7 +67,7 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
             }
             catch (RequestFailedException e) when (e.Status == 404)
             {
-                continue; // Deleted meanwhile: look again.
+                return (false, file); // Deleted meanwhile: look again.
             }
             catch (RequestFailedException e) when (e.Status == 416)
             {
@@ -79,12 +79,11 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
                 // Written after the reservation expired (the time the bytes landed counts, not when this runs).
                 await blobs.DeleteAsync(blobName, file.LeaseId, cancellationToken);
                 CompletionLog.Late(logger, fileId, taskId);
-                return file;
+                return (true, file);
             }
 
-            if (await JudgeAsync(file, head, cancellationToken))
-                return file;
-        }
+            return (await JudgeAsync(file, head, cancellationToken), file);
+        }, cancellationToken);
     }
 
     /// <returns>False when another caller changed the file first (look again).</returns>
@@ -109,14 +108,8 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
         file.Type = verdict.Type?.IsImage == true ? "image" : "file";
         file.Uploaded = time.GetUtcNow();
         file.Metadata = WithOrientation(file.Metadata, verdict.Type, bytes);
-        try
-        {
-            await tables.Tasks.UpdateEntityAsync(file, file.ETag, TableUpdateMode.Replace, cancellationToken);
-        }
-        catch (RequestFailedException e) when (e.Status == 412)
-        {
+        if (!await tables.Tasks.TryUpdateAsync(file, file.ETag, cancellationToken))
             return false;
-        }
 
         CompletionLog.Uploaded(logger, file.Id, file.TaskId, size, file.MimeType);
         await SettleUploadedAsync(file, cancellationToken);
@@ -129,15 +122,9 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
         task.CountUnsubmitted(file.FieldId, -1);
         file.State = FileStates.Rejected;
         file.Rejection = reason;
-        try
-        {
-            await tables.Tasks.SubmitTransactionAsync(
-                [new(TableTransactionActionType.UpdateReplace, task, task.ETag), new(TableTransactionActionType.UpdateReplace, file, file.ETag)], cancellationToken);
-        }
-        catch (TableTransactionFailedException e) when (e.Status == 412)
-        {
+        if (!await tables.Tasks.TrySubmitAsync(
+                [new(TableTransactionActionType.UpdateReplace, task, task.ETag), new(TableTransactionActionType.UpdateReplace, file, file.ETag)], file, cancellationToken))
             return false;
-        }
 
         CompletionLog.Rejected(logger, file.Id, file.TaskId, reason);
         await SettleRejectedAsync(file, cancellationToken);
@@ -148,14 +135,14 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
     private async Task SettleUploadedAsync(FileEntity file, CancellationToken cancellationToken)
     {
         await quota.AdjustAsync(file.UserId, file.Id, file.Size ?? file.ReservedSize, cancellationToken);
-        await tables.Pending.DeleteEntityAsync(PendingEntity.Bucket(file.Expires), Tables.Key(file.Id), ETag.All, cancellationToken);
+        await tables.Pending.DeleteEntityAsync(PendingEntity.ExpiryPartition(file), Tables.Key(file.Id), ETag.All, cancellationToken);
     }
 
     private async Task SettleRejectedAsync(FileEntity file, CancellationToken cancellationToken)
     {
         await blobs.DeleteAsync(file.BlobName, file.LeaseId, cancellationToken);
         await quota.ReleaseAsync(file.UserId, file.Id, cancellationToken);
-        await tables.Pending.DeleteEntityAsync(PendingEntity.Bucket(file.Expires), Tables.Key(file.Id), ETag.All, cancellationToken);
+        await tables.Pending.DeleteEntityAsync(PendingEntity.ExpiryPartition(file), Tables.Key(file.Id), ETag.All, cancellationToken);
     }
 
     /// <summary>The client's metadata, plus the EXIF orientation of a JPEG (read by MetadataExtractor).</summary>

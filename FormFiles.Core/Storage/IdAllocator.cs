@@ -5,13 +5,13 @@ namespace FormFiles.Storage;
 
 /// <summary>
 /// Hands out int64 ids (design §6) from blocks reserved on a counter row with an ETag-conditional
-/// update, so that one storage write serves <see cref="BlockSize"/> ids. Ids are unique across
+/// update (each sequence in a partition of its own, PK its name, RK <c>next</c>), so that one storage write serves <see cref="BlockSize"/> ids. Ids are unique across
 /// processes and increase within one; a block's unused ids are lost when the process ends.
 /// </summary>
 public sealed class IdAllocator(Tables tables)
 {
     public const int BlockSize = 50;
-    private const string Partition = "ids";
+    private const string Row = "next";
 
     private readonly Dictionary<string, Sequence> sequences = [];
 
@@ -41,32 +41,19 @@ public sealed class IdAllocator(Tables tables)
         }
     }
 
-    /// <summary>Moves the counter row on by one block; returns the block's first id.</summary>
-    private async Task<long> ReserveBlockAsync(string sequence, CancellationToken cancellationToken)
-    {
-        while (true)
+    /// <summary>Moves the counter row on by one block; returns the block's first id. A lost response that landed still hands out its block.</summary>
+    private Task<long> ReserveBlockAsync(string sequence, CancellationToken cancellationToken) =>
+        Contention.RetryAsync(async () =>
         {
-            var row = await tables.Counters.GetEntityIfExistsAsync<CounterEntity>(Partition, sequence, cancellationToken: cancellationToken);
-            try
-            {
-                if (!row.HasValue)
-                {
-                    await tables.Counters.AddEntityAsync(new CounterEntity { PartitionKey = Partition, RowKey = sequence, Next = 1 + BlockSize }, cancellationToken);
-                    return 1;
-                }
+            var row = await tables.Counters.GetEntityIfExistsAsync<CounterEntity>(sequence, Row, cancellationToken: cancellationToken);
+            if (!row.HasValue)
+                return (await tables.Counters.TryAddAsync(new CounterEntity { PartitionKey = sequence, RowKey = Row, Next = 1 + BlockSize }, cancellationToken), 1L);
 
-                var counter = row.Value!;
-                var first = counter.Next;
-                counter.Next = first + BlockSize;
-                await tables.Counters.UpdateEntityAsync(counter, counter.ETag, TableUpdateMode.Replace, cancellationToken);
-                return first;
-            }
-            catch (RequestFailedException e) when (e.Status is 409 or 412)
-            {
-                // Another process reserved a block first: read the counter again.
-            }
-        }
-    }
+            var counter = row.Value!;
+            var first = counter.Next;
+            counter.Next = first + BlockSize;
+            return (await tables.Counters.TryUpdateAsync(counter, counter.ETag, cancellationToken), first);
+        }, cancellationToken);
 
     private sealed class Sequence
     {
@@ -104,7 +91,7 @@ public sealed class IdAllocator(Tables tables)
         }
     }
 
-    private sealed class CounterEntity : ITableEntity
+    private sealed class CounterEntity : IStampedEntity
     {
         public string PartitionKey { get; set; } = string.Empty;
 
@@ -113,6 +100,8 @@ public sealed class IdAllocator(Tables tables)
         public DateTimeOffset? Timestamp { get; set; }
 
         public ETag ETag { get; set; }
+
+        public string? Op { get; set; }
 
         public long Next { get; set; }
     }

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Azure;
 using Azure.Identity;
 
@@ -5,32 +6,44 @@ namespace FormFiles.Storage;
 
 /// <summary>
 /// What a storage failure looks like through the Azure SDK, in one place. When every retry fails,
-/// the SDK throws an <see cref="AggregateException"/> of the attempts (a timeout among them shows
-/// as a cancellation), not a <see cref="RequestFailedException"/>.
+/// the SDK throws an <see cref="AggregateException"/> of the attempts, whose members may be of any
+/// transport shape (a refused or reset connection, a timeout), not a <see cref="RequestFailedException"/>.
 /// </summary>
 public static class StorageFaults
 {
+    /// <summary>What a client is told to wait before trying again after a 14.</summary>
+    public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(2);
+
     /// <summary>
-    /// Storage cannot be used now (14, try again later): no connection, a timeout, 408 or 5xx on every
-    /// attempt, or no credential to reach it with (a missing role or identity in Azure).
+    /// Storage cannot be used now (14, try again later): no connection or no answer in any shape,
+    /// 408 or 5xx on every attempt, a row contended through every attempt, or no credential to reach
+    /// storage with (a missing role or identity in Azure).
     /// </summary>
     public static bool IsUnavailable(Exception exception) => exception switch
     {
-        RequestFailedException failed => failed.Status is 0 or 408 or >= 500,
-        AuthenticationFailedException => true,
+        RequestFailedException failed => failed.Status is 0 or 408 or >= 500 || IsTransport(failed.InnerException),
         AggregateException attempts => attempts.InnerExceptions.Count > 0
                                        && attempts.InnerExceptions.All(e => IsUnavailable(e) || e is OperationCanceledException)
                                        && attempts.InnerExceptions.Any(e => e is not OperationCanceledException),
-        _ => false,
+        _ => exception is AuthenticationFailedException or StorageContentionException || IsTransport(exception),
     };
 
     /// <summary>Any failure to use storage (unanswered, refused, or no credential): what health and the background passes report and survive.</summary>
     public static bool IsStorageFailure(Exception exception) => exception switch
     {
-        RequestFailedException or AuthenticationFailedException => true,
+        RequestFailedException => true,
         AggregateException attempts => attempts.InnerExceptions.Count > 0
                                        && attempts.InnerExceptions.All(e => IsStorageFailure(e) || e is OperationCanceledException)
                                        && attempts.InnerExceptions.Any(e => e is not OperationCanceledException),
-        _ => false,
+        _ => IsUnavailable(exception),
+    };
+
+    /// <summary>A connection that failed, broke or timed out, however deep the SDK wrapped it.</summary>
+    private static bool IsTransport(Exception? exception) => exception switch
+    {
+        null or BadHttpRequestException => false, // A client's broken request body is not storage's.
+        HttpRequestException or IOException or SocketException or TimeoutException => true,
+        AggregateException attempts => attempts.InnerExceptions.Count > 0 && attempts.InnerExceptions.All(e => IsTransport(e) || e is OperationCanceledException),
+        _ => IsTransport(exception.InnerException),
     };
 }

@@ -12,8 +12,9 @@ namespace FormFiles.Storage;
 /// <item><c>tasks</c>: PK task id; the task row, its form row, and later its files: one partition per
 /// task, so that an entity-group transaction changes them together.</item>
 /// <item><c>usertasks</c>: PK user id, RK task id; a versioned copy of each task row for task/list.</item>
-/// <item><c>counters</c>: PK <c>ids</c>, RK sequence name; the id block allocator.</item>
-/// <item><c>pending</c>: PK expiry minute, RK file id; reservations not yet settled.</item>
+/// <item><c>counters</c>: PK sequence name, RK <c>next</c>; the id block allocator, a partition per sequence.</item>
+/// <item><c>pending</c>: PK <c>{shard}-{due minute}</c>, RK file id or <c>task-{task id}</c>; work not yet settled.</item>
+/// <item><c>usertasks</c> also holds each user's <c>count</c> row and external-id index rows (see <see cref="Tasks.TaskList"/>).</item>
 /// </list>
 /// </summary>
 public sealed class Tables(TableServiceClient service)

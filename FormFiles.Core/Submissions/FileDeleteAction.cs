@@ -18,9 +18,9 @@ internal sealed class FileDeleteAction(ApiKeys keys, Tables tables, FileRemoval 
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
         var fileId = request.Parameters.RequiredInt64("file_id");
-        var due = PendingEntity.Bucket(time.GetUtcNow());
+        var due = time.GetUtcNow();
         var announced = false;
-        while (true)
+        await Contention.RetryAsync(async () =>
         {
             var file = await tables.FindFileAsync(fileId, cancellationToken);
             if (file is null || file.UserId != caller.UserId || file.State == FileStates.Deleted)
@@ -35,10 +35,11 @@ internal sealed class FileDeleteAction(ApiKeys keys, Tables tables, FileRemoval 
             }
 
             if (!await removal.TryMarkDeletedAsync(file, cancellationToken))
-                continue; // Changed meanwhile (an upload completed, a submission bound it): decide again.
+                return false; // Changed meanwhile (an upload completed, a submission bound it): decide again.
 
             await removal.FinishAsync([file], due, cancellationToken);
-            return ApiResults.Ok(new EmptyResponse());
-        }
+            return true;
+        }, cancellationToken);
+        return ApiResults.Ok(new EmptyResponse());
     }
 }

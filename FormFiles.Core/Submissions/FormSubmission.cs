@@ -23,8 +23,8 @@ public sealed partial class FormSubmission(Tables tables, TaskStore tasks, Uploa
     public async Task SubmitAsync(long userId, long taskId, JsonElement values, string? location, bool update, CancellationToken cancellationToken)
     {
         var announced = new HashSet<long>();
-        string? due = null;
-        while (true)
+        DateTimeOffset? due = null;
+        await Contention.RetryAsync(async () =>
         {
             var task = await tasks.LoadAsync(userId, taskId, cancellationToken);
             if (task.FormId is null)
@@ -51,8 +51,8 @@ public sealed partial class FormSubmission(Tables tables, TaskStore tasks, Uploa
             var newlyDropped = dropped.Where(f => !announced.Contains(f.Id)).ToList();
             if (newlyDropped.Count > 0)
             {
-                due ??= PendingEntity.Bucket(now);
-                await removal.AnnounceAsync(newlyDropped, due, cancellationToken);
+                due ??= now;
+                await removal.AnnounceAsync(newlyDropped, due.Value, cancellationToken);
                 announced.UnionWith(newlyDropped.Select(f => f.Id));
             }
 
@@ -72,33 +72,31 @@ public sealed partial class FormSubmission(Tables tables, TaskStore tasks, Uploa
                 task.FormSubmitLocation = location;
             task.RecountUnsubmitted(files.Values);
 
-            try
-            {
-                await tables.Tasks.SubmitTransactionAsync(
+            if (!await tables.Tasks.TrySubmitAsync(
                     bound.Concat(dropped).Select(f => new TableTransactionAction(TableTransactionActionType.UpdateReplace, f, f.ETag))
-                        .Prepend(new TableTransactionAction(TableTransactionActionType.UpdateReplace, task, task.ETag)),
-                    cancellationToken);
-            }
-            catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
+                        .Prepend(new TableTransactionAction(TableTransactionActionType.UpdateReplace, task, task.ETag)).ToList(),
+                    task, cancellationToken))
             {
-                continue; // Another submission, reservation or completion changed the form first: start over on the new state.
+                return false; // Another submission, reservation or completion changed the form first: start over on the new state.
             }
 
             Submitted(logger, task.Id, task.FormId!.Value, bound.Count, dropped.Count);
-            if (due is not null)
+            if (due is { } announcedAt)
             {
-                await removal.FinishAsync(dropped, due, cancellationToken);
-                await removal.WithdrawAsync(announced.Except(dropped.Select(f => f.Id)), due, cancellationToken);
+                // Every announced file that is deleted now is finished, also one an earlier attempt of this submission deleted.
+                var deleted = files.Values.Where(f => f.State == FileStates.Deleted && announced.Contains(f.Id)).ToList();
+                await removal.FinishAsync(deleted, announcedAt, cancellationToken);
+                await removal.WithdrawAsync(announced.Except(deleted.Select(f => f.Id)), announcedAt, cancellationToken);
             }
 
-            return;
-        }
+            return true;
+        }, cancellationToken);
     }
 
-    private async Task WithdrawAsync(HashSet<long> announced, string? due, CancellationToken cancellationToken)
+    private async Task WithdrawAsync(HashSet<long> announced, DateTimeOffset? due, CancellationToken cancellationToken)
     {
-        if (due is not null)
-            await removal.WithdrawAsync(announced, due, cancellationToken);
+        if (due is { } announcedAt)
+            await removal.WithdrawAsync(announced, announcedAt, cancellationToken);
     }
 
     /// <summary>A referenced file still <c>created</c> whose blob exists is completed first: a late event does not fail the submission.</summary>

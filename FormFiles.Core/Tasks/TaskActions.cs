@@ -55,7 +55,7 @@ internal sealed class TaskReadAction(ApiKeys keys, TaskStore tasks) : IApiAction
 }
 
 /// <summary><c>task/list {statuses?, external_id?, offset?, limit?}</c> → <c>{list, count}</c>, by id.</summary>
-internal sealed class TaskListAction(ApiKeys keys, TaskStore tasks) : IApiAction
+internal sealed class TaskListAction(ApiKeys keys, TaskList tasks) : IApiAction
 {
     public const int MaxLimit = 1000;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using FormFiles.Storage;
 using FormFiles.Templates;
 
 namespace FormFiles.Tasks;
@@ -11,7 +12,7 @@ namespace FormFiles.Tasks;
 /// copy of the template's fields. In <c>usertasks</c> the task's list columns are copied under PK
 /// user id, RK task id, for task/list; <see cref="Version"/> keeps an older copy from replacing a newer one.
 /// </summary>
-public sealed class TaskEntity : ITableEntity
+public sealed class TaskEntity : IStampedEntity
 {
     public const string Row = "task";
 
@@ -22,6 +23,9 @@ public sealed class TaskEntity : ITableEntity
     public DateTimeOffset? Timestamp { get; set; }
 
     public ETag ETag { get; set; }
+
+    /// <summary>The operation that last wrote this row (<see cref="StampedWrites"/>).</summary>
+    public string? Op { get; set; }
 
     public long Id { get; set; }
 
@@ -45,6 +49,9 @@ public sealed class TaskEntity : ITableEntity
 
     /// <summary>Grows with every change that task/list shows.</summary>
     public long Version { get; set; }
+
+    /// <summary>The last file sequence handed out on this task (see <see cref="Files.FileIds"/>): a file id is never given twice.</summary>
+    public long FileSequence { get; set; }
 
     public long? FormId { get; set; }
 

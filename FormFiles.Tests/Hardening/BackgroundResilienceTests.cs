@@ -101,10 +101,10 @@ public sealed class BackgroundResilienceTests(ServiceFixture service)
         await Tasks.UpdateEntityAsync(new TableEntity(Partition(poisonedTask), "task") { ["FieldFiles"] = "[broken" }, ETag.All);
 
         clock.Advance(TimeSpan.FromHours(1) + TimeSpan.FromMinutes(2));
-        var counts = await host.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
+        var counts = (await host.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None)).Counts;
 
         Assert.Equal(1, counts[Sweeper.Outcome.Failed]);
-        Assert.Equal(5, counts[Sweeper.Outcome.Expired]);
+        Assert.True(counts[Sweeper.Outcome.Expired] >= 5); // The index is shared: other tests' rows may be due too.
         Assert.Equal(10, (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!["total_size"]!.GetValue<long>());
     }
 

@@ -146,7 +146,7 @@ public sealed class UploadIntegrityTests(ServiceFixture service)
         await BlobOf(reservation, taskId).UploadAsync(new BinaryData(new byte[40]));
 
         clock.Advance(TimeSpan.FromHours(1) + TimeSpan.FromMinutes(1));
-        var counts = await host.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
+        var counts = (await host.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None)).Counts;
 
         Assert.True(counts[Sweeper.Outcome.Completed] >= 1);
         Assert.Equal("uploaded", (await reservation.ReadFileAsync())["state"]!.GetValue<string>());

@@ -22,7 +22,7 @@ public sealed class IdAllocatorTests(ServiceFixture service)
 
         Assert.Equal(1000, ids.Distinct().Count());
         Assert.All(ids, id => Assert.True(id > 0));
-        var counter = await tables.Counters.GetEntityAsync<TableEntity>("ids", sequence);
+        var counter = await tables.Counters.GetEntityAsync<TableEntity>(sequence, "next");
         var blocks = (counter.Value.GetInt64("Next")!.Value - 1) / IdAllocator.BlockSize;
         Assert.InRange(blocks, 20, 8 * 3);
     }

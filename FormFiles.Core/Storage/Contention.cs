@@ -1,0 +1,31 @@
+namespace FormFiles.Storage;
+
+/// <summary>
+/// The one retry loop for optimistic writes: an attempt reads, decides and writes conditionally, and
+/// answers whether it is done. Another attempt follows a lost race after a short jittered wait, at
+/// most <see cref="MaxAttempts"/> in all; then <see cref="StorageContentionException"/> (answered as 14).
+/// </summary>
+public static class Contention
+{
+    public const int MaxAttempts = 16;
+    private const int LongestWaitMs = 1000;
+
+    public static async Task<T> RetryAsync<T>(Func<Task<(bool Done, T Result)>> attempt, CancellationToken cancellationToken)
+    {
+        for (var n = 1; ; n++)
+        {
+            var (done, result) = await attempt();
+            if (done)
+                return result;
+            if (n == MaxAttempts)
+                throw new StorageContentionException();
+            await Task.Delay(Random.Shared.Next(0, Math.Min(LongestWaitMs, 10 << n)), cancellationToken);
+        }
+    }
+
+    public static Task RetryAsync(Func<Task<bool>> attempt, CancellationToken cancellationToken) =>
+        RetryAsync(async () => (await attempt(), true), cancellationToken);
+}
+
+/// <summary>A row stayed contended through every attempt: storage is too busy now (14, try again).</summary>
+public sealed class StorageContentionException() : Exception($"A row stayed contended through {Contention.MaxAttempts} attempts");
