@@ -24,7 +24,7 @@ public static class StorageFaults
         RequestFailedException failed => failed.Status is 0 or 408 or >= 500 || IsTransport(failed.InnerException),
         AggregateException attempts => attempts.InnerExceptions.Count > 0
                                        && attempts.InnerExceptions.All(e => IsUnavailable(e) || e is OperationCanceledException)
-                                       && attempts.InnerExceptions.Any(e => e is not OperationCanceledException),
+                                       && attempts.InnerExceptions.Any(IsUnavailable),
         _ => exception is AuthenticationFailedException or StorageContentionException || IsTransport(exception),
     };
 
@@ -34,7 +34,7 @@ public static class StorageFaults
         RequestFailedException => true,
         AggregateException attempts => attempts.InnerExceptions.Count > 0
                                        && attempts.InnerExceptions.All(e => IsStorageFailure(e) || e is OperationCanceledException)
-                                       && attempts.InnerExceptions.Any(e => e is not OperationCanceledException),
+                                       && attempts.InnerExceptions.Any(IsStorageFailure),
         _ => IsUnavailable(exception),
     };
 

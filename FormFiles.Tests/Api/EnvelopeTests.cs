@@ -82,6 +82,8 @@ public sealed class EnvelopeTests(ServiceFixture service)
         var response = (await Client.PostJsonAsync("test/storage-down", new JsonObject())).AssertError(14, HttpStatusCode.ServiceUnavailable);
 
         Assert.DoesNotContain("127.0.0.1", response.Raw, StringComparison.Ordinal);
+        using var raw = await Client.PostAsync("/v2/test/storage-down", null);
+        Assert.Equal(TimeSpan.FromSeconds(2), raw.Headers.RetryAfter?.Delta);
     }
 
     [Fact]

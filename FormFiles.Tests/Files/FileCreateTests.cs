@@ -1,3 +1,4 @@
+using FormFiles.Files;
 using System.Net;
 using System.Text.Json.Nodes;
 using System.Web;
@@ -72,6 +73,22 @@ public sealed class FileCreateTests(ServiceFixture service)
         Assert.Equal("b", query["sr"]);
         Assert.Equal(expires, DateTimeOffset.Parse(query["se"]!, null));
         Assert.InRange(DateTimeOffset.Parse(query["st"]!, null), before.AddMinutes(-5).AddSeconds(-2), DateTimeOffset.UtcNow.AddMinutes(-5).AddSeconds(1));
+    }
+
+    [Fact]
+    public async Task File_ids_count_up_from_the_task_row_and_are_never_given_twice()
+    {
+        var (user, taskId) = await TaskWithFormAsync();
+
+        var first = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => user.CallAsync("task/form/file/create", Create(taskId))));
+        var ids = first.Select(r => r.AssertOk().Body["value"]!["file_id"]!.GetValue<long>()).ToList();
+        (await user.CallAsync("task/form/file/delete", new JsonObject { ["file_id"] = ids.Max() })).AssertOk();
+        var next = (await user.CallAsync("task/form/file/create", Create(taskId))).AssertOk().Body["value"]!["file_id"]!.GetValue<long>();
+
+        Assert.All(ids.Append(next), id => Assert.Equal(taskId, FileIds.TaskOf(id)));
+        Assert.Equal(5, ids.Append(next).Distinct().Count());
+        Assert.True(next > ids.Max(), $"{next} reuses an id at or below {ids.Max()}");
+        Assert.Equal(FileIds.Compose(taskId, 1), ids.Min());
     }
 
     [Fact]

@@ -1,0 +1,239 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json.Nodes;
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using FormFiles.DevHost.Azurite;
+using FormFiles.Files;
+using FormFiles.Tests.Infrastructure;
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace FormFiles.Tests.Hardening;
+
+/// <summary>
+/// Eight clients create → upload → submit in parallel through the DevHost while storage loses 8 % of
+/// its responses after executing the request (the SDK retries writes that landed) and, for a while,
+/// refuses everything; the background passes run beside them. Afterwards nothing may be lost, doubled
+/// or stuck. On an Azurite of its own, so that it can check every row and blob there is.
+/// </summary>
+public sealed class StorageFaultLoadTests : IAsyncLifetime
+{
+    private const int Clients = 8;
+    private static readonly TimeSpan Run = TimeSpan.FromSeconds(12);
+    private static readonly TimeSpan OutageStart = TimeSpan.FromSeconds(4);
+    private static readonly TimeSpan OutageLength = TimeSpan.FromSeconds(4);
+
+    private static readonly JsonArray Fields =
+    [
+        new JsonObject { ["id"] = "note", ["label"] = "Note", ["type"] = "text" },
+        new JsonObject { ["id"] = "photo", ["label"] = "Photo", ["type"] = "photo" },
+    ];
+
+    private readonly FakeTimeProvider clock = new(DateTimeOffset.UtcNow);
+    private readonly LostResponses lost = new(0.08);
+    private readonly StorageOutage outage = new();
+    private readonly ConcurrentBag<string> violations = [];
+    private AzuriteProcess azurite = null!;
+    private FormFilesFactory host = null!;
+    private HttpClient client = null!;
+
+    public async Task InitializeAsync()
+    {
+        azurite = await AzuriteProcess.StartAsync(AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory), persistFolder: null, TextWriter.Null);
+        (host, client) = Start();
+    }
+
+    public async Task DisposeAsync()
+    {
+        client.Dispose();
+        await host.DisposeAsync();
+        await azurite.DisposeAsync();
+    }
+
+    [Fact]
+    public Task Lost_responses_and_an_outage_lose_double_and_strand_nothing() => LoadAsync(restartMidway: false);
+
+    [Fact]
+    public Task Lost_responses_an_outage_and_a_host_restart_lose_double_and_strand_nothing() => LoadAsync(restartMidway: true);
+
+    private async Task LoadAsync(bool restartMidway)
+    {
+        var users = new List<(TestUser User, long TaskId)>();
+        for (var i = 0; i < Clients; i++)
+        {
+            var user = await client.NewUserAsync();
+            users.Add((user, await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields.DeepClone().AsArray()))));
+        }
+
+        var last = new JsonObject?[Clients];
+        lost.Enabled = true;
+        using var stop = new CancellationTokenSource(Run);
+        var background = MaintainAsync(stop.Token);
+        var faults = FaultsAsync(restartMidway);
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(c => ClientAsync(c, users[c].User, users[c].TaskId, last, stop.Token)));
+        await faults;
+        await background;
+        lost.Enabled = false;
+        outage.End();
+
+        // After the faults: every client submits once more, and that must simply work.
+        for (var c = 0; c < Clients; c++)
+            last[c] = await FinalSubmissionAsync(users[c].User with { Client = client }, users[c].TaskId);
+
+        clock.Advance(host.Services.GetRequiredService<IOptions<FormFilesOptions>>().Value.ReservationTtl + FileBlobs.ClockSkew + TimeSpan.FromMinutes(5));
+        await host.Services.GetRequiredService<Reconciliation>().RunAsync(CancellationToken.None);
+        for (var pass = 0; pass < 2; pass++)
+            await host.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
+
+        Assert.True(lost.Lost > 20, $"only {lost.Lost} responses were lost");
+        Assert.True(violations.IsEmpty, string.Join("\n", violations.Take(20)));
+        for (var c = 0; c < Clients; c++)
+        {
+            var user = users[c].User with { Client = client };
+            var form = (await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = users[c].TaskId })).AssertOk().Body["value"]!;
+            Assert.True(JsonNode.DeepEquals(last[c], form["values"]), $"client {c}: {form["values"]?.ToJsonString()} is not {last[c]?.ToJsonString()}");
+        }
+
+        await AssertStorageConsistentAsync(users.Select(u => u.User with { Client = client }).ToList());
+    }
+
+    /// <summary>One client's loop: reserve, upload (SAS or multipart, in turn), submit; a reservation it could not use is deleted.</summary>
+    private async Task ClientAsync(int c, TestUser user, long taskId, JsonObject?[] last, CancellationToken stop)
+    {
+        for (var n = 0; !stop.IsCancellationRequested; n++)
+        {
+            var created = await CallAsync(() => (user with { Client = client }).CallAsync("task/form/file/create", new JsonObject { ["task_id"] = taskId, ["field_id"] = "photo", ["size"] = 3000 }));
+            if (created is not { Success: true })
+                continue;
+            var value = created.Body["value"]!;
+            var fileId = value["file_id"]!.GetValue<long>();
+            var jpeg = Uploads.JpegLike(2000 + n);
+            var reservation = new Uploads.Reservation(fileId, value["fields"]!["token"]!.GetValue<string>(), new Uri(value["sas_url"]!.GetValue<string>()), user with { Client = client });
+            if (n % 2 == 0)
+                await reservation.PutAsync(jpeg);
+            else
+                await CallAsync(() => client.UploadAsync(reservation.Token, new MemoryStream(jpeg), "photo.jpg"));
+
+            var values = new JsonObject
+            {
+                ["note"] = new JsonObject { ["type"] = "text", ["value"] = $"client {c}, submission {n}" },
+                ["photo"] = new JsonObject { ["type"] = "photo", ["file_ids"] = new JsonArray(fileId) },
+            };
+            var submitted = await CallAsync(() => (user with { Client = client }).CallAsync("task/form/submit", new JsonObject { ["task_id"] = taskId, ["values"] = values.DeepClone() }));
+            if (submitted is { Success: true })
+                last[c] = values;
+            else
+                await CallAsync(() => (user with { Client = client }).CallAsync("task/form/file/delete", new JsonObject { ["file_id"] = fileId }));
+        }
+    }
+
+    /// <summary>An answer must be a success, a Navixy 4xx, or 14 (503): anything else is recorded as a violation.</summary>
+    private async Task<Envelope?> CallAsync(Func<Task<Envelope>> call)
+    {
+        Envelope answer;
+        try
+        {
+            answer = await call();
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or ObjectDisposedException)
+        {
+            return null; // The host restarted under the request: no answer, which a client retries.
+        }
+
+        var acceptable = answer.Success
+                         || (answer.Code == 14 && answer.HttpStatus == HttpStatusCode.ServiceUnavailable && answer.Body["status"] is not null)
+                         || ((int)answer.HttpStatus is >= 400 and < 500 && answer.Code is not (1 or 6 or 14));
+        if (!acceptable)
+            violations.Add($"{(int)answer.HttpStatus} {answer.Raw}");
+        return answer;
+    }
+
+    /// <summary>The timer's passes, as Azure runs them, every half second under the same faults.</summary>
+    private async Task MaintainAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            await host.Services.GetRequiredService<Maintenance>().RunAsync(CancellationToken.None);
+            await Task.Delay(500, CancellationToken.None);
+        }
+    }
+
+    private async Task FaultsAsync(bool restartMidway)
+    {
+        await Task.Delay(OutageStart);
+        outage.Begin();
+        await Task.Delay(OutageLength / 2);
+        if (restartMidway)
+        {
+            var (oldHost, oldClient) = (host, client);
+            (host, client) = Start();
+            oldClient.Dispose();
+            await oldHost.DisposeAsync();
+        }
+
+        await Task.Delay(OutageLength / 2);
+        outage.End();
+    }
+
+    private async Task<JsonObject> FinalSubmissionAsync(TestUser user, long taskId)
+    {
+        var reservation = await user.ReserveAsync(taskId, "photo", 3000, "final.jpg");
+        (await reservation.UploadAsync(Uploads.JpegLike(2500), "final.jpg")).AssertOk();
+        var values = new JsonObject
+        {
+            ["note"] = new JsonObject { ["type"] = "text", ["value"] = "after the faults" },
+            ["photo"] = new JsonObject { ["type"] = "photo", ["file_ids"] = new JsonArray(reservation.FileId) },
+        };
+        (await user.CallAsync("task/form/submit", new JsonObject { ["task_id"] = taskId, ["values"] = values.DeepClone() })).AssertOk();
+        return values;
+    }
+
+    /// <summary>No file stuck, quota equal to the live files, and every blob owned by a live file that owns it.</summary>
+    private async Task AssertStorageConsistentAsync(List<TestUser> users)
+    {
+        var files = await new TableClient(azurite.ConnectionString, "tasks")
+            .QueryAsync<FileEntity>(f => f.RowKey.CompareTo(FileEntity.RowPrefix) >= 0 && f.RowKey.CompareTo("file.") < 0).ToListAsync();
+        Assert.DoesNotContain(files, f => f.State is FileStates.Created or FileStates.InProgress);
+        Assert.Empty(await new TableClient(azurite.ConnectionString, "pending").QueryAsync<TableEntity>().ToListAsync());
+
+        var uploaded = files.Where(f => f.State == FileStates.Uploaded).ToList();
+        foreach (var user in users)
+        {
+            var stats = (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!;
+            var own = uploaded.Where(f => f.UserId == user.Id).ToList();
+            Assert.Equal(own.Count, stats["file_count"]!.GetValue<long>());
+            Assert.Equal(own.Sum(f => f.Size ?? 0), stats["total_size"]!.GetValue<long>());
+        }
+
+        var blobs = await new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient(FileBlobs.ContainerName)
+            .GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, null, CancellationToken.None).Select(b => b.Name).ToHashSetAsync();
+        Assert.Equal(uploaded.Select(f => f.BlobName).Order(), blobs.Order());
+    }
+
+    private (FormFilesFactory Host, HttpClient Client) Start()
+    {
+        var started = new FormFilesFactory(
+            new Dictionary<string, string?>
+            {
+                ["FormFiles:Storage:ConnectionString"] = azurite.ConnectionString,
+                ["FormFiles:AdminKey"] = Scenario.AdminKey,
+            },
+            services =>
+            {
+                services.AddSingleton<TimeProvider>(clock);
+                services.AddAzureClients(clients => clients.ConfigureDefaults(options =>
+                {
+                    options.Retry.Delay = TimeSpan.FromMilliseconds(100);
+                    options.Retry.MaxDelay = TimeSpan.FromSeconds(1);
+                    options.AddPolicy(lost, HttpPipelinePosition.PerRetry);
+                    options.AddPolicy(outage, HttpPipelinePosition.PerRetry);
+                }));
+            });
+        started.StartServer();
+        return (started, started.CreateClient());
+    }
+}

@@ -1,0 +1,126 @@
+using System.Text.Json.Nodes;
+using FormFiles.Files;
+using FormFiles.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace FormFiles.Tests.Registry;
+
+/// <summary>task/list from the user's list partition: an exact count row, pages without a full read, and copies the sweep repairs.</summary>
+[Collection(ServiceFixture.Collection)]
+public sealed class TaskListTests(ServiceFixture service)
+{
+    private static List<long> Ids(Envelope list) => list.Body["list"]!.AsArray().Select(t => t!["id"]!.GetValue<long>()).ToList();
+
+    private static async Task<Envelope> ListAsync(TestUser user, JsonObject? parameters = null) => (await user.CallAsync("task/list", parameters)).AssertOk();
+
+    [Fact]
+    public async Task Count_and_filters_stay_exact_under_parallel_creates_status_changes_and_deletes()
+    {
+        var user = await service.Client.NewUserAsync();
+        var ids = (await Task.WhenAll(Enumerable.Range(0, 30).Select(i => user.CreateTaskAsync(label: $"Task {i}", externalId: $"route-{i % 3}")))).Order().ToList();
+
+        string[] statuses = ["done", "failed", "arrived"];
+        await Task.WhenAll(ids.Take(10).Select((id, i) => user.CallAsync("task/status/change", new JsonObject { ["task_id"] = id, ["status"] = statuses[i % 3] }))
+            .Concat(ids.Skip(20).Select(id => user.CallAsync("task/delete", new JsonObject { ["task_id"] = id }))));
+
+        var live = ids.Take(20).ToList();
+        var all = await ListAsync(user);
+        Assert.Equal(live, Ids(all));
+        Assert.Equal(20, all.Body["count"]!.GetValue<int>());
+        var finished = await ListAsync(user, new JsonObject { ["statuses"] = new JsonArray("done", "failed") });
+        Assert.Equal(live.Take(10).Where((_, i) => i % 3 != 2).ToList(), Ids(finished));
+        Assert.Equal(Ids(finished).Count, finished.Body["count"]!.GetValue<int>());
+        var route = await ListAsync(user, new JsonObject { ["external_id"] = "route-1", ["statuses"] = new JsonArray("unassigned") });
+        var expected = new List<long>();
+        foreach (var id in live.Skip(10))
+        {
+            var task = (await user.CallAsync("task/read", new JsonObject { ["task_id"] = id })).AssertOk().Body["value"]!;
+            if (task["external_id"]!.GetValue<string>() == "route-1")
+                expected.Add(id);
+        }
+
+        Assert.Equal(expected, Ids(route));
+        Assert.Equal(expected.Count, route.Body["count"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Pages_by_offset_and_limit_cover_the_list_once_in_id_order()
+    {
+        var user = await service.Client.NewUserAsync();
+        var ids = new List<long>();
+        for (var i = 0; i < 25; i++)
+            ids.Add(await user.CreateTaskAsync(label: $"Task {i}"));
+
+        var paged = new List<long>();
+        for (var offset = 0; offset < 30; offset += 7)
+        {
+            var page = await ListAsync(user, new JsonObject { ["offset"] = offset, ["limit"] = 7 });
+            Assert.Equal(25, page.Body["count"]!.GetValue<int>());
+            paged.AddRange(Ids(page));
+        }
+
+        Assert.Equal(ids, paged);
+        Assert.Empty(Ids(await ListAsync(user, new JsonObject { ["offset"] = 25 })));
+    }
+
+    [Fact]
+    public async Task External_ids_of_any_text_are_found_exactly()
+    {
+        var user = await service.Client.NewUserAsync();
+        string[] externalIds = ["a/b\\c#d?e", "Ünïcødé 🚚", "  spaced  ", "a/b\\c#d?E"];
+        var ids = new List<long>();
+        foreach (var externalId in externalIds)
+            ids.Add(await user.CreateTaskAsync(externalId: externalId));
+
+        for (var i = 0; i < externalIds.Length; i++)
+        {
+            var stored = (await user.CallAsync("task/read", new JsonObject { ["task_id"] = ids[i] })).AssertOk().Body["value"]!["external_id"]!.GetValue<string>();
+            Assert.Equal([ids[i]], Ids(await ListAsync(user, new JsonObject { ["external_id"] = stored })));
+        }
+    }
+
+    [Theory]
+    [InlineData("task/create")]
+    [InlineData("task/delete")]
+    [InlineData("task/status/change")]
+    public async Task A_crash_between_the_task_row_and_its_list_copy_is_repaired_by_the_sweep(string action)
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-3));
+        await using var host = FormFilesFactory.OnClock(service.Azurite.ConnectionString, clock);
+        var fault = new FaultInjection(FaultInjection.BatchOn("usertasks"));
+        await using var crashing = FormFilesFactory.OnClock(service.Azurite.ConnectionString, clock, fault);
+        var user = (await service.Client.NewUserAsync()) with { Client = host.CreateClient() };
+        var existing = action == "task/create" ? 0 : await user.CreateTaskAsync(externalId: "kept");
+
+        var failed = await (user with { Client = crashing.CreateClient() }).CallAsync(action, action switch
+        {
+            "task/create" => new JsonObject { ["task"] = new JsonObject { ["label"] = "Crashed", ["external_id"] = "new" } },
+            "task/delete" => new JsonObject { ["task_id"] = existing },
+            _ => new JsonObject { ["task_id"] = existing, ["status"] = "done" },
+        });
+        Assert.True(fault.Fired);
+        Assert.Equal(14, failed.Code);
+
+        clock.Advance(TimeSpan.FromMinutes(3));
+        await host.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
+
+        var list = await ListAsync(user);
+        switch (action)
+        {
+            case "task/create":
+                Assert.Equal(1, list.Body["count"]!.GetValue<int>());
+                Assert.Single(Ids(await ListAsync(user, new JsonObject { ["external_id"] = "new" })));
+                break;
+            case "task/delete":
+                Assert.Empty(Ids(list));
+                Assert.Equal(0, list.Body["count"]!.GetValue<int>());
+                Assert.Empty(Ids(await ListAsync(user, new JsonObject { ["external_id"] = "kept" })));
+                break;
+            default:
+                Assert.Equal("done", list.Body["list"]![0]!["status"]!.GetValue<string>());
+                Assert.Equal(1, (await ListAsync(user, new JsonObject { ["statuses"] = new JsonArray("done") })).Body["count"]!.GetValue<int>());
+                break;
+        }
+    }
+}
