@@ -33,7 +33,8 @@ public sealed class FileBlobs(BlobServiceClient service, UserDelegationKeys dele
     }
 
     /// <summary>A read SAS for one uploaded blob that saves it under <paramref name="filename"/> (RFC 6266, any Unicode name).</summary>
-    public async Task<Uri> DownloadSasAsync(string blobName, string? filename, string? mimeType, CancellationToken cancellationToken)
+    /// <param name="snapshot">The snapshot of the accepted upload (see <see cref="FileEntity.Snapshot"/>), or null for the blob itself.</param>
+    public async Task<Uri> DownloadSasAsync(string blobName, string? snapshot, string? filename, string? mimeType, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var disposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment");
@@ -42,12 +43,14 @@ public sealed class FileBlobs(BlobServiceClient service, UserDelegationKeys dele
         {
             BlobContainerName = ContainerName,
             BlobName = blobName,
-            Resource = "b",
+            Resource = snapshot is null ? "b" : "bs",
+            Snapshot = snapshot,
             StartsOn = now - ClockSkew,
             ContentDisposition = disposition.ToString(),
             ContentType = mimeType,
         };
-        return await SignAsync(Container.GetBlobClient(blobName), sas, cancellationToken);
+        var blob = Container.GetBlobClient(blobName);
+        return await SignAsync(snapshot is null ? blob : blob.WithSnapshot(snapshot), sas, cancellationToken);
     }
 
     public async Task<Uri> UploadSasAsync(string blobName, DateTimeOffset expires, CancellationToken cancellationToken)
@@ -68,18 +71,31 @@ public sealed class FileBlobs(BlobServiceClient service, UserDelegationKeys dele
     /// through the upload SAS, neither Put Blob nor Put Block) can change it. Taking it again with the
     /// same id succeeds, so every completion of the file may call this. False when there is no blob.
     /// </summary>
+    /// <remarks>A lease someone else took (the upload SAS can take one) is broken first: only the file's lease counts.</remarks>
     public async Task<bool> LeaseAsync(string blobName, string leaseId, CancellationToken cancellationToken)
     {
-        try
+        var blob = Container.GetBlobClient(blobName);
+        for (var attempt = 0; ; attempt++)
         {
-            await Container.GetBlobClient(blobName).GetBlobLeaseClient(leaseId).AcquireAsync(BlobLeaseClient.InfiniteLeaseDuration, cancellationToken: cancellationToken);
-            return true;
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            return false;
+            try
+            {
+                await blob.GetBlobLeaseClient(leaseId).AcquireAsync(BlobLeaseClient.InfiniteLeaseDuration, cancellationToken: cancellationToken);
+                return true;
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                return false;
+            }
+            catch (RequestFailedException e) when (e.Status == 409 && attempt < 3)
+            {
+                await BreakLeaseAsync(blob, cancellationToken);
+            }
         }
     }
+
+    /// <summary>Snapshots the (leased) blob: the accepted bytes, read-only from now on. Returns the snapshot's id.</summary>
+    public async Task<string> SnapshotAsync(string blobName, CancellationToken cancellationToken) =>
+        (await Container.GetBlobClient(blobName).CreateSnapshotAsync(cancellationToken: cancellationToken)).Value.Snapshot;
 
     /// <summary>
     /// Deletes a blob if it exists, leased or not: with <paramref name="leaseId"/> when it is the file's
@@ -99,16 +115,20 @@ public sealed class FileBlobs(BlobServiceClient service, UserDelegationKeys dele
         }
         catch (RequestFailedException e) when (e.Status == 412)
         {
-            try
-            {
-                await blob.GetBlobLeaseClient().BreakAsync(TimeSpan.Zero, cancellationToken: cancellationToken);
-            }
-            catch (RequestFailedException broken) when (broken.Status is 404 or 409)
-            {
-                // Gone, or no lease left to break.
-            }
-
+            await BreakLeaseAsync(blob, cancellationToken);
             await blob.DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken);
+        }
+    }
+
+    private static async Task BreakLeaseAsync(BlobClient blob, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await blob.GetBlobLeaseClient().BreakAsync(TimeSpan.Zero, cancellationToken: cancellationToken);
+        }
+        catch (RequestFailedException broken) when (broken.Status is 404 or 409)
+        {
+            // Gone, or no lease left to break.
         }
     }
 

@@ -71,6 +71,13 @@ public sealed class FileEntity : IStampedEntity
     /// </summary>
     public string LeaseId { get; set; } = string.Empty;
 
+    /// <summary>
+    /// The snapshot taken when the upload was accepted: what downloads serve. Snapshots are read-only,
+    /// and the upload SAS cannot delete them, so breaking the lease and writing over the blob changes
+    /// nothing anyone is served.
+    /// </summary>
+    public string? Snapshot { get; set; }
+
     public static string Row(long fileId) => RowPrefix + Storage.Tables.Key(fileId);
 
     public string BlobName => FileBlobs.Name(UserId, TaskId, Id);

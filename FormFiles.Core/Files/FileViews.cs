@@ -30,7 +30,7 @@ public sealed class FileViews(Tables tables, FileBlobs blobs)
         file.MimeType,
         file.Metadata is null ? null : JsonDocument.Parse(file.Metadata).RootElement.Clone(),
         file.State,
-        file.State == FileStates.Uploaded ? await blobs.DownloadSasAsync(file.BlobName, file.Name, file.MimeType, cancellationToken) : null,
+        file.State == FileStates.Uploaded ? await blobs.DownloadSasAsync(file.BlobName, file.Snapshot, file.Name, file.MimeType, cancellationToken) : null,
         new FileBindings(new FormFieldBinding(file.FormId, file.FieldId, file.Submitted)));
 }
 

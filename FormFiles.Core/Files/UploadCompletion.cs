@@ -103,6 +103,7 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
             return await RejectAsync(task.Value, file, verdict.Rejection!, cancellationToken);
 
         file.State = FileStates.Uploaded;
+        file.Snapshot = await blobs.SnapshotAsync(file.BlobName, cancellationToken);
         file.Size = size;
         file.MimeType = verdict.MimeType;
         file.Type = verdict.Type?.IsImage == true ? "image" : "file";
