@@ -19,9 +19,8 @@ internal sealed class UserCreateAction(AdminGate gate, Tables tables, IdAllocato
             throw ApiException.InvalidParameter("quota_bytes", "must be zero or more");
 
         var id = await ids.NextAsync("user", cancellationToken);
-        await tables.Users.AddEntityAsync(
-            new UserEntity { PartitionKey = Tables.Key(id), Id = id, Label = label, QuotaBytes = quota, Created = time.GetUtcNow() },
-            cancellationToken);
+        if (!await tables.Users.TryAddAsync(new UserEntity { PartitionKey = Tables.Key(id), Id = id, Label = label, QuotaBytes = quota, Created = time.GetUtcNow() }, cancellationToken))
+            throw new InvalidOperationException($"User id {id} was handed out twice");
         return ApiResults.Ok(new IdResponse(id));
     }
 }

@@ -1,10 +1,11 @@
 using Azure;
 using Azure.Data.Tables;
+using FormFiles.Storage;
 
 namespace FormFiles.Admin;
 
 /// <summary>A user (an API customer): PK the user id, RK <c>user</c>.</summary>
-internal sealed class UserEntity : ITableEntity
+internal sealed class UserEntity : IStampedEntity
 {
     public const string Row = "user";
 
@@ -15,6 +16,8 @@ internal sealed class UserEntity : ITableEntity
     public DateTimeOffset? Timestamp { get; set; }
 
     public ETag ETag { get; set; }
+
+    public string? Op { get; set; }
 
     public long Id { get; set; }
 

@@ -1,10 +1,11 @@
 using Azure;
 using Azure.Data.Tables;
+using FormFiles.Storage;
 
 namespace FormFiles.Auth;
 
 /// <summary>One API key: PK is the SHA-256 of the key (the key itself is never stored), RK <c>key</c>.</summary>
-internal sealed class ApiKeyEntity : ITableEntity
+internal sealed class ApiKeyEntity : IStampedEntity
 {
     public const string Row = "key";
 
@@ -15,6 +16,8 @@ internal sealed class ApiKeyEntity : ITableEntity
     public DateTimeOffset? Timestamp { get; set; }
 
     public ETag ETag { get; set; }
+
+    public string? Op { get; set; }
 
     public long UserId { get; set; }
 

@@ -34,7 +34,7 @@ public sealed class ApiKeys(Tables tables, TimeProvider time)
     public async Task<string> CreateAsync(long userId, IReadOnlySet<string> rights, CancellationToken cancellationToken)
     {
         var hash = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        await tables.ApiKeys.AddEntityAsync(
+        var added = await tables.ApiKeys.TryAddAsync(
             new ApiKeyEntity
             {
                 PartitionKey = Digest(hash),
@@ -43,6 +43,8 @@ public sealed class ApiKeys(Tables tables, TimeProvider time)
                 Created = time.GetUtcNow(),
             },
             cancellationToken);
+        if (!added)
+            throw new InvalidOperationException("A random 128-bit key was drawn twice");
         return hash;
     }
 

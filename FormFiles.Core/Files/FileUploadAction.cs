@@ -145,14 +145,8 @@ internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCom
     {
         file.State = FileStates.Created;
         file.Name = reservedName;
-        try
-        {
-            await tables.Tasks.UpdateEntityAsync(file, file.ETag, TableUpdateMode.Replace, cancellationToken);
-        }
-        catch (RequestFailedException e) when (e.Status is 404 or 412)
-        {
-            // Deleted or settled meanwhile (a SAS upload completed it, or the sweep took it): leave it.
-        }
+        // False when it was deleted or settled meanwhile (a SAS upload completed it, or the sweep took it): leave it.
+        await tables.Tasks.TryUpdateAsync(file, file.ETag, cancellationToken);
     }
 
     /// <summary>

@@ -33,7 +33,8 @@ public sealed partial class ItemBackoff(TimeProvider time, ILogger<ItemBackoff> 
             failing.TryRemove(key, out _);
             return true;
         }
-        catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested) && !StorageFaults.IsUnavailable(e))
+        catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+                                  && (e is StorageContentionException || !StorageFaults.IsUnavailable(e)))
         {
             if (failing.Count >= Capacity)
                 failing.Clear();

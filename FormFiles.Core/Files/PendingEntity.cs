@@ -38,6 +38,9 @@ public sealed class PendingEntity : IStampedEntity
     public const int Shards = 16;
     private const string TaskPrefix = "task-";
 
+    /// <summary>When this row falls due (the minute of its partition).</summary>
+    public DateTimeOffset Due => DateTimeOffset.ParseExact(PartitionKey[(PartitionKey.IndexOf('-', StringComparison.Ordinal) + 1)..], "yyyyMMddHHmm", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+
     /// <summary>Whether this row announces a task-list change rather than naming a file.</summary>
     public bool IsTask => RowKey.StartsWith(TaskPrefix, StringComparison.Ordinal);
 

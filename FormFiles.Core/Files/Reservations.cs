@@ -197,9 +197,10 @@ public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentT
                 return false;
             }, cancellationToken);
         }
-        catch
+        catch (ApiException)
         {
-            // The field filled up, the form went or the task closed meanwhile, or storage failed: no index row is left behind.
+            // The field filled up, the form went or the task closed meanwhile: no index row is left behind. (After a
+            // storage failure the row stays: the file row may have landed, and the sweep settles whichever it is.)
             await WithdrawAsync(pending, CancellationToken.None);
             throw;
         }

@@ -47,11 +47,12 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
         var taken = 0;
         DateTimeOffset? oldest = null;
         var due = Channel.CreateBounded<PendingEntity>(Parallelism * 4);
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var readers = Task.Run(async () =>
         {
             try
             {
-                await Parallel.ForEachAsync(Enumerable.Range(0, PendingEntity.Shards), cancellationToken, async (shard, token) =>
+                await Parallel.ForEachAsync(Enumerable.Range(0, PendingEntity.Shards), reading.Token, async (shard, token) =>
                 {
                     await foreach (var row in tables.Pending.QueryAsync<PendingEntity>(PendingEntity.DueFilter(shard, now), maxPerPage: 1000, cancellationToken: token))
                     {
@@ -59,8 +60,9 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
                             continue;
                         if (Interlocked.Increment(ref taken) > budget)
                             return;
+                        var dueAt = row.Due;
                         lock (counts)
-                            oldest = oldest is { } seen && seen <= row.Expires ? seen : row.Expires;
+                            oldest = oldest is { } seen && seen <= dueAt ? seen : dueAt;
                         await due.Writer.WriteAsync(row, token);
                     }
                 });
@@ -70,17 +72,24 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
             {
                 due.Writer.Complete(e);
             }
-        }, cancellationToken);
+        }, CancellationToken.None);
 
-        await Parallel.ForEachAsync(due.Reader.ReadAllAsync(cancellationToken), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (row, token) =>
+        try
         {
-            var outcome = Outcome.Failed;
-            await backoff.RunAsync(Key(row), row.IsTask ? $"task-list copy of task {row.TaskId}" : $"file {row.FileId} of task {row.TaskId}",
-                async itemToken => outcome = await SettleAsync(row, now, itemToken), token);
-            lock (counts)
-                counts[outcome]++;
-        });
-        await readers;
+            await Parallel.ForEachAsync(due.Reader.ReadAllAsync(cancellationToken), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (row, token) =>
+            {
+                var outcome = Outcome.Failed;
+                await backoff.RunAsync(Key(row), row.IsTask ? $"task-list copy of task {row.TaskId}" : $"file {row.FileId} of task {row.TaskId}",
+                    async itemToken => outcome = await SettleAsync(row, now, itemToken), token);
+                lock (counts)
+                    counts[outcome]++;
+            });
+        }
+        finally
+        {
+            await reading.CancelAsync(); // A pass that storage ended leaves no reader waiting on a full channel.
+            await readers;
+        }
 
         var pass = new SweepPass(counts, oldest, Math.Min(taken, budget) >= budget, time.GetElapsedTime(started));
         SweepLog.Pass(logger, counts[Outcome.Expired], counts[Outcome.Finished], counts[Outcome.Completed], counts[Outcome.Released], counts[Outcome.Repaired],

@@ -105,24 +105,43 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
     }
 
     /// <summary>
-    /// Deletes the task and everything in its partition, the task row last, then its list copy; the
-    /// files are announced to the sweep first and their blobs and quota settled after.
+    /// Deletes the task and everything in its partition, the task row last (conditional on the ETag it
+    /// had when its files were listed, so that a file reserved meanwhile goes too), then its list copy;
+    /// the files are announced to the sweep first and their blobs and quota settled after.
     /// </summary>
     public async Task DeleteAsync(long userId, long taskId, CancellationToken cancellationToken)
     {
-        var task = await LoadAsync(userId, taskId, cancellationToken);
+        await LoadAsync(userId, taskId, cancellationToken);
         var due = time.GetUtcNow();
-        List<FileEntity> files = [];
+        var files = new Dictionary<long, FileEntity>();
         await ListedAsync(userId, taskId, async () =>
         {
-            files = await tables.FilesOfTaskAsync(task.PartitionKey, cancellationToken);
-            await removal.AnnounceAsync(files, due, cancellationToken);
-            foreach (var chunk in files.Chunk(100))
-                await tables.Tasks.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken);
-            await tables.Tasks.DeleteEntityAsync(task.PartitionKey, TaskEntity.Row, ETag.All, cancellationToken);
+            await Contention.RetryAsync(async () =>
+            {
+                var task = await tables.Tasks.GetEntityIfExistsAsync<TaskEntity>(Tables.Key(taskId), TaskEntity.Row, cancellationToken: cancellationToken);
+                if (!task.HasValue)
+                    return true; // Gone: this delete landed already (a retry), or another one did.
+                if (task.Value!.UserId != userId)
+                    throw NotFound.Task();
+                var found = await tables.FilesOfTaskAsync(task.Value.PartitionKey, cancellationToken);
+                await removal.AnnounceAsync(found.Where(f => !files.ContainsKey(f.Id)), due, cancellationToken);
+                foreach (var file in found)
+                    files[file.Id] = file;
+                try
+                {
+                    foreach (var chunk in found.Chunk(100))
+                        await tables.Tasks.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken);
+                    await tables.Tasks.DeleteEntityAsync(task.Value.PartitionKey, TaskEntity.Row, task.Value.ETag, cancellationToken);
+                    return true;
+                }
+                catch (Exception e) when (e is TableTransactionFailedException { Status: 404 } or RequestFailedException { Status: 412 })
+                {
+                    return false; // A row went meanwhile (or a retry found its own delete landed), or a file came: list again.
+                }
+            }, cancellationToken);
             return null;
         }, cancellationToken);
-        await removal.FinishAsync(files, due, cancellationToken);
+        await removal.FinishAsync(files.Values, due, cancellationToken);
     }
 
     /// <summary>The sweep's repair of an announced list change: the copy follows the task row as it is now.</summary>
@@ -130,21 +149,53 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
     {
         var task = await tables.Tasks.GetEntityIfExistsAsync<TaskEntity>(Tables.Key(announcement.TaskId), TaskEntity.Row, cancellationToken: cancellationToken);
         await list.SyncAsync(announcement.UserId, announcement.TaskId, task.HasValue && task.Value!.UserId == announcement.UserId ? task.Value : null, cancellationToken);
-        await tables.Pending.DeleteEntityAsync(announcement.PartitionKey, announcement.RowKey, ETag.All, cancellationToken);
+        await WithdrawAsync(announcement, announcement.ETag, cancellationToken);
     }
 
     /// <summary>
     /// A change the list shows: announced first (due after <see cref="ListingGrace"/>), then
     /// <paramref name="change"/> (which returns the task as it stands, or null when it is gone), then
-    /// the copy, then the announcement withdrawn.
+    /// the copy, then the announcement withdrawn. A copy that stays contended is left to the sweep's
+    /// repair: the change itself has landed, and answering 14 would make the client repeat it.
     /// </summary>
     private async Task ListedAsync(long userId, long taskId, Func<Task<TaskEntity?>> change, CancellationToken cancellationToken)
     {
         var announcement = PendingEntity.ForTask(userId, taskId, time.GetUtcNow() + ListingGrace);
-        await tables.Pending.UpsertEntityAsync(announcement, TableUpdateMode.Replace, cancellationToken);
-        var task = await change();
-        await list.SyncAsync(userId, taskId, task, cancellationToken);
-        await tables.Pending.DeleteEntityAsync(announcement.PartitionKey, announcement.RowKey, ETag.All, cancellationToken);
+        var announced = (await tables.Pending.UpsertEntityAsync(announcement, TableUpdateMode.Replace, cancellationToken)).Headers.ETag ?? ETag.All;
+        TaskEntity? task;
+        try
+        {
+            task = await change();
+        }
+        catch (ApiException)
+        {
+            await WithdrawAsync(announcement, announced, cancellationToken);
+            throw;
+        }
+
+        try
+        {
+            await list.SyncAsync(userId, taskId, task, cancellationToken);
+        }
+        catch (StorageContentionException)
+        {
+            return;
+        }
+
+        await WithdrawAsync(announcement, announced, cancellationToken);
+    }
+
+    /// <summary>Deletes an announcement as this change wrote it; a later change's rewrite of it stays for that change.</summary>
+    private async Task WithdrawAsync(PendingEntity announcement, ETag written, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await tables.Pending.DeleteEntityAsync(announcement.PartitionKey, announcement.RowKey, written, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            // Announced again by a later change of the same task.
+        }
     }
 
     /// <summary>Read, change, write with If-Match; on a lost race read again and reapply. <paramref name="change"/> returns false for "nothing to write".</summary>

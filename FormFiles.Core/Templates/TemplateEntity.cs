@@ -1,12 +1,13 @@
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using FormFiles.Storage;
 using FormFiles.Api;
 
 namespace FormFiles.Templates;
 
 /// <summary>A form template: PK the owner's user id, RK the template id; fields as UTF-8 JSON (up to 64 KiB).</summary>
-public sealed class TemplateEntity : ITableEntity
+public sealed class TemplateEntity : IStampedEntity
 {
     public const int MaxFieldsBytes = 64 * 1024;
 
@@ -17,6 +18,8 @@ public sealed class TemplateEntity : ITableEntity
     public DateTimeOffset? Timestamp { get; set; }
 
     public ETag ETag { get; set; }
+
+    public string? Op { get; set; }
 
     public long Id { get; set; }
 

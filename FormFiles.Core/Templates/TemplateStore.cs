@@ -11,11 +11,12 @@ public sealed class TemplateStore(Tables tables)
         return row.HasValue ? row.Value : null;
     }
 
-    internal Task AddAsync(long userId, TemplateEntity template, CancellationToken cancellationToken)
+    internal async Task AddAsync(long userId, TemplateEntity template, CancellationToken cancellationToken)
     {
         template.PartitionKey = Tables.Key(userId);
         template.RowKey = Tables.Key(template.Id);
-        return tables.Templates.AddEntityAsync(template, cancellationToken);
+        if (!await tables.Templates.TryAddAsync(template, cancellationToken))
+            throw new InvalidOperationException($"Template id {template.Id} was handed out twice");
     }
 
     internal async Task<List<TemplateEntity>> ListAsync(long userId, CancellationToken cancellationToken)

@@ -15,17 +15,18 @@ using Microsoft.Extensions.Time.Testing;
 namespace FormFiles.Tests.Hardening;
 
 /// <summary>
-/// Eight clients create → upload → submit in parallel through the DevHost while storage loses 8 % of
-/// its responses after executing the request (the SDK retries writes that landed) and, for a while,
-/// refuses everything; the background passes run beside them. Afterwards nothing may be lost, doubled
-/// or stuck. On an Azurite of its own, so that it can check every row and blob there is.
+/// Eight clients create → upload → submit (and create tasks and move them along) in parallel through
+/// two DevHost instances while storage loses 8 % of its responses after executing the request (the SDK
+/// retries writes that landed) and, for 7 s, refuses everything; both instances run the background
+/// passes beside them. Afterwards nothing may be lost, doubled or stuck. On an Azurite of its own, so
+/// that it can check every row and blob there is.
 /// </summary>
 public sealed class StorageFaultLoadTests : IAsyncLifetime
 {
     private const int Clients = 8;
-    private static readonly TimeSpan Run = TimeSpan.FromSeconds(12);
+    private static readonly TimeSpan Run = TimeSpan.FromSeconds(18);
     private static readonly TimeSpan OutageStart = TimeSpan.FromSeconds(4);
-    private static readonly TimeSpan OutageLength = TimeSpan.FromSeconds(4);
+    private static readonly TimeSpan OutageLength = TimeSpan.FromSeconds(7);
 
     private static readonly JsonArray Fields =
     [
@@ -37,20 +38,29 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
     private readonly LostResponses lost = new(0.08);
     private readonly StorageOutage outage = new();
     private readonly ConcurrentBag<string> violations = [];
+    private readonly ConcurrentBag<(long UserId, long TaskId)> createdTasks = [];
+    private readonly (FormFilesFactory Host, HttpClient Client)[] instances = new (FormFilesFactory, HttpClient)[2];
     private AzuriteProcess azurite = null!;
-    private FormFilesFactory host = null!;
-    private HttpClient client = null!;
+
+    private FormFilesFactory Primary => instances[1].Host;
+
+    private HttpClient PrimaryClient => instances[1].Client;
 
     public async Task InitializeAsync()
     {
         azurite = await AzuriteProcess.StartAsync(AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory), persistFolder: null, TextWriter.Null);
-        (host, client) = Start();
+        for (var i = 0; i < instances.Length; i++)
+            instances[i] = Start();
     }
 
     public async Task DisposeAsync()
     {
-        client.Dispose();
-        await host.DisposeAsync();
+        foreach (var (instance, instanceClient) in instances)
+        {
+            instanceClient.Dispose();
+            await instance.DisposeAsync();
+        }
+
         await azurite.DisposeAsync();
     }
 
@@ -65,7 +75,7 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
         var users = new List<(TestUser User, long TaskId)>();
         for (var i = 0; i < Clients; i++)
         {
-            var user = await client.NewUserAsync();
+            var user = await PrimaryClient.NewUserAsync();
             users.Add((user, await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields.DeepClone().AsArray()))));
         }
 
@@ -82,52 +92,66 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
 
         // After the faults: every client submits once more, and that must simply work.
         for (var c = 0; c < Clients; c++)
-            last[c] = await FinalSubmissionAsync(users[c].User with { Client = client }, users[c].TaskId);
+            last[c] = await FinalSubmissionAsync(users[c].User with { Client = PrimaryClient }, users[c].TaskId);
 
-        clock.Advance(host.Services.GetRequiredService<IOptions<FormFilesOptions>>().Value.ReservationTtl + FileBlobs.ClockSkew + TimeSpan.FromMinutes(5));
-        await host.Services.GetRequiredService<Reconciliation>().RunAsync(CancellationToken.None);
+        clock.Advance(Primary.Services.GetRequiredService<IOptions<FormFilesOptions>>().Value.ReservationTtl + FileBlobs.ClockSkew + TimeSpan.FromMinutes(5));
+        await Primary.Services.GetRequiredService<Reconciliation>().RunAsync(CancellationToken.None);
         for (var pass = 0; pass < 2; pass++)
-            await host.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
+            await Primary.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
 
         Assert.True(lost.Lost > 20, $"only {lost.Lost} responses were lost");
         Assert.True(violations.IsEmpty, string.Join("\n", violations.Take(20)));
         for (var c = 0; c < Clients; c++)
         {
-            var user = users[c].User with { Client = client };
+            var user = users[c].User with { Client = PrimaryClient };
             var form = (await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = users[c].TaskId })).AssertOk().Body["value"]!;
             Assert.True(JsonNode.DeepEquals(last[c], form["values"]), $"client {c}: {form["values"]?.ToJsonString()} is not {last[c]?.ToJsonString()}");
         }
 
-        await AssertStorageConsistentAsync(users.Select(u => u.User with { Client = client }).ToList());
+        await AssertStorageConsistentAsync(users.Select(u => u.User with { Client = PrimaryClient }).ToList());
+        await AssertListsExactAsync(users.Select(u => u.User with { Client = PrimaryClient }).ToList());
     }
 
-    /// <summary>One client's loop: reserve, upload (SAS or multipart, in turn), submit; a reservation it could not use is deleted.</summary>
+    /// <summary>
+    /// One client's loop on its instance: reserve, upload (SAS or multipart, in turn), submit; a
+    /// reservation it could not use is deleted. Every fourth round it also creates a task and moves its
+    /// form's task between assigned and arrived.
+    /// </summary>
     private async Task ClientAsync(int c, TestUser user, long taskId, JsonObject?[] last, CancellationToken stop)
     {
+        HttpClient Instance() => instances[c % instances.Length].Client;
         for (var n = 0; !stop.IsCancellationRequested; n++)
         {
-            var created = await CallAsync(() => (user with { Client = client }).CallAsync("task/form/file/create", new JsonObject { ["task_id"] = taskId, ["field_id"] = "photo", ["size"] = 3000 }));
+            if (n % 4 == 3)
+            {
+                var task = await CallAsync(() => (user with { Client = Instance() }).CallAsync("task/create", new JsonObject { ["task"] = new JsonObject { ["label"] = $"Extra {n}", ["external_id"] = $"c{c}" } }));
+                if (task is { Success: true })
+                    createdTasks.Add((user.Id, task.Body["id"]!.GetValue<long>()));
+                await CallAsync(() => (user with { Client = Instance() }).CallAsync("task/status/change", new JsonObject { ["task_id"] = taskId, ["status"] = n % 8 == 3 ? "arrived" : "assigned" }));
+            }
+
+            var created = await CallAsync(() => (user with { Client = Instance() }).CallAsync("task/form/file/create", new JsonObject { ["task_id"] = taskId, ["field_id"] = "photo", ["size"] = 3000 }));
             if (created is not { Success: true })
                 continue;
             var value = created.Body["value"]!;
             var fileId = value["file_id"]!.GetValue<long>();
             var jpeg = Uploads.JpegLike(2000 + n);
-            var reservation = new Uploads.Reservation(fileId, value["fields"]!["token"]!.GetValue<string>(), new Uri(value["sas_url"]!.GetValue<string>()), user with { Client = client });
+            var reservation = new Uploads.Reservation(fileId, value["fields"]!["token"]!.GetValue<string>(), new Uri(value["sas_url"]!.GetValue<string>()), user with { Client = Instance() });
             if (n % 2 == 0)
                 await reservation.PutAsync(jpeg);
             else
-                await CallAsync(() => client.UploadAsync(reservation.Token, new MemoryStream(jpeg), "photo.jpg"));
+                await CallAsync(() => Instance().UploadAsync(reservation.Token, new MemoryStream(jpeg), "photo.jpg"));
 
             var values = new JsonObject
             {
                 ["note"] = new JsonObject { ["type"] = "text", ["value"] = $"client {c}, submission {n}" },
                 ["photo"] = new JsonObject { ["type"] = "photo", ["file_ids"] = new JsonArray(fileId) },
             };
-            var submitted = await CallAsync(() => (user with { Client = client }).CallAsync("task/form/submit", new JsonObject { ["task_id"] = taskId, ["values"] = values.DeepClone() }));
+            var submitted = await CallAsync(() => (user with { Client = Instance() }).CallAsync("task/form/submit", new JsonObject { ["task_id"] = taskId, ["values"] = values.DeepClone() }));
             if (submitted is { Success: true })
                 last[c] = values;
             else
-                await CallAsync(() => (user with { Client = client }).CallAsync("task/form/file/delete", new JsonObject { ["file_id"] = fileId }));
+                await CallAsync(() => (user with { Client = Instance() }).CallAsync("task/form/file/delete", new JsonObject { ["file_id"] = fileId }));
         }
     }
 
@@ -152,12 +176,12 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
         return answer;
     }
 
-    /// <summary>The timer's passes, as Azure runs them, every half second under the same faults.</summary>
+    /// <summary>The timer's passes, as Azure runs them, every half second on both instances, under the same faults.</summary>
     private async Task MaintainAsync(CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
-            await host.Services.GetRequiredService<Maintenance>().RunAsync(CancellationToken.None);
+            await Task.WhenAll(instances.Select(i => i.Host.Services.GetRequiredService<Maintenance>().RunAsync(CancellationToken.None)));
             await Task.Delay(500, CancellationToken.None);
         }
     }
@@ -169,8 +193,8 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
         await Task.Delay(OutageLength / 2);
         if (restartMidway)
         {
-            var (oldHost, oldClient) = (host, client);
-            (host, client) = Start();
+            var (oldHost, oldClient) = instances[0];
+            instances[0] = Start();
             oldClient.Dispose();
             await oldHost.DisposeAsync();
         }
@@ -212,6 +236,20 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
         var blobs = await new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient(FileBlobs.ContainerName)
             .GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, null, CancellationToken.None).Select(b => b.Name).ToHashSetAsync();
         Assert.Equal(uploaded.Select(f => f.BlobName).Order(), blobs.Order());
+    }
+
+    /// <summary>Every task a create answered for is listed; each list's count equals its rows, and the form's task is listed as it reads.</summary>
+    private async Task AssertListsExactAsync(List<TestUser> users)
+    {
+        foreach (var user in users)
+        {
+            var list = (await user.CallAsync("task/list")).AssertOk().Body;
+            var listed = list["list"]!.AsArray().Select(t => (Id: t!["id"]!.GetValue<long>(), Status: t["status"]!.GetValue<string>())).ToList();
+            Assert.Equal(listed.Count, list["count"]!.GetValue<int>());
+            Assert.Subset(listed.Select(t => t.Id).ToHashSet(), createdTasks.Where(t => t.UserId == user.Id).Select(t => t.TaskId).ToHashSet());
+            foreach (var (id, status) in listed)
+                Assert.Equal(status, (await user.CallAsync("task/read", new JsonObject { ["task_id"] = id })).AssertOk().Body["value"]!["status"]!.GetValue<string>());
+        }
     }
 
     private (FormFilesFactory Host, HttpClient Client) Start()

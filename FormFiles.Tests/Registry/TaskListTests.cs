@@ -80,6 +80,30 @@ public sealed class TaskListTests(ServiceFixture service)
         }
     }
 
+    [Fact]
+    public async Task Deleting_a_task_while_files_are_reserved_on_it_leaves_no_file_quota_or_listing_behind()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-3));
+        await using var host = FormFilesFactory.OnClock(service.Azurite.ConnectionString, clock);
+        var user = (await service.Client.NewUserAsync()) with { Client = host.CreateClient() };
+        var taskId = await user.CreateTaskAsync(await user.CreateTemplateAsync([new JsonObject { ["id"] = "photo", ["label"] = "Photo", ["type"] = "photo" }]));
+        var reserve = new JsonObject { ["task_id"] = taskId, ["field_id"] = "photo", ["size"] = 100 };
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 12)
+            .Select(i => i == 4 ? user.CallAsync("task/delete", new JsonObject { ["task_id"] = taskId }) : user.CallAsync("task/form/file/create", reserve)));
+        clock.Advance(TimeSpan.FromHours(1) + TimeSpan.FromMinutes(10));
+        await host.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
+
+        Assert.True(answers[4].Success, answers[4].Raw);
+        Assert.All(answers, a => Assert.True(a.Success || a.Code is 201 or 267, a.Raw));
+        Assert.Equal(0, (await ListAsync(user)).Body["count"]!.GetValue<int>());
+        var stats = (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!;
+        Assert.Equal(0, stats["file_count"]!.GetValue<long>());
+        var partition = new Azure.Data.Tables.TableClient(service.Azurite.ConnectionString, "tasks")
+            .QueryAsync<Azure.Data.Tables.TableEntity>(r => r.PartitionKey == taskId.ToString("D19", System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Empty(await partition.ToListAsync());
+    }
+
     [Theory]
     [InlineData("task/create")]
     [InlineData("task/delete")]
