@@ -5,7 +5,8 @@ namespace FormFiles.Bench;
 /// <summary>
 /// <c>dotnet run -c Release --project FormFiles.Bench -- create [workers] [creates per worker]</c><br/>
 /// <c>dotnet run -c Release --project FormFiles.Bench -- upload [rounds]</c><br/>
-/// <c>dotnet run -c Release --project FormFiles.Bench -- sweep</c>
+/// <c>dotnet run -c Release --project FormFiles.Bench -- sweep</c><br/>
+/// <c>dotnet run -c Release --project FormFiles.Bench -- list</c>
 /// </summary>
 internal static class Benchmarks
 {
@@ -22,11 +23,14 @@ internal static class Benchmarks
             case "sweep":
                 await SweepBenchmark.RunAsync();
                 return 0;
+            case "list":
+                await ListBenchmark.RunAsync();
+                return 0;
             case "upload":
                 await UploadBenchmark.RunAsync(args.Length > 1 ? workers : 10);
                 return 0;
             default:
-                await Console.Error.WriteLineAsync($"Unknown benchmark '{benchmark}'. Known: create, upload, sweep.");
+                await Console.Error.WriteLineAsync($"Unknown benchmark '{benchmark}'. Known: create, upload, sweep, list.");
                 return 2;
         }
     }

@@ -3,7 +3,10 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
+using Azure.Core;
 using FormFiles.DevHost.Azurite;
+using FormFiles.Files;
+using Microsoft.Extensions.Azure;
 
 namespace FormFiles.Bench;
 
@@ -11,29 +14,43 @@ namespace FormFiles.Bench;
 /// task/form/file/create over HTTP against the DevHost on Azurite, against the floor: the same
 /// storage operations a create makes (read the task row, on a task's first file; add the pending
 /// row; the task-partition transaction; the quota transaction), issued directly with the Azure SDK,
-/// in the same run.
-/// Every worker is its own user with its own tasks, five files a task, so that neither side
-/// measures contention on one row.
+/// in the same run. Parallel workers spread their creates over <see cref="Tenants"/> tenants (create
+/// k goes to tenant k mod 64, five files a task), as a multi-tenant service sees them; the service's
+/// writes are counted per partition, so that a partition every tenant shares would show.
 /// </summary>
 public static class CreateBenchmark
 {
+    public const int Tenants = 64;
+    private const int Rounds = 4;
+    private const int FilesPerTask = 5;
+
     public static async Task RunAsync(int workers, int perWorker)
     {
         var root = AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory);
         await using var azurite = await AzuriteProcess.StartAsync(root, persistFolder: null, Console.Out);
         var counter = new StorageRequestCounter();
+        var partitions = new PartitionWrites();
         // The DevHost's reconciliation and sweep loops stand in for Event Grid and the timer; a create
-        // does not wait for them, so they are off here and the counter sees only what creates send.
-        await using var devHost = new BenchHost.DevHost(azurite.ConnectionString, counter, settings: new Dictionary<string, string>
-        {
-            ["FormFiles:ReconcileInterval"] = "1.00:00:00",
-            ["FormFiles:SweepInterval"] = "1.00:00:00",
-        });
+        // does not wait for them, so they are off here and the counters see only what creates send.
+        await using var devHost = new BenchHost.DevHost(azurite.ConnectionString, counter,
+            services => services.AddAzureClients(clients => clients.ConfigureDefaults(options => options.AddPolicy(partitions, HttpPipelinePosition.PerCall))),
+            new Dictionary<string, string>
+            {
+                ["FormFiles:ReconcileInterval"] = "1.00:00:00",
+                ["FormFiles:SweepInterval"] = "1.00:00:00",
+            });
         devHost.StartServer();
         using var client = devHost.CreateClient();
 
-        // Rounds alternate which side goes first, so that neither gains from running on a smaller store.
+        var total = workers * perWorker;
+        var tasksPerTenant = total / Tenants / FilesPerTask + 1;
+        var serviceSide = new Side(await TenantsAsync(client, tasksPerTenant));
+        var floorSide = new Side(await TenantsAsync(client, tasksPerTenant));
         var storage = new TableServiceClient(azurite.ConnectionString);
+        await Measurement.RunAsync("warm-up", workers, 5, (w, i) => CreateAsync(client, serviceSide.Users[(w * 5 + i) % Tenants], tasksPerTenant - 1, "photo2", i));
+        partitions.Reset();
+
+        // Rounds alternate which side goes first, so that neither gains from running on a smaller store.
         var services = new List<Measurement>();
         var floors = new List<Measurement>();
         long requests = 0;
@@ -43,32 +60,30 @@ public static class CreateBenchmark
             {
                 if ((round + side) % 2 == 0)
                 {
-                    var (measurement, count) = await ServiceRunAsync(client, counter, workers, perWorker / Rounds);
-                    services.Add(measurement);
-                    requests += count;
+                    var before = counter.Count;
+                    services.Add(await Measurement.RunAsync("service", workers, perWorker / Rounds, async (_, _) =>
+                    {
+                        var (user, task, slot) = serviceSide.Next();
+                        await CreateAsync(client, user, task, "photo", slot);
+                    }));
+                    requests += counter.Count - before;
                 }
                 else
                 {
-                    floors.Add(await FloorRunAsync(storage, client, workers, perWorker / Rounds));
+                    floors.Add(await FloorRunAsync(storage, floorSide, workers, perWorker / Rounds));
                 }
             }
         }
 
         var service = Measurement.Combine("service", services);
         Report(service, Measurement.Combine("floor", floors), requests / (double)service.LatenciesMs.Length, workers);
+        var (busiest, writes) = partitions.Busiest;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"service writes: {partitions.Total:N0} over {Tenants} tenants; busiest partition {busiest}: {writes:N0} ({100.0 * writes / partitions.Total:F1} %)"));
     }
 
-    private const int Rounds = 4;
-
-    private static async Task<(Measurement Measurement, long Requests)> ServiceRunAsync(HttpClient client, StorageRequestCounter counter, int workers, int perWorker)
-    {
-        var users = await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => BenchHost.Setup.UserWithTasksAsync(client, perWorker / 5 + 1)));
-        await Measurement.RunAsync("warm-up", workers, 5, (w, i) => CreateAsync(client, users[w], perWorker / 5, "photo2", i));
-
-        var before = counter.Count;
-        var run = await Measurement.RunAsync("service", workers, perWorker, (w, i) => CreateAsync(client, users[w], i / 5, "photo", i));
-        return (run, counter.Count - before);
-    }
+    private static Task<BenchHost.Setup.BenchUser[]> TenantsAsync(HttpClient client, int tasksPerTenant) =>
+        Task.WhenAll(Enumerable.Range(0, Tenants).Select(_ => BenchHost.Setup.UserWithTasksAsync(client, tasksPerTenant)));
 
     private static async Task CreateAsync(HttpClient client, BenchHost.Setup.BenchUser user, int task, string field, int i)
     {
@@ -82,45 +97,52 @@ public static class CreateBenchmark
             throw new InvalidOperationException($"create failed: {await response.Content.ReadAsStringAsync()}");
     }
 
-    /// <summary>The storage operations of one create, straight through the SDK, on tasks and users of their own.</summary>
-    private static async Task<Measurement> FloorRunAsync(TableServiceClient storage, HttpClient client, int workers, int perWorker)
+    /// <summary>The storage operations of one create, straight through the SDK, on tenants of their own, unconditional.</summary>
+    private static Task<Measurement> FloorRunAsync(TableServiceClient storage, Side side, int workers, int perWorker)
     {
-        var users = await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => BenchHost.Setup.UserWithTasksAsync(client, perWorker / 5 + 1)));
         var tasks = storage.GetTableClient("tasks");
         var pending = storage.GetTableClient("pending");
         var quota = storage.GetTableClient("users");
-        var userETags = new ETag[workers];
-        var taskRows = new TableEntity[workers];
-        for (var w = 0; w < workers; w++)
-            userETags[w] = (await quota.GetEntityAsync<TableEntity>(Key(users[w].Id), "user")).Value.ETag;
-
-        return await Measurement.RunAsync("floor", workers, perWorker, async (w, i) =>
+        return Measurement.RunAsync("floor", workers, perWorker, async (_, _) =>
         {
-            var taskId = users[w].Tasks[i / 5];
-            var fileId = (taskId << 20) | (i + 1L);
-            // Like the service, read a task row on its first file only, then write from the row last written.
-            var task = i % 5 == 0 ? (await tasks.GetEntityAsync<TableEntity>(Key(taskId), "task")).Value : taskRows[w];
-            await pending.AddEntityAsync(new TableEntity("floor", Key(fileId)) { ["UserId"] = users[w].Id, ["TaskId"] = taskId, ["FileId"] = fileId, ["Expires"] = DateTimeOffset.UtcNow.AddHours(1) });
-            task["FieldFiles"] = $$"""{"photo":{{i % 5 + 1}}}""";
-            var written = await tasks.SubmitTransactionAsync(
+            var (user, task, slot) = side.Next();
+            var taskId = user.Tasks[task];
+            var fileId = (taskId << 20) | (slot + 1L);
+            if (slot == 0)
+                await tasks.GetEntityAsync<TableEntity>(Key(taskId), "task"); // Like the service: a task row is read on its first file only.
+            var expires = DateTimeOffset.UtcNow.AddHours(1);
+            await pending.AddEntityAsync(new TableEntity(PendingEntity.Partition(expires, taskId), Key(fileId)) { ["UserId"] = user.Id, ["TaskId"] = taskId, ["FileId"] = fileId, ["Expires"] = expires });
+            await tasks.SubmitTransactionAsync(
             [
-                new(TableTransactionActionType.UpdateReplace, task, task.ETag),
+                new(TableTransactionActionType.UpdateMerge, new TableEntity(Key(taskId), "task") { ["FieldFiles"] = $$"""{"photo":{{slot + 1}}}""", ["FileSequence"] = slot + 1L }, ETag.All),
                 new(TableTransactionActionType.Add, new TableEntity(Key(taskId), "file-" + Key(fileId))
                 {
-                    ["Id"] = fileId, ["UserId"] = users[w].Id, ["TaskId"] = taskId, ["FieldId"] = "photo", ["State"] = "created",
-                    ["ReservedSize"] = 100_000L + i, ["Name"] = "parcel.jpg", ["Created"] = DateTimeOffset.UtcNow,
-                    ["Expires"] = DateTimeOffset.UtcNow.AddHours(1), ["TokenDigest"] = new string('0', 64),
+                    ["Id"] = fileId, ["UserId"] = user.Id, ["TaskId"] = taskId, ["FieldId"] = "photo", ["State"] = "created",
+                    ["ReservedSize"] = 100_000L, ["Name"] = "parcel.jpg", ["Created"] = DateTimeOffset.UtcNow,
+                    ["Expires"] = expires, ["TokenDigest"] = new string('0', 64),
                 }),
             ]);
-            task.ETag = written.Value[0].Headers.ETag!.Value;
-            taskRows[w] = task;
-            var charged = await quota.SubmitTransactionAsync(
+            await quota.SubmitTransactionAsync(
             [
-                new(TableTransactionActionType.UpdateMerge, new TableEntity(Key(users[w].Id), "user") { ["UsedBytes"] = 100_000L * (i + 1), ["FileCount"] = i + 1L }, userETags[w]),
-                new(TableTransactionActionType.Add, new TableEntity(Key(users[w].Id), "charge-" + Key(fileId)) { ["Bytes"] = 100_000L + i }),
+                new(TableTransactionActionType.UpdateMerge, new TableEntity(Key(user.Id), "user") { ["UsedBytes"] = 100_000L * (slot + 1), ["FileCount"] = slot + 1L }, ETag.All),
+                new(TableTransactionActionType.Add, new TableEntity(Key(user.Id), "charge-" + Key(fileId)) { ["Bytes"] = 100_000L }),
             ]);
-            userETags[w] = charged.Value[0].Headers.ETag!.Value;
         });
+    }
+
+    /// <summary>One side's tenants, and the order its creates take: create k → tenant k mod 64, then five to a task.</summary>
+    private sealed class Side(BenchHost.Setup.BenchUser[] users)
+    {
+        private int next = -1;
+
+        public BenchHost.Setup.BenchUser[] Users => users;
+
+        public (BenchHost.Setup.BenchUser User, int Task, int Slot) Next()
+        {
+            var k = Interlocked.Increment(ref next);
+            var perTenant = k / Tenants;
+            return (users[k % Tenants], perTenant / FilesPerTask, perTenant % FilesPerTask);
+        }
     }
 
     private static void Report(Measurement service, Measurement floor, double requestsPerCreate, int workers)

@@ -21,7 +21,8 @@ public static class FunctionsSetup
         // Core's Information lifecycle lines would never arrive. Without it, host.json and Logging decide.
         builder.Services.Configure<LoggerFilterOptions>(options =>
         {
-            var warningsOnly = options.Rules.FirstOrDefault(rule => rule.ProviderName == typeof(ApplicationInsightsLoggerProvider).FullName);
+            var warningsOnly = options.Rules.FirstOrDefault(rule => rule.ProviderName == typeof(ApplicationInsightsLoggerProvider).FullName
+                                                                    && rule.CategoryName is null && rule.LogLevel == LogLevel.Warning);
             if (warningsOnly is not null)
                 options.Rules.Remove(warningsOnly);
         });

@@ -132,6 +132,13 @@ public sealed class FileBlobs(BlobServiceClient service, UserDelegationKeys dele
         }
     }
 
+    /// <summary>Makes sure a SAS valid until <paramref name="expires"/> can be signed (gets the user delegation key, when SAS URLs are signed with one): before anything is written for it.</summary>
+    public async Task ReadyToSignAsync(DateTimeOffset expires, CancellationToken cancellationToken)
+    {
+        if (options.Value.SasSigning == SasSigning.UserDelegation)
+            await delegationKeys.GetAsync(expires, cancellationToken);
+    }
+
     private async Task<Uri> SignAsync(BlobClient blob, BlobSasBuilder sas, CancellationToken cancellationToken)
     {
         sas.Protocol = blob.Uri.Scheme == Uri.UriSchemeHttps ? SasProtocol.Https : SasProtocol.HttpsAndHttp;

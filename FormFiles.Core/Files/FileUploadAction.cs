@@ -49,7 +49,7 @@ internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCom
         var reader = new MultipartReader(boundary, http.Body)
         {
             HeadersCountLimit = 8,
-            HeadersLengthLimit = 8 * 1024, // Also the most preamble read before the first boundary.
+            HeadersLengthLimit = 8 * 1024, // The preamble before the first boundary has the reader's own fixed limit (16 KiB).
             BodyLengthLimit = FormFilesOptions.MaxFileSizeCeiling + 1,
         };
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -46,6 +46,7 @@ public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentT
             LeaseId = Guid.NewGuid().ToString(),
         };
         file.Expires = file.Created + options.Value.ReservationTtl;
+        await blobs.ReadyToSignAsync(file.Expires, cancellationToken); // A key that cannot be had fails the create before it writes anything.
         var token = await AdmitAsync(task, file, cancellationToken);
         Reserved(logger, file.Id, task.Id, field.Id, file.ReservedSize);
 

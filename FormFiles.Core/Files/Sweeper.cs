@@ -1,4 +1,5 @@
 using Azure;
+using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Azure.Data.Tables;
 using FormFiles.Quota;
@@ -10,7 +11,7 @@ namespace FormFiles.Files;
 /// <summary>
 /// The sweep (design §7): settles every pending-index row that is due, at most
 /// <c>FormFiles:SweepBudget</c> a pass, reading the due minutes of all <see cref="PendingEntity.Shards"/>
-/// shards at once and settling <see cref="Parallelism"/> items at a time. Its cost grows with the due
+/// shards at once and settling <see cref="Parallelism"/> items at a time, a task's items in one lane. Its cost grows with the due
 /// work, not with the live files. An item that fails is logged and backed off (<see cref="ItemBackoff"/>),
 /// never stopping the pass; storage that is gone ends the pass. Every step is idempotent and every state
 /// change conditional on an ETag, so a pass may stop anywhere, run again, or run on two instances at once.
@@ -46,13 +47,16 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
         var budget = options.Value.SweepBudget;
         var taken = 0;
         DateTimeOffset? oldest = null;
-        var due = Channel.CreateBounded<PendingEntity>(Parallelism * 4);
-        using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // One lane per worker, chosen by task: a task's rows are settled one after another, so workers
+        // never race each other for a task row (its field slots), and different tasks go in parallel.
+        var lanes = Enumerable.Range(0, Parallelism).Select(_ => Channel.CreateBounded<PendingEntity>(64)).ToArray();
+        using var pass = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var readers = Task.Run(async () =>
         {
+            Exception? failure = null;
             try
             {
-                await Parallel.ForEachAsync(Enumerable.Range(0, PendingEntity.Shards), reading.Token, async (shard, token) =>
+                await Parallel.ForEachAsync(Enumerable.Range(0, PendingEntity.Shards), pass.Token, async (shard, token) =>
                 {
                     await foreach (var row in tables.Pending.QueryAsync<PendingEntity>(PendingEntity.DueFilter(shard, now), maxPerPage: 1000, cancellationToken: token))
                     {
@@ -63,38 +67,56 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
                         var dueAt = row.Due;
                         lock (counts)
                             oldest = oldest is { } seen && seen <= dueAt ? seen : dueAt;
-                        await due.Writer.WriteAsync(row, token);
+                        await lanes[(int)((ulong)row.TaskId % Parallelism)].Writer.WriteAsync(row, token);
                     }
                 });
-                due.Writer.Complete();
             }
             catch (Exception e)
             {
-                due.Writer.Complete(e);
+                failure = e;
             }
+
+            foreach (var lane in lanes)
+                lane.Writer.TryComplete(failure);
         }, CancellationToken.None);
 
+        var workers = lanes.Select(lane => Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var row in lane.Reader.ReadAllAsync(pass.Token))
+                {
+                    var outcome = Outcome.Failed;
+                    await backoff.RunAsync(Key(row), row.IsTask ? $"task-list copy of task {row.TaskId}" : $"file {row.FileId} of task {row.TaskId}",
+                        async itemToken => outcome = await SettleAsync(row, now, itemToken), pass.Token);
+                    lock (counts)
+                        counts[outcome]++;
+                }
+            }
+            catch
+            {
+                await pass.CancelAsync(); // Storage is gone (or the host stops): the other lanes and the readers stop too.
+                throw;
+            }
+        }, CancellationToken.None)).ToArray();
         try
         {
-            await Parallel.ForEachAsync(due.Reader.ReadAllAsync(cancellationToken), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (row, token) =>
-            {
-                var outcome = Outcome.Failed;
-                await backoff.RunAsync(Key(row), row.IsTask ? $"task-list copy of task {row.TaskId}" : $"file {row.FileId} of task {row.TaskId}",
-                    async itemToken => outcome = await SettleAsync(row, now, itemToken), token);
-                lock (counts)
-                    counts[outcome]++;
-            });
+            await Task.WhenAll(workers);
+        }
+        catch (OperationCanceledException) when (workers.Select(w => w.Exception?.InnerException).FirstOrDefault(e => e is not null and not OperationCanceledException) is { } cause)
+        {
+            ExceptionDispatchInfo.Throw(cause); // What stopped the pass, not a lane that stopped because of it.
         }
         finally
         {
-            await reading.CancelAsync(); // A pass that storage ended leaves no reader waiting on a full channel.
+            await pass.CancelAsync();
             await readers;
         }
 
-        var pass = new SweepPass(counts, oldest, Math.Min(taken, budget) >= budget, time.GetElapsedTime(started));
+        var done = new SweepPass(counts, oldest, Math.Min(taken, budget) >= budget, time.GetElapsedTime(started));
         SweepLog.Pass(logger, counts[Outcome.Expired], counts[Outcome.Finished], counts[Outcome.Completed], counts[Outcome.Released], counts[Outcome.Repaired],
-            counts[Outcome.NotYetDue], counts[Outcome.Failed], pass.Settled / Math.Max(pass.Elapsed.TotalSeconds, 0.001), oldest, pass.BudgetSpent);
-        return pass;
+            counts[Outcome.NotYetDue], counts[Outcome.Failed], done.Settled / Math.Max(done.Elapsed.TotalSeconds, 0.001), oldest, done.BudgetSpent);
+        return done;
     }
 
     /// <summary>The backoff key of a row: its file id, or the negated task id of a task-list announcement.</summary>

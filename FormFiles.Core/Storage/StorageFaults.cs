@@ -16,12 +16,13 @@ public static class StorageFaults
 
     /// <summary>
     /// Storage cannot be used now (14, try again later): no connection or no answer in any shape,
-    /// 408 or 5xx on every attempt, a row contended through every attempt, or no credential to reach
-    /// storage with (a missing role or identity in Azure).
+    /// 408 or 5xx on every attempt, a row contended through every attempt, or no credential or role to
+    /// reach storage with (a missing identity, or a role assignment not there or not yet in effect).
     /// </summary>
     public static bool IsUnavailable(Exception exception) => exception switch
     {
-        RequestFailedException failed => failed.Status is 0 or 408 or >= 500 || IsTransport(failed.InnerException),
+        RequestFailedException failed => failed.Status is 0 or 408 or >= 500 || IsTransport(failed.InnerException)
+                                          || failed is { Status: 403, ErrorCode: "AuthorizationPermissionMismatch" or "AuthorizationFailure" },
         AggregateException attempts => attempts.InnerExceptions.Count > 0
                                        && attempts.InnerExceptions.All(e => IsUnavailable(e) || e is OperationCanceledException)
                                        && attempts.InnerExceptions.Any(IsUnavailable),

@@ -14,6 +14,7 @@ public sealed class StorageFaultsTests
         { new RequestFailedException(503, "Server busy"), true, true },
         { new RequestFailedException(408, "Timeout"), true, true },
         { new RequestFailedException(403, "Forbidden"), false, true },
+        { new RequestFailedException(403, "This request is not authorized to perform this operation using this permission.", "AuthorizationPermissionMismatch", null), true, true },
         { new AggregateException(new RequestFailedException("refused"), new RequestFailedException("refused"), new TaskCanceledException()), true, true },
         { new AggregateException(new RequestFailedException(403, "Forbidden"), new TaskCanceledException()), false, true },
         { new AggregateException(new TaskCanceledException()), false, false },
