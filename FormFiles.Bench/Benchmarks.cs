@@ -6,7 +6,8 @@ namespace FormFiles.Bench;
 /// <c>dotnet run -c Release --project FormFiles.Bench -- create [workers] [creates per worker]</c><br/>
 /// <c>dotnet run -c Release --project FormFiles.Bench -- upload [rounds]</c><br/>
 /// <c>dotnet run -c Release --project FormFiles.Bench -- sweep</c><br/>
-/// <c>dotnet run -c Release --project FormFiles.Bench -- list</c>
+/// <c>dotnet run -c Release --project FormFiles.Bench -- list</c><br/>
+/// <c>dotnet run -c Release --project FormFiles.Bench -- webhooks</c>
 /// </summary>
 internal static class Benchmarks
 {
@@ -23,6 +24,9 @@ internal static class Benchmarks
             case "sweep":
                 await SweepBenchmark.RunAsync();
                 return 0;
+            case "webhooks":
+                await WebhookBenchmark.RunAsync();
+                return 0;
             case "list":
                 await ListBenchmark.RunAsync();
                 return 0;
@@ -30,7 +34,7 @@ internal static class Benchmarks
                 await UploadBenchmark.RunAsync(args.Length > 1 ? workers : 10);
                 return 0;
             default:
-                await Console.Error.WriteLineAsync($"Unknown benchmark '{benchmark}'. Known: create, upload, sweep, list.");
+                await Console.Error.WriteLineAsync($"Unknown benchmark '{benchmark}'. Known: create, upload, sweep, list, webhooks.");
                 return 2;
         }
     }

@@ -9,6 +9,8 @@ public sealed class FormFilesOptions
 
     public StorageOptions Storage { get; set; } = new();
 
+    public Webhooks.WebhookOptions Webhooks { get; set; } = new();
+
     /// <summary>The <c>X-Admin-Key</c> of the admin/* actions (16+ characters); with none (or empty), every admin call is 11.</summary>
     public string? AdminKey { get; set; }
 

@@ -11,6 +11,7 @@ internal sealed class FormFilesOptionsValidator : IValidateOptions<FormFilesOpti
     {
         var failures = new List<string>();
         ValidateStorage(options.Storage, failures);
+        options.Webhooks.Validate($"{FormFilesOptions.Section}:Webhooks", failures);
         if (!string.IsNullOrEmpty(options.AdminKey) && options.AdminKey.Length < 16)
             failures.Add($"{FormFilesOptions.Section}:AdminKey must be at least 16 characters.");
         if (options.PublicBaseUrl is { } url && (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp)))

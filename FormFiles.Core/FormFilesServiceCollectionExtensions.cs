@@ -8,6 +8,8 @@ using FormFiles.Storage;
 using FormFiles.Submissions;
 using FormFiles.Tasks;
 using FormFiles.Templates;
+using FormFiles.Webhooks;
+using Polly;
 using Microsoft.Extensions.Configuration;
 
 namespace FormFiles;
@@ -46,6 +48,7 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<FileRemoval>();
         services.AddSingleton<FormSubmission>();
         services.AddSingleton<ApiDispatcher>();
+        services.AddWebhooks();
 
         services.AddSingleton<IApiAction, HealthAction>();
         services.AddSingleton<IApiAction, UserCreateAction>();
@@ -71,6 +74,41 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<IApiAction, FileDeleteAction>();
         services.AddSingleton<IApiAction, TaskFormSubmitAction>();
         services.AddSingleton<IApiAction, TaskFormValuesUpdateAction>();
+        services.AddSingleton<IApiAction, WebhookCreateAction>();
+        services.AddSingleton<IApiAction, WebhookListAction>();
+        services.AddSingleton<IApiAction, WebhookReadAction>();
+        services.AddSingleton<IApiAction, WebhookUpdateAction>();
+        services.AddSingleton<IApiAction, WebhookDeleteAction>();
+        services.AddSingleton<IApiAction, WebhookRotateAction>();
+        services.AddSingleton<IApiAction, WebhookTestAction>();
+        services.AddSingleton<IApiAction, WebhookDeliveryListAction>();
+        services.AddSingleton<IApiAction, WebhookDeliveryRetryAction>();
         return services;
+    }
+
+    /// <summary>
+    /// Webhooks: the store, the relay and the delivery runner (both hosted, in both hosts), and the
+    /// named client every attempt goes through: no redirects, private targets refused when it connects,
+    /// each attempt limited by a resilience pipeline's timeout.
+    /// </summary>
+    private static void AddWebhooks(this IServiceCollection services)
+    {
+        services.AddSingleton<WebhookStore>();
+        services.AddSingleton<WebhookDeliveries>();
+        services.AddSingleton<WebhookSender>();
+        services.AddSingleton<TargetGuard>();
+        services.AddSingleton<WebhookRelay>();
+        services.AddHostedService(provider => provider.GetRequiredService<WebhookRelay>());
+        services.AddHostedService<WebhookRunner>();
+        services.AddHttpClient(WebhookSender.ClientName)
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                ConnectCallback = provider.GetRequiredService<TargetGuard>().ConnectAsync,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            })
+            .AddResilienceHandler("webhook-attempt", (pipeline, context) =>
+                pipeline.AddTimeout(context.ServiceProvider.GetRequiredService<IOptions<FormFilesOptions>>().Value.Webhooks.Timeout));
     }
 }

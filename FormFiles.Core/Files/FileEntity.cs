@@ -84,4 +84,12 @@ public sealed class FileEntity : IStampedEntity
 
     /// <summary>Reserved and not yet uploaded, rejected or deleted.</summary>
     public bool AwaitsUpload => State is FileStates.Created or FileStates.InProgress;
+
+    /// <summary>A copy in <paramref name="state"/> (what an event about a change to it shows).</summary>
+    public FileEntity Clone(string state)
+    {
+        var copy = (FileEntity)MemberwiseClone();
+        copy.State = state;
+        return copy;
+    }
 }

@@ -3,6 +3,7 @@ using Azure.Data.Tables;
 using FormFiles.Quota;
 using FormFiles.Storage;
 using FormFiles.Tasks;
+using FormFiles.Webhooks;
 
 namespace FormFiles.Files;
 
@@ -11,7 +12,7 @@ namespace FormFiles.Files;
 /// now names each one, so that the sweep finishes whatever a crash interrupts; after it, the blob
 /// goes, the quota comes back and the index rows go.
 /// </summary>
-public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quota)
+public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quota, WebhookRelay relay, TimeProvider time)
 {
     /// <summary>Names the files in the pending index (due now) before they are marked deleted.</summary>
     /// <param name="due">When the sweep may finish them (now); the same time goes to <see cref="FinishAsync"/> and <see cref="WithdrawAsync"/>.</param>
@@ -41,11 +42,12 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
     }
 
     /// <summary>
-    /// Marks one file deleted and gives its field slot back (when it held one), in one transaction
-    /// conditional on both rows' ETags; false when either changed meanwhile (read them again). A retry
-    /// of a transaction that landed is a success (<see cref="StampedWrites"/>).
+    /// Marks one file deleted and gives its field slot back (when it held one), with its event
+    /// (<paramref name="eventType"/>, for <paramref name="reason"/>), in one transaction conditional on
+    /// both rows' ETags; false when either changed meanwhile (read them again). A retry of a transaction
+    /// that landed is a success (<see cref="StampedWrites"/>).
     /// </summary>
-    public async Task<bool> TryMarkDeletedAsync(FileEntity file, CancellationToken cancellationToken)
+    public async Task<bool> TryMarkDeletedAsync(FileEntity file, string eventType, string? reason, CancellationToken cancellationToken)
     {
         var holdsSlot = file.AwaitsUpload || (file.State == FileStates.Uploaded && !file.Submitted);
         var task = await tables.Tasks.GetEntityIfExistsAsync<TaskEntity>(file.PartitionKey, TaskEntity.Row, cancellationToken: cancellationToken);
@@ -58,7 +60,13 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
             changes.Add(new(TableTransactionActionType.UpdateReplace, task.Value!, task.Value!.ETag));
         }
 
-        return await tables.Tasks.TrySubmitAsync(changes, file, cancellationToken);
+        var recorded = await relay.RecordAsync(file.UserId, file.TaskId, [Events.File(eventType, file, time.GetUtcNow(), reason)], cancellationToken);
+        if (recorded is not null)
+            changes.Add(recorded.Outbox);
+        if (!await tables.Tasks.TrySubmitAsync(changes, file, cancellationToken))
+            return false;
+        relay.Committed(recorded);
+        return true;
     }
 
     /// <summary>Index rows announced for files that in the end were not deleted (a retried commit chose otherwise).</summary>

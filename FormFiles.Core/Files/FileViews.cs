@@ -19,7 +19,11 @@ public sealed class FileViews(Tables tables, FileBlobs blobs)
         return views;
     }
 
-    public async Task<FormFileView> ViewAsync(FileEntity file, CancellationToken cancellationToken) => new(
+    public async Task<FormFileView> ViewAsync(FileEntity file, CancellationToken cancellationToken) =>
+        View(file, file.State == FileStates.Uploaded ? await blobs.DownloadSasAsync(file.BlobName, file.Snapshot, file.Name, file.MimeType, cancellationToken) : null);
+
+    /// <summary>The view of <paramref name="file"/> with <paramref name="downloadUrl"/> (none in an event: a URL there would outlive its use).</summary>
+    public static FormFileView View(FileEntity file, Uri? downloadUrl) => new(
         file.Id,
         file.UserId,
         file.Type,
@@ -30,7 +34,7 @@ public sealed class FileViews(Tables tables, FileBlobs blobs)
         file.MimeType,
         file.Metadata is null ? null : JsonDocument.Parse(file.Metadata).RootElement.Clone(),
         file.State,
-        file.State == FileStates.Uploaded ? await blobs.DownloadSasAsync(file.BlobName, file.Snapshot, file.Name, file.MimeType, cancellationToken) : null,
+        downloadUrl,
         new FileBindings(new FormFieldBinding(file.FormId, file.FieldId, file.Submitted)));
 }
 

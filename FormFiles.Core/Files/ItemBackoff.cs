@@ -16,16 +16,16 @@ public sealed partial class ItemBackoff(TimeProvider time, ILogger<ItemBackoff> 
     private static readonly TimeSpan LongestWait = TimeSpan.FromHours(1);
     private const int Capacity = 100_000;
 
-    private readonly ConcurrentDictionary<long, (int Failures, DateTimeOffset RetryAt)> failing = new();
+    private readonly ConcurrentDictionary<string, (int Failures, DateTimeOffset RetryAt)> failing = new(StringComparer.Ordinal);
 
     /// <summary>Whether the item <paramref name="key"/> failed lately and should be left for a later pass.</summary>
-    public bool IsWaiting(long key) => failing.TryGetValue(key, out var entry) && entry.RetryAt > time.GetUtcNow();
+    public bool IsWaiting(string key) => failing.TryGetValue(key, out var entry) && entry.RetryAt > time.GetUtcNow();
 
     /// <summary>Runs one item's work; a failure (other than the pass being cancelled) is logged and backs the item off.</summary>
     /// <returns>False when the work failed.</returns>
     /// <param name="key">The item's key (what <see cref="IsWaiting"/> is asked with).</param>
     /// <param name="item">What the item is, for the log.</param>
-    public async Task<bool> RunAsync(long key, string item, Func<CancellationToken, Task> work, CancellationToken cancellationToken)
+    public async Task<bool> RunAsync(string key, string item, Func<CancellationToken, Task> work, CancellationToken cancellationToken)
     {
         try
         {

@@ -37,12 +37,16 @@ public sealed class PendingEntity : IStampedEntity
 
     public const int Shards = 16;
     private const string TaskPrefix = "task-";
+    private const string RelayPrefix = "relay-";
 
     /// <summary>When this row falls due (the minute of its partition).</summary>
     public DateTimeOffset Due => DateTimeOffset.ParseExact(PartitionKey[(PartitionKey.IndexOf('-', StringComparison.Ordinal) + 1)..], "yyyyMMddHHmm", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
 
     /// <summary>Whether this row announces a task-list change rather than naming a file.</summary>
     public bool IsTask => RowKey.StartsWith(TaskPrefix, StringComparison.Ordinal);
+
+    /// <summary>Whether this row announces events of a task for the webhook relay.</summary>
+    public bool IsRelay => RowKey.StartsWith(RelayPrefix, StringComparison.Ordinal);
 
     /// <summary>The index row naming <paramref name="file"/>, due at <paramref name="due"/>.</summary>
     public static PendingEntity For(FileEntity file, DateTimeOffset due) => new()
@@ -60,6 +64,16 @@ public sealed class PendingEntity : IStampedEntity
     {
         PartitionKey = Partition(due, taskId),
         RowKey = TaskPrefix + Storage.Tables.Key(taskId),
+        UserId = userId,
+        TaskId = taskId,
+        Expires = due,
+    };
+
+    /// <summary>The announcement that task <paramref name="taskId"/> has events in its outbox, due at <paramref name="due"/> (when the sweep relays them).</summary>
+    public static PendingEntity ForRelay(long userId, long taskId, DateTimeOffset due) => new()
+    {
+        PartitionKey = Partition(due, taskId),
+        RowKey = RelayPrefix + Storage.Tables.Key(taskId),
         UserId = userId,
         TaskId = taskId,
         Expires = due,

@@ -30,7 +30,7 @@ public sealed partial class Reconciliation(Tables tables, FileBlobs blobs, Uploa
             var read = await tables.Pending.QueryAsync<PendingEntity>(PendingEntity.LiveFilter(shard, now, cursors[shard]), maxPerPage: PerShard, cancellationToken: token)
                 .Take(PerShard).ToListAsync(token);
             cursors[shard] = read.Count == PerShard ? (read[^1].PartitionKey, read[^1].RowKey) : null;
-            foreach (var row in read.Where(r => !r.IsTask && !backoff.IsWaiting(r.FileId)))
+            foreach (var row in read.Where(r => !r.IsTask && !r.IsRelay && !backoff.IsWaiting(r.RowKey)))
                 reservations.Add(row);
         });
 
@@ -42,7 +42,7 @@ public sealed partial class Reconciliation(Tables tables, FileBlobs blobs, Uploa
             foreach (var row in task)
             {
                 var name = FileBlobs.Name(row.UserId, row.TaskId, row.FileId);
-                if (uploaded.Contains(name) && await backoff.RunAsync(row.FileId, $"file {row.FileId} of task {row.TaskId}", t => completion.HandleAsync(name, t), token))
+                if (uploaded.Contains(name) && await backoff.RunAsync(row.RowKey, $"file {row.FileId} of task {row.TaskId}", t => completion.HandleAsync(name, t), token))
                     Interlocked.Increment(ref completed);
             }
         });

@@ -5,6 +5,7 @@ using Azure.Data.Tables;
 using FormFiles.Quota;
 using FormFiles.Storage;
 using FormFiles.Tasks;
+using FormFiles.Webhooks;
 
 namespace FormFiles.Files;
 
@@ -20,10 +21,11 @@ namespace FormFiles.Files;
 /// <item>deleted or rejected files whose blob, quota, row or index row remains → finished;</item>
 /// <item>reservations whose blob exists → completion;</item>
 /// <item>index rows whose file row never came (an admission cut short) or went with its task → quota and blob released;</item>
-/// <item>task-list announcements left by a change that stopped half-way → the list copy repaired.</item>
+/// <item>task-list announcements left by a change that stopped half-way → the list copy repaired;</item>
+/// <item>event announcements whose relay did not run → the outbox relayed.</item>
 /// </list>
 /// </summary>
-public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger quota, FileRemoval removal, UploadCompletion completion, TaskStore tasks, ItemBackoff backoff, TimeProvider time, IOptions<FormFilesOptions> options, ILogger<Sweeper> logger)
+public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger quota, FileRemoval removal, UploadCompletion completion, TaskStore tasks, WebhookRelay relay, ItemBackoff backoff, TimeProvider time, IOptions<FormFilesOptions> options, ILogger<Sweeper> logger)
 {
     /// <summary>Due items settled at once; they are independent, and each is guarded on its own.</summary>
     private const int Parallelism = 32;
@@ -35,6 +37,7 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
         Completed,
         Released,
         Repaired,
+        Relayed,
         NotYetDue,
         Failed,
     }
@@ -87,7 +90,7 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
                 await foreach (var row in lane.Reader.ReadAllAsync(pass.Token))
                 {
                     var outcome = Outcome.Failed;
-                    await backoff.RunAsync(Key(row), row.IsTask ? $"task-list copy of task {row.TaskId}" : $"file {row.FileId} of task {row.TaskId}",
+                    await backoff.RunAsync(Key(row), Describe(row),
                         async itemToken => outcome = await SettleAsync(row, now, itemToken), pass.Token);
                     lock (counts)
                         counts[outcome]++;
@@ -114,16 +117,27 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
         }
 
         var done = new SweepPass(counts, oldest, Math.Min(taken, budget) >= budget, time.GetElapsedTime(started));
-        SweepLog.Pass(logger, counts[Outcome.Expired], counts[Outcome.Finished], counts[Outcome.Completed], counts[Outcome.Released], counts[Outcome.Repaired],
+        SweepLog.Pass(logger, counts[Outcome.Expired], counts[Outcome.Finished], counts[Outcome.Completed], counts[Outcome.Released], counts[Outcome.Repaired], counts[Outcome.Relayed],
             counts[Outcome.NotYetDue], counts[Outcome.Failed], done.Settled / Math.Max(done.Elapsed.TotalSeconds, 0.001), oldest, done.BudgetSpent);
         return done;
     }
 
-    /// <summary>The backoff key of a row: its file id, or the negated task id of a task-list announcement.</summary>
-    private static long Key(PendingEntity row) => row.IsTask ? -row.TaskId : row.FileId;
+    /// <summary>The backoff key of a row: its row key (a file id, or the kind of announcement and its task id).</summary>
+    private static string Key(PendingEntity row) => row.RowKey;
+
+    private static string Describe(PendingEntity row) =>
+        row.IsTask ? $"task-list copy of task {row.TaskId}" : row.IsRelay ? $"events of task {row.TaskId}" : $"file {row.FileId} of task {row.TaskId}";
 
     private Task<Outcome> SettleAsync(PendingEntity row, DateTimeOffset now, CancellationToken cancellationToken) =>
-        Contention.RetryAsync(async () => row.IsTask ? (true, await RepairAsync(row, cancellationToken)) : await SettleFileAsync(row, now, cancellationToken), cancellationToken);
+        Contention.RetryAsync(async () => row.IsTask ? (true, await RepairAsync(row, cancellationToken))
+            : row.IsRelay ? (true, await RelayAsync(row, cancellationToken))
+            : await SettleFileAsync(row, now, cancellationToken), cancellationToken);
+
+    private async Task<Outcome> RelayAsync(PendingEntity row, CancellationToken cancellationToken)
+    {
+        await relay.RelayAsync(row, cancellationToken);
+        return Outcome.Relayed;
+    }
 
     private async Task<Outcome> RepairAsync(PendingEntity row, CancellationToken cancellationToken)
     {
@@ -170,7 +184,7 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
             return (true, Outcome.NotYetDue); // An announcement that came to nothing, or this very minute.
 
         file = settled;
-        if (!await removal.TryMarkDeletedAsync(file, cancellationToken))
+        if (!await removal.TryMarkDeletedAsync(file, EventTypes.FileExpired, null, cancellationToken))
             return (false, Outcome.Failed);
         await removal.FinishAsync(file, cancellationToken);
         await ForgetAsync(row, file, cancellationToken);
@@ -189,8 +203,8 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
 internal static partial class SweepLog
 {
     [LoggerMessage(EventId = 2200, Level = LogLevel.Information,
-        Message = "Sweep: {Expired} expired, {Finished} deletions finished, {Completed} completed, {Released} orphans released, {Repaired} list copies repaired, {NotYetDue} not yet due, {Failed} failed; {ItemsPerSecond:F0} items/s; oldest due {OldestDue:o}; budget spent: {BudgetSpent}")]
-    public static partial void Pass(ILogger logger, int expired, int finished, int completed, int released, int repaired, int notYetDue, int failed, double itemsPerSecond, DateTimeOffset? oldestDue, bool budgetSpent);
+        Message = "Sweep: {Expired} expired, {Finished} deletions finished, {Completed} completed, {Released} orphans released, {Repaired} list copies repaired, {Relayed} event batches relayed, {NotYetDue} not yet due, {Failed} failed; {ItemsPerSecond:F0} items/s; oldest due {OldestDue:o}; budget spent: {BudgetSpent}")]
+    public static partial void Pass(ILogger logger, int expired, int finished, int completed, int released, int repaired, int relayed, int notYetDue, int failed, double itemsPerSecond, DateTimeOffset? oldestDue, bool budgetSpent);
 
     [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "Reservation {FileId} of task {TaskId} expired and was deleted")]
     public static partial void Expired(ILogger logger, long fileId, long taskId);

@@ -6,6 +6,7 @@ using Azure.Storage.Blobs.Models;
 using FormFiles.Quota;
 using FormFiles.Storage;
 using FormFiles.Tasks;
+using FormFiles.Webhooks;
 using MetadataExtractor;
 using MetadataExtractor.Formats.Exif;
 
@@ -20,7 +21,7 @@ namespace FormFiles.Files;
 /// is conditional on the file row's ETag, and the steps after it (quota, blob deletion, the pending
 /// row) are idempotent, so every caller ends in the same state.
 /// </summary>
-public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger quota, TimeProvider time, ILogger<UploadCompletion> logger)
+public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger quota, FileRemoval removal, WebhookRelay relay, TimeProvider time, ILogger<UploadCompletion> logger)
 {
     /// <summary>Enough of the file for the content type and a JPEG's EXIF segment (at most 64 KiB, and first).</summary>
     private const int HeadBytes = 64 * 1024;
@@ -76,8 +77,10 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
 
             if (head.Details.LastModified > file.Expires + FileBlobs.ClockSkew)
             {
-                // Written after the reservation expired (the time the bytes landed counts, not when this runs).
-                await blobs.DeleteAsync(blobName, file.LeaseId, cancellationToken);
+                // Written after the reservation expired (the time the bytes landed counts, not when this runs): the file goes, with its blob.
+                if (!await removal.TryMarkDeletedAsync(file, EventTypes.FileDeleted, DeleteReasons.LateUpload, cancellationToken))
+                    return (false, file);
+                await removal.FinishAsync(file, cancellationToken);
                 CompletionLog.Late(logger, fileId, taskId);
                 return (true, file);
             }
@@ -109,8 +112,10 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
         file.Type = verdict.Type?.IsImage == true ? "image" : "file";
         file.Uploaded = time.GetUtcNow();
         file.Metadata = WithOrientation(file.Metadata, verdict.Type, bytes);
-        if (!await tables.Tasks.TryUpdateAsync(file, file.ETag, cancellationToken))
+        var recorded = await relay.RecordAsync(file.UserId, file.TaskId, [Events.File(EventTypes.FileUploaded, file, file.Uploaded.Value)], cancellationToken);
+        if (!await tables.Tasks.TrySubmitAsync(Changes(new(TableTransactionActionType.UpdateReplace, file, file.ETag), recorded), file, cancellationToken))
             return false;
+        relay.Committed(recorded);
 
         CompletionLog.Uploaded(logger, file.Id, file.TaskId, size, file.MimeType);
         await SettleUploadedAsync(file, cancellationToken);
@@ -123,14 +128,19 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
         task.CountUnsubmitted(file.FieldId, -1);
         file.State = FileStates.Rejected;
         file.Rejection = reason;
+        var recorded = await relay.RecordAsync(file.UserId, file.TaskId, [Events.File(EventTypes.FileRejected, file, time.GetUtcNow(), reason)], cancellationToken);
         if (!await tables.Tasks.TrySubmitAsync(
-                [new(TableTransactionActionType.UpdateReplace, task, task.ETag), new(TableTransactionActionType.UpdateReplace, file, file.ETag)], file, cancellationToken))
+                Changes(new(TableTransactionActionType.UpdateReplace, file, file.ETag), recorded, new TableTransactionAction(TableTransactionActionType.UpdateReplace, task, task.ETag)), file, cancellationToken))
             return false;
+        relay.Committed(recorded);
 
         CompletionLog.Rejected(logger, file.Id, file.TaskId, reason);
         await SettleRejectedAsync(file, cancellationToken);
         return true;
     }
+
+    private static List<TableTransactionAction> Changes(TableTransactionAction change, WebhookRelay.Recorded? recorded, params TableTransactionAction[] more) =>
+        [change, .. more, .. recorded is null ? [] : new[] { recorded.Outbox }];
 
     /// <summary>The quota moves from the reserved to the real size; the reservation is settled.</summary>
     private async Task SettleUploadedAsync(FileEntity file, CancellationToken cancellationToken)

@@ -13,6 +13,9 @@ namespace FormFiles.Storage;
 /// task, so that an entity-group transaction changes them together.</item>
 /// <item><c>usertasks</c>: PK user id, RK task id; a versioned copy of each task row for task/list.</item>
 /// <item><c>counters</c>: PK sequence name, RK <c>next</c>; the id block allocator, a partition per sequence.</item>
+/// <item><c>webhooks</c>: PK user id, RK webhook id (and <c>count</c>); <c>deliveries</c>: PK webhook id, RK newest
+/// first; <c>deliveriesdue</c>: PK <c>{shard}-{minute}</c> (see <see cref="FormFiles.Webhooks.WebhookDeliveries"/>).</item>
+/// <item><c>tasks</c> also holds each task's outbox rows (<c>outbox-{guid}</c>, see <see cref="FormFiles.Webhooks.Outbox"/>).</item>
 /// <item><c>pending</c>: PK <c>{shard}-{due minute}</c>, RK file id or <c>task-{task id}</c>; work not yet settled.</item>
 /// <item><c>usertasks</c> also holds each user's <c>count</c> row and external-id index rows (see <see cref="Tasks.TaskList"/>).</item>
 /// </list>
@@ -33,7 +36,13 @@ public sealed class Tables(TableServiceClient service)
 
     public TableClient Pending { get; } = service.GetTableClient("pending");
 
-    public IEnumerable<TableClient> All => [Users, ApiKeys, Templates, Tasks, UserTasks, Counters, Pending];
+    public TableClient Webhooks { get; } = service.GetTableClient("webhooks");
+
+    public TableClient Deliveries { get; } = service.GetTableClient("deliveries");
+
+    public TableClient DeliveriesDue { get; } = service.GetTableClient("deliveriesdue");
+
+    public IEnumerable<TableClient> All => [Users, ApiKeys, Templates, Tasks, UserTasks, Counters, Pending, Webhooks, Deliveries, DeliveriesDue];
 
     /// <summary>A row key for an id that sorts numerically (19 digits hold every positive int64).</summary>
     public static string Key(long id) => id.ToString("D19", CultureInfo.InvariantCulture);

@@ -2,6 +2,7 @@ using FormFiles.Api;
 using FormFiles.Auth;
 using FormFiles.Files;
 using FormFiles.Storage;
+using FormFiles.Webhooks;
 
 namespace FormFiles.Submissions;
 
@@ -34,7 +35,7 @@ internal sealed class FileDeleteAction(ApiKeys keys, Tables tables, FileRemoval 
                 announced = true;
             }
 
-            if (!await removal.TryMarkDeletedAsync(file, cancellationToken))
+            if (!await removal.TryMarkDeletedAsync(file, EventTypes.FileDeleted, DeleteReasons.Api, cancellationToken))
                 return false; // Changed meanwhile (an upload completed, a submission bound it): decide again.
 
             await removal.FinishAsync([file], due, cancellationToken);

@@ -4,6 +4,7 @@ using FormFiles.Api;
 using FormFiles.Files;
 using FormFiles.Storage;
 using FormFiles.Tasks;
+using FormFiles.Webhooks;
 
 namespace FormFiles.Submissions;
 
@@ -15,10 +16,10 @@ namespace FormFiles.Submissions;
 /// uploaded files no value references become deleted. A submission that loses a race (412) starts
 /// over on the new state. Blobs and quota of the deleted files are settled right after the commit.
 /// </summary>
-public sealed partial class FormSubmission(Tables tables, TaskStore tasks, UploadCompletion completion, FileRemoval removal, TimeProvider time, ILogger<FormSubmission> logger)
+public sealed partial class FormSubmission(Tables tables, TaskStore tasks, UploadCompletion completion, FileRemoval removal, WebhookRelay relay, TimeProvider time, ILogger<FormSubmission> logger)
 {
     public const int MaxValuesBytes = 60 * 1024;
-    private const int MaxChangesPerCommit = 99;
+    private const int MaxChangesPerCommit = 98; // With the task row and the outbox row: the 100 changes a transaction takes.
 
     public async Task SubmitAsync(long userId, long taskId, JsonElement values, string? location, bool update, CancellationToken cancellationToken)
     {
@@ -67,18 +68,22 @@ public sealed partial class FormSubmission(Tables tables, TaskStore tasks, Uploa
             task.FormValues = JsonSerializer.SerializeToUtf8Bytes(outcome.Values);
             if (task.FormValues.Length > MaxValuesBytes)
                 throw ApiException.InvalidParameter("values", $"must take at most {MaxValuesBytes} bytes as JSON");
+            var first = task.FormSubmitted is null;
             task.FormSubmitted = now;
             if (!update)
                 task.FormSubmitLocation = location;
             task.RecountUnsubmitted(files.Values);
 
-            if (!await tables.Tasks.TrySubmitAsync(
-                    bound.Concat(dropped).Select(f => new TableTransactionAction(TableTransactionActionType.UpdateReplace, f, f.ETag))
-                        .Prepend(new TableTransactionAction(TableTransactionActionType.UpdateReplace, task, task.ETag)).ToList(),
-                    task, cancellationToken))
-            {
+            var changes = bound.Concat(dropped).Select(f => new TableTransactionAction(TableTransactionActionType.UpdateReplace, f, f.ETag))
+                .Prepend(new TableTransactionAction(TableTransactionActionType.UpdateReplace, task, task.ETag)).ToList();
+            var recorded = await relay.RecordAsync(userId, task.Id,
+                [Events.FormSubmitted(task, outcome.FileIds, first, now), .. dropped.Select(f => Events.File(EventTypes.FileDeleted, f, now, DeleteReasons.Submission))],
+                cancellationToken);
+            if (recorded is not null)
+                changes.Add(recorded.Outbox);
+            if (!await tables.Tasks.TrySubmitAsync(changes, task, cancellationToken))
                 return false; // Another submission, reservation or completion changed the form first: start over on the new state.
-            }
+            relay.Committed(recorded);
 
             Submitted(logger, task.Id, task.FormId!.Value, bound.Count, dropped.Count);
             if (due is { } announcedAt)

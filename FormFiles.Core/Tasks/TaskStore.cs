@@ -4,6 +4,7 @@ using FormFiles.Api;
 using FormFiles.Files;
 using FormFiles.Storage;
 using FormFiles.Templates;
+using FormFiles.Webhooks;
 
 namespace FormFiles.Tasks;
 
@@ -14,7 +15,7 @@ namespace FormFiles.Tasks;
 /// shows is announced in the pending index first and its list copy written after
 /// (<see cref="TaskList"/>): if the process stops in between, the sweep repairs the copy.
 /// </summary>
-public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, FileRemoval removal, TimeProvider time)
+public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, FileRemoval removal, WebhookRelay relay, TimeProvider time)
 {
     /// <summary>How long a task-list change may take before the sweep repairs its copy.</summary>
     private static readonly TimeSpan ListingGrace = TimeSpan.FromMinutes(2);
@@ -91,16 +92,25 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
                 file.State = FileStates.Deleted;
             task.DetachForm();
 
-            // The task row and the first files together; a form with more files than one transaction takes has the rest marked after.
-            var removed = await tables.Tasks.TrySubmitAsync(
-                files.Take(99).Select(f => new TableTransactionAction(TableTransactionActionType.UpdateReplace, f, f.ETag))
-                    .Prepend(new TableTransactionAction(TableTransactionActionType.UpdateReplace, task, task.ETag)).ToList(),
-                task, cancellationToken);
+            // The task row and the first files together (with their events); a form with more files than one transaction takes has the rest marked after.
+            var changes = files.Take(FilesPerTransaction).Select(f => new TableTransactionAction(TableTransactionActionType.UpdateReplace, f, f.ETag))
+                .Prepend(new TableTransactionAction(TableTransactionActionType.UpdateReplace, task, task.ETag)).ToList();
+            var recorded = await RecordDeletedAsync(userId, taskId, files.Take(FilesPerTransaction), DeleteReasons.FormDeleted, due, cancellationToken);
+            if (recorded is not null)
+                changes.Add(recorded.Outbox);
+            var removed = await tables.Tasks.TrySubmitAsync(changes, task, cancellationToken);
+            if (removed)
+                relay.Committed(recorded);
             return (removed, files); // Not removed: a reservation, upload or submission changed the form first; look again.
         }, cancellationToken);
 
-        foreach (var chunk in files.Skip(99).Chunk(100))
-            await tables.Tasks.SubmitTransactionAsync(chunk.Select(f => new TableTransactionAction(TableTransactionActionType.UpdateReplace, f, ETag.All)), cancellationToken);
+        foreach (var chunk in files.Skip(FilesPerTransaction).Chunk(FilesPerTransaction))
+        {
+            var recorded = await RecordDeletedAsync(userId, taskId, chunk, DeleteReasons.FormDeleted, due, cancellationToken);
+            await tables.Tasks.TrySubmitAsync(WithOutbox(chunk.Select(f => new TableTransactionAction(TableTransactionActionType.UpdateReplace, f, ETag.All)), recorded), chunk[0], cancellationToken);
+            relay.Committed(recorded);
+        }
+
         await removal.FinishAsync(files, due, cancellationToken);
     }
 
@@ -129,8 +139,13 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
                     files[file.Id] = file;
                 try
                 {
-                    foreach (var chunk in found.Chunk(100))
-                        await tables.Tasks.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken);
+                    foreach (var chunk in found.Chunk(FilesPerTransaction))
+                    {
+                        var recorded = await RecordDeletedAsync(userId, taskId, chunk.Where(f => f.State != FileStates.Deleted), DeleteReasons.TaskDeleted, due, cancellationToken);
+                        await tables.Tasks.SubmitTransactionAsync(WithOutbox(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), recorded), cancellationToken);
+                        relay.Committed(recorded);
+                    }
+
                     await tables.Tasks.DeleteEntityAsync(task.Value.PartitionKey, TaskEntity.Row, task.Value.ETag, cancellationToken);
                     return true;
                 }
@@ -143,6 +158,18 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
         }, cancellationToken);
         await removal.FinishAsync(files.Values, due, cancellationToken);
     }
+
+    /// <summary>File rows a transaction changes beside the task row and the outbox row (100 in all).</summary>
+    private const int FilesPerTransaction = 98;
+
+    private async Task<WebhookRelay.Recorded?> RecordDeletedAsync(long userId, long taskId, IEnumerable<FileEntity> files, string reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var events = files.Select(f => Events.File(EventTypes.FileDeleted, f.Clone(FileStates.Deleted), now, reason)).ToList();
+        return events.Count == 0 ? null : await relay.RecordAsync(userId, taskId, events, cancellationToken);
+    }
+
+    private static List<TableTransactionAction> WithOutbox(IEnumerable<TableTransactionAction> changes, WebhookRelay.Recorded? recorded) =>
+        recorded is null ? changes.ToList() : [.. changes, recorded.Outbox];
 
     /// <summary>The sweep's repair of an announced list change: the copy follows the task row as it is now.</summary>
     public async Task RepairListingAsync(PendingEntity announcement, CancellationToken cancellationToken)

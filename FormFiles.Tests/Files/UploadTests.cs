@@ -217,7 +217,7 @@ public sealed class UploadTests(ServiceFixture service)
 
         var file = await service.Factory.Services.GetRequiredService<UploadCompletion>().HandleAsync($"{user.Id}/{taskId}/{reservation.FileId}", CancellationToken.None);
 
-        Assert.Equal("created", file!.State);
+        Assert.Equal("deleted", file!.State); // A late upload deletes its file (file.deleted, reason late_upload).
         Assert.False(await BlobExistsAsync(reservation, taskId));
     }
 

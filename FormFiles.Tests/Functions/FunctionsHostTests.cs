@@ -23,9 +23,9 @@ public sealed class FunctionsHostTests
     private static JsonObject Trigger(string name) => Assert.Single(Function(name)["bindings"]!.AsArray())!.AsObject();
 
     [Fact]
-    public void The_app_has_exactly_one_http_function_one_blob_trigger_and_one_timer()
+    public void The_app_has_exactly_one_http_function_one_blob_trigger_and_two_timers()
     {
-        Assert.Equal(["Api", "BlobCreated", "Maintenance"], Metadata.Value.Select(f => f!["name"]!.GetValue<string>()).Order());
+        Assert.Equal(["Api", "BlobCreated", "Maintenance", "WebhookDeliveries"], Metadata.Value.Select(f => f!["name"]!.GetValue<string>()).Order());
         Assert.All(Metadata.Value, f => Assert.Equal("dotnet-isolated", f!["language"]!.GetValue<string>()));
     }
 
@@ -59,6 +59,15 @@ public sealed class FunctionsHostTests
 
         Assert.Equal("timerTrigger", trigger["type"]!.GetValue<string>());
         Assert.Equal("0 */5 * * * *", trigger["schedule"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Due_webhook_deliveries_run_every_thirty_seconds()
+    {
+        var trigger = Trigger("WebhookDeliveries");
+
+        Assert.Equal("timerTrigger", trigger["type"]!.GetValue<string>());
+        Assert.Equal("*/30 * * * * *", trigger["schedule"]!.GetValue<string>());
     }
 
     [Fact]

@@ -30,6 +30,23 @@ public sealed class BicepTests
     }
 
     [Fact]
+    public void Every_table_the_service_uses_is_declared()
+    {
+        var declared = Descendants(Main.Value).OfType<JsonObject>().Select(o => o["tableNames"]).OfType<JsonArray>().Single()
+            .Select(t => t!.GetValue<string>());
+        var used = new FormFiles.Storage.Tables(new Azure.Data.Tables.TableServiceClient("UseDevelopmentStorage=true")).All.Select(t => t.Name);
+
+        Assert.Equal(used.Order(), declared.Order());
+    }
+
+    private static IEnumerable<JsonNode> Descendants(JsonNode node) => node switch
+    {
+        JsonObject o => o.Select(p => p.Value).OfType<JsonNode>().SelectMany(Descendants).Prepend(node),
+        JsonArray a => a.OfType<JsonNode>().SelectMany(Descendants).Prepend(node),
+        _ => [node],
+    };
+
+    [Fact]
     public void Function_app_is_flex_consumption_dotnet_10_https_only_and_runs_as_a_user_assigned_identity()
     {
         var plan = Assert.Single(Resources(Main.Value, "Microsoft.Web/serverfarms"));

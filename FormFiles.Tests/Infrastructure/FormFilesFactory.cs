@@ -30,7 +30,7 @@ public sealed class FormFilesFactory : WebApplicationFactory<Program>
 
     /// <summary>A host of its own on <paramref name="clock"/>; its loops never tick by themselves, so only the test sweeps or reconciles.</summary>
     public static FormFilesFactory OnClock(string connectionString, TimeProvider clock, HttpPipelinePolicy? fault = null) => new(
-        new Dictionary<string, string?>
+        new Dictionary<string, string?>(ServiceFixture.FastWebhooks)
         {
             ["FormFiles:Storage:ConnectionString"] = connectionString,
             ["FormFiles:SweepInterval"] = "1.00:00:00",

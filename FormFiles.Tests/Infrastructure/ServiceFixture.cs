@@ -11,6 +11,20 @@ public sealed class ServiceFixture : IAsyncLifetime
 {
     public const string Collection = "service";
 
+    /// <summary>
+    /// Webhook retries in fractions of a second, so that a whole schedule fits in a test. Every host on
+    /// the shared Azurite has them: the runner of any host may pick up any due delivery.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string?> FastWebhooks = new Dictionary<string, string?>
+    {
+        ["FormFiles:Webhooks:Timeout"] = "00:00:02",
+        ["FormFiles:Webhooks:PollInterval"] = "00:00:00.100",
+        ["FormFiles:Webhooks:RetrySchedule:0"] = "00:00:00",
+        ["FormFiles:Webhooks:RetrySchedule:1"] = "00:00:00.200",
+        ["FormFiles:Webhooks:RetrySchedule:2"] = "00:00:00.200",
+        ["FormFiles:Webhooks:RetrySchedule:3"] = "00:00:00.500",
+    };
+
     private AzuriteProcess? azurite;
 
     public AzuriteProcess Azurite => azurite ?? throw new InvalidOperationException("Not started.");
@@ -25,7 +39,7 @@ public sealed class ServiceFixture : IAsyncLifetime
         azurite = await AzuriteProcess.StartAsync(root, persistFolder: null, Console.Out);
         try
         {
-            Factory = new FormFilesFactory(new Dictionary<string, string?>
+            Factory = new FormFilesFactory(new Dictionary<string, string?>(FastWebhooks)
             {
                 ["FormFiles:Storage:ConnectionString"] = azurite.ConnectionString,
                 ["FormFiles:AdminKey"] = Scenario.AdminKey,

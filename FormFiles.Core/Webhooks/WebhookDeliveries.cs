@@ -1,0 +1,284 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Threading.Channels;
+using Azure;
+using Azure.Data.Tables;
+using FormFiles.Api;
+using FormFiles.Storage;
+
+namespace FormFiles.Webhooks;
+
+/// <summary>
+/// Deliveries: one row per event and endpoint (table <c>deliveries</c>, PK webhook id, RK newest
+/// first), and a due index (<c>deliveriesdue</c>, PK <c>{shard}-{minute}</c>) that says when each
+/// pending one is tried next. A delivery is claimed by moving its next attempt past the attempt's
+/// timeout, conditional on its ETag, so two instances never send it at once, and a crash mid-attempt
+/// only delays it. Attempts run detached, at most <see cref="PerEndpoint"/> per endpoint and
+/// <see cref="Parallelism"/> in all: a slow or dead endpoint holds its own two slots, nobody else's.
+/// </summary>
+public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhooks, WebhookSender sender, IOptions<FormFilesOptions> options, TimeProvider time, ILogger<WebhookDeliveries> logger)
+{
+    public const int PerEndpoint = 2;
+    private const int Parallelism = 32;
+    private const int Shards = 8;
+    private const int Budget = 2000;
+    private static readonly TimeSpan ClaimMargin = TimeSpan.FromSeconds(30);
+
+    private readonly ConcurrentDictionary<long, SemaphoreSlim> endpointSlots = new();
+    private readonly SemaphoreSlim slots = new(Parallelism);
+    private readonly Channel<bool> wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    private WebhookOptions Options => options.Value.Webhooks;
+
+    /// <summary>Queues <paramref name="event"/> to <paramref name="endpoint"/>, due now. Repeating it changes nothing: the row key comes from the event.</summary>
+    public async Task EnqueueAsync(WebhookEntity endpoint, WebhookEvent @event, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var delivery = new TableEntity(Tables.Key(endpoint.Id), DeliveryRow(@event))
+        {
+            ["UserId"] = endpoint.UserId,
+            ["WebhookId"] = endpoint.Id,
+            ["EventId"] = @event.Id,
+            ["Type"] = @event.Type,
+            ["Status"] = DeliveryStatus.Pending,
+            ["Attempts"] = 0,
+            ["NextAttempt"] = now,
+            ["DuePartition"] = DuePartition(endpoint.Id, now),
+        };
+        Outbox.Write(delivery, @event.Body());
+        try
+        {
+            await tables.Deliveries.AddEntityAsync(delivery, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            return; // Queued already (by an earlier relay of the same outbox row, or this add's retry): its due row came with it.
+        }
+
+        await tables.DeliveriesDue.UpsertEntityAsync(DueEntity(endpoint.UserId, endpoint.Id, delivery.RowKey, DuePartition(endpoint.Id, now)), TableUpdateMode.Replace, cancellationToken);
+    }
+
+    /// <summary>Lets the runner look for due deliveries now.</summary>
+    public void Wake() => wake.Writer.TryWrite(true);
+
+    /// <summary>Waits for <see cref="Wake"/> or <paramref name="interval"/>, whichever comes first.</summary>
+    public async Task WaitAsync(TimeSpan interval, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(interval);
+        try
+        {
+            await wake.Reader.ReadAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The interval passed.
+        }
+    }
+
+    /// <summary>Starts workers for the due deliveries of every endpoint that has a free slot; returns how many it started.</summary>
+    public async Task<int> RunDueAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var due = new ConcurrentBag<TableEntity>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, Shards), cancellationToken, async (shard, token) =>
+        {
+            var filter = TableClient.CreateQueryFilter($"PartitionKey ge {$"{shard:x1}-"} and PartitionKey le {$"{shard:x1}-{Minute(now)}"}");
+            await foreach (var row in tables.DeliveriesDue.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: token).Take(Budget / Shards))
+                due.Add(row);
+        });
+
+        var started = 0;
+        foreach (var endpoint in due.GroupBy(row => (UserId: row.GetInt64("UserId") ?? 0, WebhookId: row.GetInt64("WebhookId") ?? 0)))
+        {
+            var queue = new ConcurrentQueue<string>(endpoint.Select(row => row.GetString("Delivery")!));
+            for (var worker = 0; worker < PerEndpoint && !queue.IsEmpty; worker++)
+            {
+                if (await TryStartAsync(endpoint.Key.UserId, endpoint.Key.WebhookId, queue, cancellationToken))
+                    started++;
+            }
+        }
+
+        return started;
+    }
+
+    /// <summary>
+    /// Starts a worker, detached, that attempts the endpoint's due deliveries one after another, when the
+    /// endpoint and the runner have a free slot; false when they have not (the rows stay due).
+    /// </summary>
+    private async Task<bool> TryStartAsync(long userId, long webhookId, ConcurrentQueue<string> due, CancellationToken cancellationToken)
+    {
+        var endpointSlot = endpointSlots.GetOrAdd(webhookId, _ => new SemaphoreSlim(PerEndpoint));
+        if (!endpointSlot.Wait(0))
+            return false; // This endpoint has its share in flight.
+        await slots.WaitAsync(cancellationToken);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (due.TryDequeue(out var deliveryRow))
+                {
+                    try
+                    {
+                        await AttemptAsync(userId, webhookId, deliveryRow, CancellationToken.None);
+                    }
+                    catch (Exception e)
+                    {
+                        AttemptFailed(logger, e, webhookId, deliveryRow); // Storage failed around the attempt: the row stays due.
+                    }
+                }
+            }
+            finally
+            {
+                slots.Release();
+                endpointSlot.Release();
+            }
+        }, CancellationToken.None);
+        return true;
+    }
+
+    private async Task AttemptAsync(long userId, long webhookId, string deliveryRow, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var stored = await tables.Deliveries.GetEntityIfExistsAsync<TableEntity>(Tables.Key(webhookId), deliveryRow, cancellationToken: cancellationToken);
+        if (!stored.HasValue)
+            return;
+        var delivery = stored.Value!;
+        var duePartition = delivery.GetString("DuePartition");
+        if (delivery.GetString("Status") != DeliveryStatus.Pending)
+        {
+            await ForgetDueAsync(webhookId, deliveryRow, duePartition, cancellationToken);
+            return;
+        }
+
+        if (delivery.GetDateTimeOffset("NextAttempt") > now)
+            return; // Claimed by another attempt, or not yet due.
+
+        var endpoint = await webhooks.FindAsync(userId, webhookId, cancellationToken);
+        if (endpoint is null)
+        {
+            // Deleted with its endpoint.
+            await tables.Deliveries.DeleteEntityAsync(delivery.PartitionKey, delivery.RowKey, ETag.All, cancellationToken);
+            await ForgetDueAsync(webhookId, deliveryRow, duePartition, cancellationToken);
+            return;
+        }
+
+        // The claim: nobody else attempts it until this attempt has surely ended.
+        delivery["NextAttempt"] = now + Options.Timeout + ClaimMargin;
+        try
+        {
+            delivery.ETag = (await tables.Deliveries.UpdateEntityAsync(delivery, delivery.ETag, TableUpdateMode.Replace, cancellationToken)).Headers.ETag ?? ETag.All;
+        }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            return;
+        }
+
+        var attempt = endpoint.Enabled
+            ? await sender.SendAsync(endpoint, delivery.GetString("EventId")!, Outbox.Payload(delivery), cancellationToken)
+            : new DeliveryAttempt(now, null, $"the endpoint is disabled: {endpoint.DisabledReason}");
+        await RecordAsync(endpoint, delivery, attempt, cancellationToken);
+    }
+
+    /// <summary>The attempt's outcome on the delivery, its due row and the endpoint.</summary>
+    private async Task RecordAsync(WebhookEntity endpoint, TableEntity delivery, DeliveryAttempt attempt, CancellationToken cancellationToken)
+    {
+        var attempts = (delivery.GetInt32("Attempts") ?? 0) + 1;
+        var schedule = Options.Schedule;
+        var retryAt = attempt.Succeeded || attempt.Gone || !endpoint.Enabled || attempts >= schedule.Count
+            ? (DateTimeOffset?)null
+            : attempt.At + schedule[attempts] * (1 + (Random.Shared.NextDouble() / 10));
+        var oldDue = delivery.GetString("DuePartition");
+        delivery["Attempts"] = attempts;
+        delivery["LastAttempt"] = attempt.At;
+        delivery["LastStatusCode"] = attempt.StatusCode;
+        delivery["LastError"] = attempt.Error;
+        delivery["Status"] = attempt.Succeeded ? DeliveryStatus.Delivered : retryAt is null ? DeliveryStatus.Failed : DeliveryStatus.Pending;
+        delivery["NextAttempt"] = retryAt;
+        delivery["DuePartition"] = retryAt is { } next ? DuePartition(endpoint.Id, next) : null;
+        if (retryAt is { } due)
+            await tables.DeliveriesDue.UpsertEntityAsync(DueEntity(endpoint.UserId, endpoint.Id, delivery.RowKey, DuePartition(endpoint.Id, due)), TableUpdateMode.Replace, cancellationToken);
+        await tables.Deliveries.UpdateEntityAsync(delivery, ETag.All, TableUpdateMode.Replace, cancellationToken); // This attempt holds the claim.
+        if (oldDue != (string?)delivery["DuePartition"])
+            await ForgetDueAsync(endpoint.Id, delivery.RowKey, oldDue, cancellationToken);
+        Attempted(logger, endpoint.Id, delivery.GetString("EventId")!, attempts, attempt.StatusCode, attempt.Error, (string)delivery["Status"]);
+        await TrackEndpointAsync(endpoint, attempt, cancellationToken);
+    }
+
+    /// <summary>A success clears the endpoint's failing streak; a 410, or failing everything for <c>DisableAfter</c>, disables it.</summary>
+    private async Task TrackEndpointAsync(WebhookEntity endpoint, DeliveryAttempt attempt, CancellationToken cancellationToken)
+    {
+        if (!endpoint.Enabled || (attempt.Succeeded && endpoint.FailingSince is null))
+            return;
+        await webhooks.UpdateAsync(endpoint.UserId, endpoint.Id, stored =>
+        {
+            if (attempt.Succeeded)
+                stored.FailingSince = null;
+            else if (attempt.Gone)
+                (stored.Enabled, stored.DisabledReason) = (false, "the endpoint answered 410 Gone");
+            else
+            {
+                stored.FailingSince ??= attempt.At;
+                if (attempt.At - stored.FailingSince >= Options.DisableAfter)
+                    (stored.Enabled, stored.DisabledReason) = (false, $"every attempt failed for {Options.DisableAfter.TotalDays:0.#} days");
+            }
+        }, cancellationToken);
+    }
+
+    /// <summary>The latest deliveries to an endpoint, newest first.</summary>
+    public async Task<List<DeliveryView>> ListAsync(long webhookId, int limit, CancellationToken cancellationToken)
+    {
+        var rows = await tables.Deliveries.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Tables.Key(webhookId)}"), maxPerPage: limit,
+            select: ["EventId", "Type", "Status", "Attempts", "LastAttempt", "LastStatusCode", "LastError", "NextAttempt"], cancellationToken: cancellationToken).Take(limit).ToListAsync(cancellationToken);
+        return rows.Select(r => new DeliveryView(r.GetString("EventId")!, r.GetString("Type")!, r.GetString("Status")!, r.GetInt32("Attempts") ?? 0,
+            r.GetDateTimeOffset("LastAttempt"), r.GetInt32("LastStatusCode"), r.GetString("LastError"), r.GetDateTimeOffset("NextAttempt"))).ToList();
+    }
+
+    /// <summary>One more attempt now, whatever the delivery's state (201 when the endpoint never had the event).</summary>
+    public async Task RetryAsync(WebhookEntity endpoint, string eventId, CancellationToken cancellationToken)
+    {
+        var found = await tables.Deliveries.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Tables.Key(endpoint.Id)} and EventId eq {eventId}"), cancellationToken: cancellationToken)
+            .FirstOrDefaultAsync(cancellationToken) ?? throw new ApiException(ErrorCode.NotFound, "Not found in database: no such delivery");
+        var now = time.GetUtcNow();
+        var oldDue = found.GetString("DuePartition");
+        found["Status"] = DeliveryStatus.Pending;
+        found["NextAttempt"] = now;
+        found["DuePartition"] = DuePartition(endpoint.Id, now);
+        await tables.DeliveriesDue.UpsertEntityAsync(DueEntity(endpoint.UserId, endpoint.Id, found.RowKey, DuePartition(endpoint.Id, now)), TableUpdateMode.Replace, cancellationToken);
+        await tables.Deliveries.UpdateEntityAsync(found, ETag.All, TableUpdateMode.Replace, cancellationToken);
+        if (oldDue != DuePartition(endpoint.Id, now))
+            await ForgetDueAsync(endpoint.Id, found.RowKey, oldDue, cancellationToken);
+        Wake();
+    }
+
+    private Task ForgetDueAsync(long webhookId, string deliveryRow, string? duePartition, CancellationToken cancellationToken) =>
+        duePartition is null ? Task.CompletedTask : tables.DeliveriesDue.DeleteEntityAsync(duePartition, DueRow(webhookId, deliveryRow), ETag.All, cancellationToken);
+
+    private static TableEntity DueEntity(long userId, long webhookId, string deliveryRow, string partition) =>
+        new(partition, DueRow(webhookId, deliveryRow)) { ["UserId"] = userId, ["WebhookId"] = webhookId, ["Delivery"] = deliveryRow };
+
+    /// <summary>Newest first: the event's time, inverted, then its id.</summary>
+    private static string DeliveryRow(WebhookEvent @event) => $"{long.MaxValue - @event.Timestamp.UtcTicks:D19}-{@event.Id}";
+
+    private static string DueRow(long webhookId, string deliveryRow) => $"{Tables.Key(webhookId)}-{deliveryRow}";
+
+    private static string DuePartition(long webhookId, DateTimeOffset due) => $"{(int)((ulong)webhookId * 0x9E3779B97F4A7C15UL >> 61):x1}-{Minute(due)}";
+
+    private static string Minute(DateTimeOffset time) => time.UtcDateTime.ToString("yyyyMMddHHmm", CultureInfo.InvariantCulture);
+
+    [LoggerMessage(EventId = 2600, Level = LogLevel.Information, Message = "Webhook {WebhookId}: event {EventId}, attempt {Attempt}: {StatusCode} {Error} → {Status}")]
+    private static partial void Attempted(ILogger logger, long webhookId, string eventId, int attempt, int? statusCode, string? error, string status);
+
+    [LoggerMessage(EventId = 2601, Level = LogLevel.Warning, Message = "Webhook {WebhookId}: delivery {Delivery} could not be attempted; it stays due")]
+    private static partial void AttemptFailed(ILogger logger, Exception exception, long webhookId, string delivery);
+}
+
+public static class DeliveryStatus
+{
+    public const string Pending = "pending";
+    public const string Delivered = "delivered";
+    public const string Failed = "failed";
+}
+
+/// <summary>A delivery as <c>webhook/delivery/list</c> shows it.</summary>
+public sealed record DeliveryView(string EventId, string Type, string Status, int Attempts, DateTimeOffset? LastAttempt, int? LastStatusCode, string? LastError, DateTimeOffset? NextAttempt);

@@ -1,0 +1,374 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using FormFiles.DevHost.Azurite;
+using FormFiles.Files;
+using FormFiles.Tests.Infrastructure;
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace FormFiles.Tests.Webhooks;
+
+/// <summary>Webhooks end to end: real changes, a real receiver on loopback, signatures checked with the StandardWebhooks package.</summary>
+[Collection(ServiceFixture.Collection)]
+public sealed class WebhookTests(ServiceFixture service) : IAsyncLifetime
+{
+    private FormFilesFactory host = null!;
+    private WebhookReceiver receiver = null!;
+
+    /// <summary>A host of the test's own, with the fast retry schedule every host of the run has (any of them may deliver).</summary>
+    private Dictionary<string, string?> Settings(bool allowPrivateTargets = true) => new(ServiceFixture.FastWebhooks)
+    {
+        ["FormFiles:Storage:ConnectionString"] = service.Azurite.ConnectionString,
+        ["FormFiles:SweepInterval"] = "1.00:00:00",
+        ["FormFiles:Webhooks:AllowPrivateTargets"] = allowPrivateTargets ? "true" : "false",
+    };
+
+    public async Task InitializeAsync()
+    {
+        receiver = await WebhookReceiver.StartAsync();
+        host = new FormFilesFactory(Settings());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await host.DisposeAsync();
+        await receiver.DisposeAsync();
+    }
+
+    private static JsonArray Fields(int photoFields = 1) =>
+    [
+        new JsonObject { ["id"] = "note", ["label"] = "Note", ["type"] = "text" },
+        .. Enumerable.Range(0, photoFields).Select(i => (JsonNode)new JsonObject { ["id"] = i == 0 ? "photo" : $"photo{i}", ["label"] = "Photo", ["type"] = "photo" }),
+    ];
+
+    private async Task<(TestUser User, long TaskId)> UserAsync(int photoFields = 1)
+    {
+        var user = (await service.Client.NewUserAsync()) with { Client = host.CreateClient() };
+        return (user, await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields(photoFields))));
+    }
+
+    private static async Task<(long Id, string Secret)> SubscribeAsync(TestUser user, Uri url, params string[] events)
+    {
+        var created = (await user.CallAsync("webhook/create", new JsonObject
+        {
+            ["url"] = url.AbsoluteUri,
+            ["events"] = new JsonArray((events.Length == 0 ? ["*"] : events).Select(e => (JsonNode)e!).ToArray()),
+            ["description"] = "test receiver",
+        })).AssertOk().Body;
+        return (created["id"]!.GetValue<long>(), created["secret"]!.GetValue<string>());
+    }
+
+    private static async Task<long> UploadAsync(TestUser user, long taskId, byte[] content, string field = "photo", string name = "photo.jpg")
+    {
+        var reservation = await user.ReserveAsync(taskId, field, content.Length, name);
+        await reservation.UploadAsync(content, name);
+        return reservation.FileId;
+    }
+
+    [Fact]
+    public async Task Each_event_type_arrives_once_signed_with_its_type_and_data()
+    {
+        var (user, taskId) = await UserAsync();
+        var (_, secret) = await SubscribeAsync(user, receiver.Url);
+
+        var uploaded = await UploadAsync(user, taskId, Uploads.JpegLike(600));
+        var rejected = await UploadAsync(user, taskId, "plain text, not a photo"u8.ToArray(), name: "photo.txt");
+        var deleted = (await user.ReserveAsync(taskId, "photo", 100)).FileId;
+        (await user.CallAsync("task/form/file/delete", new JsonObject { ["file_id"] = deleted })).AssertOk();
+        var dropped = await UploadAsync(user, taskId, Uploads.JpegLike(700));
+        var values = new JsonObject { ["note"] = new JsonObject { ["type"] = "text", ["value"] = "hello" }, ["photo"] = new JsonObject { ["type"] = "photo", ["file_ids"] = new JsonArray(uploaded) } };
+        (await user.CallAsync("task/form/submit", new JsonObject { ["task_id"] = taskId, ["values"] = values.DeepClone() })).AssertOk();
+        (await user.CallAsync("task/form/values/update", new JsonObject { ["task_id"] = taskId, ["values"] = values.DeepClone() })).AssertOk();
+        var test = (await user.CallAsync("webhook/test", new JsonObject { ["webhook_id"] = (await user.CallAsync("webhook/list")).AssertOk().Body["list"]![0]!["id"]!.GetValue<long>() }))
+            .AssertOk().Body["event_id"]!.GetValue<string>();
+
+        var all = await receiver.WaitForAsync(r => r.Count >= 8);
+        await Task.Delay(300); // Nothing more may come.
+        all = [.. receiver.Received];
+
+        Assert.True(all.Count == 8, string.Join(", ", all.Select(d => d.Type + (d.Json["data"]?["reason"] is { } reason ? $" ({reason})" : ""))));
+        Assert.Equal(8, all.Select(d => d.Id).Distinct().Count());
+        Assert.All(all, d => Assert.True(d.VerifiesWith(secret), d.Body));
+        Assert.All(all, d => Assert.Equal("application/json", d.ContentType));
+        Assert.All(all.Where(d => d.Type != "webhook.test"), d => Assert.Equal(user.Id, d.Json["data"]!["user_id"]!.GetValue<long>()));
+        Assert.All(all.Where(d => d.Type != "webhook.test"), d => Assert.Equal(taskId, d.Json["data"]!["task_id"]!.GetValue<long>()));
+        JsonObject Data(string type, long? fileId = null, string? reason = null) => all
+            .Single(d => d.Type == type && (fileId is null || d.Json["data"]!["id"]!.GetValue<long>() == fileId) && (reason is null || d.Json["data"]!["reason"]?.GetValue<string>() == reason))
+            .Json["data"]!.AsObject();
+        Assert.Equal(2, all.Count(d => d.Type == "file.uploaded"));
+        Assert.Equal("uploaded", Data("file.uploaded", uploaded)["state"]!.GetValue<string>());
+        Assert.Null(Data("file.uploaded", uploaded)["download_url"]);
+        Assert.False(string.IsNullOrEmpty(Data("file.rejected", rejected)["reason"]!.GetValue<string>()));
+        Assert.Equal("deleted", Data("file.deleted", deleted, "api")["state"]!.GetValue<string>());
+        Data("file.deleted", dropped, "submission");
+        var submissions = all.Where(d => d.Type == "form.submitted").Select(d => d.Json["data"]!).ToList();
+        Assert.Equal([true, false], submissions.Select(s => s["first"]!.GetValue<bool>()).Order().Reverse());
+        Assert.All(submissions, s => Assert.Equal([uploaded], s["file_ids"]!.AsArray().Select(i => i!.GetValue<long>())));
+        Assert.All(submissions, s => Assert.Equal("hello", s["values"]!["note"]!["value"]!.GetValue<string>()));
+        Assert.Equal(test, all.Single(d => d.Type == "webhook.test").Id);
+    }
+
+    [Fact]
+    public async Task A_reservation_swept_without_an_upload_sends_file_expired()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-3));
+        await using var clocked = FormFilesFactory.OnClock(service.Azurite.ConnectionString, clock);
+        var user = (await service.Client.NewUserAsync()) with { Client = clocked.CreateClient() };
+        var taskId = await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields()));
+        await SubscribeAsync(user, receiver.Url, "file.expired");
+        var reservation = await user.ReserveAsync(taskId, "photo", 100);
+
+        clock.Advance(TimeSpan.FromHours(1) + TimeSpan.FromMinutes(10));
+        await clocked.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
+
+        var expired = Assert.Single(await receiver.WaitForAsync(r => r.Count >= 1));
+        Assert.Equal("file.expired", expired.Type);
+        Assert.Equal(reservation.FileId, expired.Json["data"]!["id"]!.GetValue<long>());
+        Assert.Equal("deleted", expired.Json["data"]!["state"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_receiver_that_fails_twice_gets_the_event_on_the_third_attempt_with_one_id()
+    {
+        var (user, _) = await UserAsync();
+        var (webhookId, _) = await SubscribeAsync(user, receiver.Url);
+        receiver.Respond = (_, attempt) => attempt <= 2 ? 500 : 200;
+
+        var eventId = (await user.CallAsync("webhook/test", new JsonObject { ["webhook_id"] = webhookId })).AssertOk().Body["event_id"]!.GetValue<string>();
+
+        var attempts = await receiver.WaitForAsync(r => r.Count >= 3);
+        Assert.Equal([500, 500, 200], attempts.Select(a => a.Status));
+        Assert.All(attempts, a => Assert.Equal(eventId, a.Id));
+        var delivery = await EventuallyDeliveredAsync(user, webhookId);
+        Assert.Equal(3, delivery["attempts"]!.GetValue<int>());
+        Assert.Equal(200, delivery["last_status_code"]!.GetValue<int>());
+    }
+
+    private static async Task<JsonNode> EventuallyDeliveredAsync(TestUser user, long webhookId)
+    {
+        JsonNode? delivery = null;
+        await Uploads.EventuallyAsync(async () =>
+        {
+            delivery = (await user.CallAsync("webhook/delivery/list", new JsonObject { ["webhook_id"] = webhookId })).AssertOk().Body["list"]![0];
+            return delivery!["status"]!.GetValue<string>() == "delivered";
+        });
+        Assert.Equal("delivered", delivery!["status"]!.GetValue<string>());
+        return delivery;
+    }
+
+    [Fact]
+    public async Task Events_while_the_receiver_is_down_all_arrive_once_it_is_up_across_a_host_restart()
+    {
+        var (user, taskId) = await UserAsync();
+        var (webhookId, _) = await SubscribeAsync(user, receiver.Url);
+        receiver.Down = true;
+        var expected = new List<string>();
+        for (var i = 0; i < 3; i++)
+            expected.Add((await user.CallAsync("webhook/test", new JsonObject { ["webhook_id"] = webhookId })).AssertOk().Body["event_id"]!.GetValue<string>());
+        await UploadAsync(user, taskId, Uploads.JpegLike(600));
+        await Task.Delay(500);
+
+        await host.DisposeAsync();
+        host = new FormFilesFactory(Settings());
+        receiver.Down = false;
+        host.StartServer();
+        user = user with { Client = host.CreateClient() };
+        (await user.CallAsync("webhook/delivery/retry", new JsonObject { ["webhook_id"] = webhookId, ["event_id"] = expected[0] })).AssertOk();
+
+        var arrived = await receiver.WaitForAsync(r => r.Select(d => d.Id).Distinct().Count() >= 4);
+        Assert.Equal(4, arrived.Select(d => d.Id).Distinct().Count());
+        Assert.Subset(arrived.Select(d => d.Id).ToHashSet(), expected.ToHashSet());
+        Assert.Contains(arrived, d => d.Type == "file.uploaded");
+    }
+
+    [Fact]
+    public async Task A_410_disables_the_endpoint_with_its_reason()
+    {
+        var (user, _) = await UserAsync();
+        var (webhookId, _) = await SubscribeAsync(user, receiver.Url);
+        receiver.Respond = (_, _) => 410;
+
+        (await user.CallAsync("webhook/test", new JsonObject { ["webhook_id"] = webhookId })).AssertOk();
+
+        await receiver.WaitForAsync(r => r.Count >= 1);
+        JsonNode? endpoint = null;
+        await Uploads.EventuallyAsync(async () =>
+        {
+            endpoint = (await user.CallAsync("webhook/read", new JsonObject { ["webhook_id"] = webhookId })).AssertOk().Body["value"];
+            return !endpoint!["enabled"]!.GetValue<bool>();
+        });
+        Assert.False(endpoint!["enabled"]!.GetValue<bool>());
+        Assert.Contains("410", endpoint["disabled_reason"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Single(receiver.Received);
+    }
+
+    [Fact]
+    public async Task After_a_rotation_both_secrets_sign_and_both_signatures_verify()
+    {
+        var (user, _) = await UserAsync();
+        var (webhookId, oldSecret) = await SubscribeAsync(user, receiver.Url);
+
+        var newSecret = (await user.CallAsync("webhook/secret/rotate", new JsonObject { ["webhook_id"] = webhookId })).AssertOk().Body["secret"]!.GetValue<string>();
+        (await user.CallAsync("webhook/test", new JsonObject { ["webhook_id"] = webhookId })).AssertOk();
+
+        var delivery = Assert.Single(await receiver.WaitForAsync(r => r.Count >= 1));
+        Assert.Equal(2, delivery.Signature.Split(' ').Length);
+        Assert.StartsWith("whsec_", newSecret, StringComparison.Ordinal);
+        Assert.NotEqual(oldSecret, newSecret);
+        Assert.True(delivery.VerifiesWith(newSecret, 0));
+        Assert.True(delivery.VerifiesWith(oldSecret, 1));
+        Assert.False(delivery.VerifiesWith(oldSecret, 0));
+    }
+
+    [Fact]
+    public async Task A_target_on_a_private_address_is_refused_without_a_connection()
+    {
+        // An Azurite of its own: the other hosts of the run allow private targets, and any host may deliver.
+        await using var azurite = await AzuriteProcess.StartAsync(AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory), persistFolder: null, TextWriter.Null);
+        var settings = Settings(allowPrivateTargets: false);
+        settings["FormFiles:Storage:ConnectionString"] = azurite.ConnectionString;
+        settings["FormFiles:AdminKey"] = Scenario.AdminKey;
+        await using var strict = new FormFilesFactory(settings);
+        var user = await strict.CreateClient().NewUserAsync();
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var accepted = listener.AcceptTcpClientAsync();
+
+        (await user.CallAsync("webhook/create", new JsonObject { ["url"] = $"http://127.0.0.1:{port}/hook", ["events"] = new JsonArray("*") })).AssertError(7, HttpStatusCode.BadRequest);
+        var (webhookId, _) = await SubscribeAsync(user, new Uri($"https://127.0.0.1:{port}/hook"));
+        (await user.CallAsync("webhook/test", new JsonObject { ["webhook_id"] = webhookId })).AssertOk();
+
+        JsonNode? delivery = null;
+        await Uploads.EventuallyAsync(async () =>
+        {
+            delivery = (await user.CallAsync("webhook/delivery/list", new JsonObject { ["webhook_id"] = webhookId })).AssertOk().Body["list"]![0];
+            return delivery!["attempts"]!.GetValue<int>() >= 2;
+        });
+        Assert.Contains("private address", delivery!["last_error"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.False(accepted.IsCompleted, "the refused target was connected to");
+    }
+
+    [Fact]
+    public async Task Fifty_parallel_uploads_on_one_task_give_fifty_file_uploaded_events()
+    {
+        var (user, taskId) = await UserAsync(photoFields: 9);
+        await SubscribeAsync(user, receiver.Url, "file.uploaded");
+        var reservations = new List<Uploads.Reservation>();
+        for (var i = 0; i < 50; i++)
+            reservations.Add(await user.ReserveAsync(taskId, i / 6 == 0 ? "photo" : $"photo{i / 6}", 1000, "p.jpg"));
+
+        var answers = await Task.WhenAll(reservations.Select(r => r.UploadAsync(Uploads.JpegLike(500), "p.jpg")));
+
+        Assert.All(answers, a => a.AssertOk());
+        var events = await receiver.WaitForAsync(r => r.Count >= 50);
+        await Task.Delay(300);
+        events = [.. receiver.Received];
+        Assert.Equal(50, events.Count);
+        Assert.Equal(50, events.Select(e => e.Id).Distinct().Count());
+        Assert.Equal(reservations.Select(r => r.FileId).Order(), events.Select(e => e.Json["data"]!["id"]!.GetValue<long>()).Order());
+    }
+
+    [Theory]
+    [InlineData("""{"url": "ftp://example.com/hook", "events": ["*"]}""", "'url' must be an absolute https URL")]
+    [InlineData("""{"url": "https://user:pass@example.com/hook", "events": ["*"]}""", "'url' must not hold credentials")]
+    [InlineData("""{"url": "hook", "events": ["*"]}""", "'url' must be an absolute https URL")]
+    [InlineData("""{"url": "https://example.com/hook", "events": []}""", "'events' must name at least one event type")]
+    [InlineData("""{"url": "https://example.com/hook", "events": ["file.eaten"]}""", "'events' may hold only")]
+    [InlineData("""{"url": "https://example.com/hook", "events": ["*", "file.uploaded"]}""", "'events' must be \"*\" alone")]
+    [InlineData("""{"url": "https://example.com/hook", "events": [1]}""", "'events' may hold only")]
+    [InlineData("""{"url": "https://example.com/hook", "events": "*"}""", "'events' must be a JSON array")]
+    [InlineData("""{"events": ["*"]}""", "'url' is required")]
+    public async Task Bad_urls_and_event_lists_are_7_and_create_nothing(string parameters, string problem)
+    {
+        var (user, _) = await UserAsync();
+
+        var answer = (await user.CallAsync("webhook/create", JsonNode.Parse(parameters)!.AsObject())).AssertError(7, HttpStatusCode.BadRequest);
+
+        Assert.Contains(problem, answer.Description, StringComparison.Ordinal);
+        Assert.Empty((await user.CallAsync("webhook/list")).AssertOk().Body["list"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task A_url_of_more_than_2048_characters_is_7() =>
+        (await (await UserAsync()).User.CallAsync("webhook/create", new JsonObject { ["url"] = "https://example.com/" + new string('a', 2030), ["events"] = new JsonArray("*") }))
+            .AssertError(7, HttpStatusCode.BadRequest);
+
+    [Theory]
+    [InlineData("webhook/read")]
+    [InlineData("webhook/update")]
+    [InlineData("webhook/delete")]
+    [InlineData("webhook/secret/rotate")]
+    [InlineData("webhook/test")]
+    [InlineData("webhook/delivery/list")]
+    [InlineData("webhook/delivery/retry")]
+    public async Task Another_users_webhook_is_201(string action)
+    {
+        var (owner, _) = await UserAsync();
+        var (webhookId, _) = await SubscribeAsync(owner, receiver.Url);
+        var (other, _) = await UserAsync();
+
+        (await other.CallAsync(action, new JsonObject { ["webhook_id"] = webhookId, ["event_id"] = "msg_x", ["enabled"] = false }))
+            .AssertError(201, HttpStatusCode.BadRequest);
+
+        Assert.True((await owner.CallAsync("webhook/read", new JsonObject { ["webhook_id"] = webhookId })).AssertOk().Body["value"]!["enabled"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task Fifteen_parallel_creates_make_exactly_ten_endpoints()
+    {
+        var (user, _) = await UserAsync();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 15).Select(_ => user.CallAsync("webhook/create", new JsonObject { ["url"] = "https://example.com/hook", ["events"] = new JsonArray("*") })));
+
+        Assert.Equal(10, answers.Count(a => a.Success));
+        Assert.All(answers.Where(a => !a.Success), a => a.AssertError(7, HttpStatusCode.BadRequest));
+        var list = (await user.CallAsync("webhook/list")).AssertOk().Body["list"]!.AsArray();
+        Assert.Equal(10, list.Count);
+        Assert.All(list, e => Assert.Null(e!["secret"]));
+    }
+
+    [Fact]
+    public async Task An_event_whose_relay_never_ran_is_relayed_by_the_sweep()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow); // Now: the upload's Last-Modified is real time.
+        var fault = new FaultInjection(message => message.Request.Uri.Query.Contains("outbox", StringComparison.Ordinal));
+        await using var crashing = FormFilesFactory.OnClock(service.Azurite.ConnectionString, clock, fault);
+        var user = (await service.Client.NewUserAsync()) with { Client = crashing.CreateClient() };
+        var taskId = await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields()));
+        await SubscribeAsync(user, receiver.Url, "file.uploaded");
+
+        var fileId = await UploadAsync(user, taskId, Uploads.JpegLike(600));
+        await Uploads.EventuallyAsync(() => Task.FromResult(fault.Fired));
+        await Task.Delay(300);
+        Assert.True(fault.Fired);
+        Assert.Empty(receiver.Received);
+
+        clock.Advance(TimeSpan.FromMinutes(2));
+        await crashing.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
+
+        var delivered = Assert.Single(await receiver.WaitForAsync(r => r.Count >= 1));
+        Assert.Equal(fileId, delivered.Json["data"]!["id"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task A_change_whose_transaction_failed_sends_no_event()
+    {
+        var fault = new FaultInjection(FaultInjection.BatchOn("tasks"));
+        await using var failing = new FormFilesFactory(Settings(), services =>
+            services.AddAzureClients(clients => clients.ConfigureDefaults(o => o.AddPolicy(fault, Azure.Core.HttpPipelinePosition.PerCall))));
+        var (user, taskId) = await UserAsync();
+        await SubscribeAsync(user, receiver.Url, "file.deleted");
+        var fileId = (await user.ReserveAsync(taskId, "photo", 100)).FileId;
+
+        var answer = await (user with { Client = failing.CreateClient() }).CallAsync("task/form/file/delete", new JsonObject { ["file_id"] = fileId });
+        await Task.Delay(500);
+
+        Assert.True(fault.Fired);
+        Assert.Equal(14, answer.Code);
+        Assert.Empty(receiver.Received);
+        Assert.Equal("created", (await user.CallAsync("task/form/file/read", new JsonObject { ["file_id"] = fileId })).AssertOk().Body["value"]!["state"]!.GetValue<string>());
+    }
+}
