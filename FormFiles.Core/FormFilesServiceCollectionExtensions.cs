@@ -105,6 +105,7 @@ public static class FormFilesServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
             {
                 AllowAutoRedirect = false,
+                UseProxy = false, // The guard must judge the target's own address, not a proxy's.
                 ConnectCallback = provider.GetRequiredService<TargetGuard>().ConnectAsync,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             })

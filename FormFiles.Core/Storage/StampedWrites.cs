@@ -77,6 +77,10 @@ public static class StampedWrites
         }
     }
 
+    /// <summary>The same, with a <see cref="TableEntity"/> that only this operation writes as the witness (an outbox row).</summary>
+    public static Task<bool> TrySubmitAsync(this TableClient table, IReadOnlyList<TableTransactionAction> actions, TableEntity witness, CancellationToken cancellationToken) =>
+        table.TrySubmitAsync(actions, new StampedTableEntity(witness), cancellationToken);
+
     /// <summary>Whether the stored row carries <paramref name="row"/>'s stamp; if so, <paramref name="row"/> takes its ETag.</summary>
     private static async Task<bool> LandedAsync<T>(TableClient table, T row, CancellationToken cancellationToken)
         where T : IStampedEntity
@@ -89,4 +93,18 @@ public static class StampedWrites
     }
 
     private static string NewOp() => Guid.NewGuid().ToString("N");
+
+    /// <summary>A <see cref="TableEntity"/> seen as a stamped row: its <c>Op</c> is a property like the others.</summary>
+    private sealed class StampedTableEntity(TableEntity row) : IStampedEntity
+    {
+        public string PartitionKey { get => row.PartitionKey; set => row.PartitionKey = value; }
+
+        public string RowKey { get => row.RowKey; set => row.RowKey = value; }
+
+        public DateTimeOffset? Timestamp { get => row.Timestamp; set => row.Timestamp = value; }
+
+        public ETag ETag { get => row.ETag; set => row.ETag = value; }
+
+        public string? Op { get => row.GetString("Op"); set => row["Op"] = value; }
+    }
 }

@@ -19,7 +19,7 @@ namespace FormFiles.Submissions;
 public sealed partial class FormSubmission(Tables tables, TaskStore tasks, UploadCompletion completion, FileRemoval removal, WebhookRelay relay, TimeProvider time, ILogger<FormSubmission> logger)
 {
     public const int MaxValuesBytes = 60 * 1024;
-    private const int MaxChangesPerCommit = 98; // With the task row and the outbox row: the 100 changes a transaction takes.
+    private const int MaxChangesPerCommit = 99; // With the task row: the 100 changes a transaction takes (98 when an outbox row goes too).
 
     public async Task SubmitAsync(long userId, long taskId, JsonElement values, string? location, bool update, CancellationToken cancellationToken)
     {
@@ -80,8 +80,17 @@ public sealed partial class FormSubmission(Tables tables, TaskStore tasks, Uploa
                 [Events.FormSubmitted(task, outcome.FileIds, first, now), .. dropped.Select(f => Events.File(EventTypes.FileDeleted, f, now, DeleteReasons.Submission))],
                 cancellationToken);
             if (recorded is not null)
+            {
+                if (bound.Count + dropped.Count > MaxChangesPerCommit - 1)
+                    throw ApiException.InvalidParameter("values", $"may bind and drop at most {MaxChangesPerCommit - 1} files in one submission while webhooks are on");
                 changes.Add(recorded.Outbox);
-            if (!await tables.Tasks.TrySubmitAsync(changes, task, cancellationToken))
+            }
+
+            // The witness: the outbox row (only this submission writes it), else the task row.
+            var landed = recorded is null
+                ? await tables.Tasks.TrySubmitAsync(changes, task, cancellationToken)
+                : await tables.Tasks.TrySubmitAsync(changes, recorded.Row, cancellationToken);
+            if (!landed)
                 return false; // Another submission, reservation or completion changed the form first: start over on the new state.
             relay.Committed(recorded);
 

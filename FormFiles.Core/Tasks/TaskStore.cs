@@ -98,18 +98,16 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
             var recorded = await RecordDeletedAsync(userId, taskId, files.Take(FilesPerTransaction), DeleteReasons.FormDeleted, due, cancellationToken);
             if (recorded is not null)
                 changes.Add(recorded.Outbox);
-            var removed = await tables.Tasks.TrySubmitAsync(changes, task, cancellationToken);
+            var removed = recorded is null
+                ? await tables.Tasks.TrySubmitAsync(changes, task, cancellationToken)
+                : await tables.Tasks.TrySubmitAsync(changes, recorded.Row, cancellationToken); // The outbox row: only this change writes it.
             if (removed)
                 relay.Committed(recorded);
             return (removed, files); // Not removed: a reservation, upload or submission changed the form first; look again.
         }, cancellationToken);
 
         foreach (var chunk in files.Skip(FilesPerTransaction).Chunk(FilesPerTransaction))
-        {
-            var recorded = await RecordDeletedAsync(userId, taskId, chunk, DeleteReasons.FormDeleted, due, cancellationToken);
-            await tables.Tasks.TrySubmitAsync(WithOutbox(chunk.Select(f => new TableTransactionAction(TableTransactionActionType.UpdateReplace, f, ETag.All)), recorded), chunk[0], cancellationToken);
-            relay.Committed(recorded);
-        }
+            await MarkDeletedAsync(userId, taskId, chunk.Select(f => f.Id).ToList(), due, cancellationToken);
 
         await removal.FinishAsync(files, due, cancellationToken);
     }
@@ -158,6 +156,34 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
         }, cancellationToken);
         await removal.FinishAsync(files.Values, due, cancellationToken);
     }
+
+    /// <summary>
+    /// Marks files of a detached form deleted, with their events, in one transaction; files that went or
+    /// changed meanwhile are read again, and those still not deleted marked on the next attempt.
+    /// </summary>
+    private Task MarkDeletedAsync(long userId, long taskId, IReadOnlyList<long> fileIds, DateTimeOffset due, CancellationToken cancellationToken) =>
+        Contention.RetryAsync(async () =>
+        {
+            var files = new List<FileEntity>();
+            foreach (var id in fileIds)
+            {
+                if (await tables.FindFileAsync(id, cancellationToken) is { State: not FileStates.Deleted } file)
+                    files.Add(file);
+            }
+
+            if (files.Count == 0)
+                return true;
+            var events = await RecordDeletedAsync(userId, taskId, files, DeleteReasons.FormDeleted, due, cancellationToken);
+            foreach (var file in files)
+                file.State = FileStates.Deleted;
+            var changes = WithOutbox(files.Select(f => new TableTransactionAction(TableTransactionActionType.UpdateReplace, f, f.ETag)), events);
+            var marked = events is null
+                ? await tables.Tasks.TrySubmitAsync(changes, files[0], cancellationToken)
+                : await tables.Tasks.TrySubmitAsync(changes, events.Row, cancellationToken);
+            if (marked)
+                relay.Committed(events);
+            return marked;
+        }, cancellationToken);
 
     /// <summary>File rows a transaction changes beside the task row and the outbox row (100 in all).</summary>
     private const int FilesPerTransaction = 98;

@@ -17,11 +17,11 @@ public static class Outbox
     /// <summary>Binary properties hold at most 64 KiB each; a row holds up to 1 MiB.</summary>
     private const int ChunkBytes = 64 * 1024;
 
-    public static TableTransactionAction Add(string taskPartition, IReadOnlyList<WebhookEvent> events)
+    public static TableEntity Row(string taskPartition, IReadOnlyList<WebhookEvent> events)
     {
         var row = new TableEntity(taskPartition, RowPrefix + Guid.NewGuid().ToString("N"));
         Write(row, JsonSerializer.SerializeToUtf8Bytes(new JsonArray(events.Select(e => (JsonNode)e.ToJson()).ToArray())));
-        return new TableTransactionAction(TableTransactionActionType.Add, row);
+        return row;
     }
 
     public static IReadOnlyList<WebhookEvent> Read(TableEntity row) =>

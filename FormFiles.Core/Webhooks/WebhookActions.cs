@@ -147,7 +147,10 @@ internal sealed class WebhookDeliveryRetryAction(ApiKeys keys, WebhookStore webh
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
         var endpoint = await webhooks.GetAsync(caller.UserId, request.Parameters.RequiredInt64("webhook_id"), cancellationToken);
-        await deliveries.RetryAsync(endpoint, request.Parameters.RequiredString("event_id"), cancellationToken);
+        var eventId = request.Parameters.RequiredString("event_id");
+        if (!Events.IsId(eventId))
+            throw new ApiException(ErrorCode.NotFound, "Not found in database: no such delivery");
+        await deliveries.RetryAsync(endpoint, eventId, cancellationToken);
         return ApiResults.Ok(new EmptyResponse());
     }
 }

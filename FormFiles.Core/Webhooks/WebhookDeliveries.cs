@@ -14,17 +14,20 @@ namespace FormFiles.Webhooks;
 /// pending one is tried next. A delivery is claimed by moving its next attempt past the attempt's
 /// timeout, conditional on its ETag, so two instances never send it at once, and a crash mid-attempt
 /// only delays it. Attempts run detached, at most <see cref="PerEndpoint"/> per endpoint and
-/// <see cref="Parallelism"/> in all: a slow or dead endpoint holds its own two slots, nobody else's.
+/// <see cref="Parallelism"/> in all: a slow or dead endpoint holds its own two slots, nobody else's,
+/// and after a failure it cools off (its rows are passed over) until that delivery's retry.
 /// </summary>
 public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhooks, WebhookSender sender, IOptions<FormFilesOptions> options, TimeProvider time, ILogger<WebhookDeliveries> logger)
 {
     public const int PerEndpoint = 2;
-    private const int Parallelism = 32;
+    private const int Parallelism = 256;
     private const int Shards = 8;
     private const int Budget = 2000;
+    private const int ScanLimit = 20_000;
     private static readonly TimeSpan ClaimMargin = TimeSpan.FromSeconds(30);
 
     private readonly ConcurrentDictionary<long, SemaphoreSlim> endpointSlots = new();
+    private readonly ConcurrentDictionary<long, DateTimeOffset> coolingUntil = new();
     private readonly SemaphoreSlim slots = new(Parallelism);
     private readonly Channel<bool> wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
@@ -46,16 +49,17 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
             ["DuePartition"] = DuePartition(endpoint.Id, now),
         };
         Outbox.Write(delivery, @event.Body());
+
+        // The due row first: a delivery is never without one (a due row without its delivery is dropped when read).
+        await tables.DeliveriesDue.UpsertEntityAsync(DueEntity(endpoint.UserId, endpoint.Id, delivery.RowKey, DuePartition(endpoint.Id, now)), TableUpdateMode.Replace, cancellationToken);
         try
         {
             await tables.Deliveries.AddEntityAsync(delivery, cancellationToken);
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
-            return; // Queued already (by an earlier relay of the same outbox row, or this add's retry): its due row came with it.
+            // Queued already: by an earlier relay of the same outbox row, or this add's own retry.
         }
-
-        await tables.DeliveriesDue.UpsertEntityAsync(DueEntity(endpoint.UserId, endpoint.Id, delivery.RowKey, DuePartition(endpoint.Id, now)), TableUpdateMode.Replace, cancellationToken);
     }
 
     /// <summary>Lets the runner look for due deliveries now.</summary>
@@ -76,7 +80,11 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
         }
     }
 
-    /// <summary>Starts workers for the due deliveries of every endpoint that has a free slot; returns how many it started.</summary>
+    /// <summary>
+    /// Starts workers for the due deliveries of every endpoint that has a free slot and is not cooling
+    /// off after a failure; returns how many it started. Rows of busy or cooling endpoints are passed
+    /// over without counting against the budget, so one endpoint's backlog hides nobody else's.
+    /// </summary>
     public async Task<int> RunDueAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -84,17 +92,24 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
         await Parallel.ForEachAsync(Enumerable.Range(0, Shards), cancellationToken, async (shard, token) =>
         {
             var filter = TableClient.CreateQueryFilter($"PartitionKey ge {$"{shard:x1}-"} and PartitionKey le {$"{shard:x1}-{Minute(now)}"}");
-            await foreach (var row in tables.DeliveriesDue.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: token).Take(Budget / Shards))
+            var taken = 0;
+            await foreach (var row in tables.DeliveriesDue.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: token).Take(ScanLimit / Shards))
+            {
+                if (!IsAvailable(row.GetInt64("WebhookId") ?? 0, now))
+                    continue;
                 due.Add(row);
+                if (++taken == Budget / Shards)
+                    break;
+            }
         });
 
         var started = 0;
         foreach (var endpoint in due.GroupBy(row => (UserId: row.GetInt64("UserId") ?? 0, WebhookId: row.GetInt64("WebhookId") ?? 0)))
         {
-            var queue = new ConcurrentQueue<string>(endpoint.Select(row => row.GetString("Delivery")!));
+            var queue = new ConcurrentQueue<TableEntity>(endpoint);
             for (var worker = 0; worker < PerEndpoint && !queue.IsEmpty; worker++)
             {
-                if (await TryStartAsync(endpoint.Key.UserId, endpoint.Key.WebhookId, queue, cancellationToken))
+                if (TryStart(endpoint.Key.UserId, endpoint.Key.WebhookId, queue))
                     started++;
             }
         }
@@ -102,29 +117,44 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
         return started;
     }
 
+    private bool IsAvailable(long webhookId, DateTimeOffset now) =>
+        !(coolingUntil.TryGetValue(webhookId, out var until) && until > now)
+        && !(endpointSlots.TryGetValue(webhookId, out var slot) && slot.CurrentCount == 0);
+
     /// <summary>
-    /// Starts a worker, detached, that attempts the endpoint's due deliveries one after another, when the
-    /// endpoint and the runner have a free slot; false when they have not (the rows stay due).
+    /// Starts a worker, detached, that attempts the endpoint's due deliveries one after another until one
+    /// fails (the endpoint then cools off until that delivery's retry; the rest stay due); false when the
+    /// endpoint or the runner has no free slot.
     /// </summary>
-    private async Task<bool> TryStartAsync(long userId, long webhookId, ConcurrentQueue<string> due, CancellationToken cancellationToken)
+    private bool TryStart(long userId, long webhookId, ConcurrentQueue<TableEntity> due)
     {
         var endpointSlot = endpointSlots.GetOrAdd(webhookId, _ => new SemaphoreSlim(PerEndpoint));
         if (!endpointSlot.Wait(0))
-            return false; // This endpoint has its share in flight.
-        await slots.WaitAsync(cancellationToken);
+            return false;
+        if (!slots.Wait(0))
+        {
+            endpointSlot.Release();
+            return false;
+        }
+
         _ = Task.Run(async () =>
         {
             try
             {
-                while (due.TryDequeue(out var deliveryRow))
+                while (due.TryDequeue(out var dueRow))
                 {
                     try
                     {
-                        await AttemptAsync(userId, webhookId, deliveryRow, CancellationToken.None);
+                        if (await AttemptAsync(userId, webhookId, dueRow, CancellationToken.None) is { Succeeded: false } failed)
+                        {
+                            coolingUntil[webhookId] = failed.RetryAt;
+                            break;
+                        }
                     }
                     catch (Exception e)
                     {
-                        AttemptFailed(logger, e, webhookId, deliveryRow); // Storage failed around the attempt: the row stays due.
+                        AttemptFailed(logger, e, webhookId, dueRow.GetString("Delivery")!); // Storage failed around the attempt: the row stays due.
+                        break;
                     }
                 }
             }
@@ -137,30 +167,32 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
         return true;
     }
 
-    private async Task AttemptAsync(long userId, long webhookId, string deliveryRow, CancellationToken cancellationToken)
+    /// <returns>The attempt's outcome, or null when no attempt was made (not due, claimed elsewhere, gone).</returns>
+    private async Task<Outcome?> AttemptAsync(long userId, long webhookId, TableEntity dueRow, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        var deliveryRow = dueRow.GetString("Delivery")!;
         var stored = await tables.Deliveries.GetEntityIfExistsAsync<TableEntity>(Tables.Key(webhookId), deliveryRow, cancellationToken: cancellationToken);
-        if (!stored.HasValue)
-            return;
-        var delivery = stored.Value!;
-        var duePartition = delivery.GetString("DuePartition");
-        if (delivery.GetString("Status") != DeliveryStatus.Pending)
+        if (!stored.HasValue && dueRow.Timestamp > now - ClaimMargin)
+            return null; // Its delivery is being added right now (the due row goes first).
+        if (!stored.HasValue || stored.Value!.GetString("Status") != DeliveryStatus.Pending || stored.Value.GetString("DuePartition") != dueRow.PartitionKey)
         {
-            await ForgetDueAsync(webhookId, deliveryRow, duePartition, cancellationToken);
-            return;
+            // No delivery (its add never landed, or its endpoint went), or settled, or due elsewhere now: this due row is stale.
+            await tables.DeliveriesDue.DeleteEntityAsync(dueRow.PartitionKey, dueRow.RowKey, dueRow.ETag, cancellationToken);
+            return null;
         }
 
+        var delivery = stored.Value;
         if (delivery.GetDateTimeOffset("NextAttempt") > now)
-            return; // Claimed by another attempt, or not yet due.
+            return null; // Claimed by another attempt, or not yet due.
 
         var endpoint = await webhooks.FindAsync(userId, webhookId, cancellationToken);
         if (endpoint is null)
         {
             // Deleted with its endpoint.
             await tables.Deliveries.DeleteEntityAsync(delivery.PartitionKey, delivery.RowKey, ETag.All, cancellationToken);
-            await ForgetDueAsync(webhookId, deliveryRow, duePartition, cancellationToken);
-            return;
+            await tables.DeliveriesDue.DeleteEntityAsync(dueRow.PartitionKey, dueRow.RowKey, ETag.All, cancellationToken);
+            return null;
         }
 
         // The claim: nobody else attempts it until this attempt has surely ended.
@@ -171,24 +203,31 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
         }
         catch (RequestFailedException e) when (e.Status == 412)
         {
-            return;
+            return null;
         }
 
-        var attempt = endpoint.Enabled
-            ? await sender.SendAsync(endpoint, delivery.GetString("EventId")!, Outbox.Payload(delivery), cancellationToken)
-            : new DeliveryAttempt(now, null, $"the endpoint is disabled: {endpoint.DisabledReason}");
-        await RecordAsync(endpoint, delivery, attempt, cancellationToken);
+        var attempt = !endpoint.Enabled
+            ? new DeliveryAttempt(now, null, $"the endpoint is disabled: {endpoint.DisabledReason}")
+            : !Options.AllowPrivateTargets && endpoint.Url.StartsWith("http:", StringComparison.OrdinalIgnoreCase)
+                ? new DeliveryAttempt(now, null, "Refused: plain http is allowed only with FormFiles:Webhooks:AllowPrivateTargets")
+                : await sender.SendAsync(endpoint, delivery.GetString("EventId")!, Outbox.Payload(delivery), cancellationToken);
+        return await RecordAsync(endpoint, delivery, dueRow, attempt, cancellationToken);
     }
 
-    /// <summary>The attempt's outcome on the delivery, its due row and the endpoint.</summary>
-    private async Task RecordAsync(WebhookEntity endpoint, TableEntity delivery, DeliveryAttempt attempt, CancellationToken cancellationToken)
+    /// <summary>What an attempt came to: whether it succeeded, and when its delivery is tried again (if it is).</summary>
+    private sealed record Outcome(bool Succeeded, DateTimeOffset RetryAt);
+
+    /// <summary>
+    /// The attempt's outcome on the delivery (conditional on the claim: a retry asked for meanwhile wins),
+    /// its due rows and the endpoint.
+    /// </summary>
+    private async Task<Outcome> RecordAsync(WebhookEntity endpoint, TableEntity delivery, TableEntity dueRow, DeliveryAttempt attempt, CancellationToken cancellationToken)
     {
         var attempts = (delivery.GetInt32("Attempts") ?? 0) + 1;
         var schedule = Options.Schedule;
         var retryAt = attempt.Succeeded || attempt.Gone || !endpoint.Enabled || attempts >= schedule.Count
             ? (DateTimeOffset?)null
             : attempt.At + schedule[attempts] * (1 + (Random.Shared.NextDouble() / 10));
-        var oldDue = delivery.GetString("DuePartition");
         delivery["Attempts"] = attempts;
         delivery["LastAttempt"] = attempt.At;
         delivery["LastStatusCode"] = attempt.StatusCode;
@@ -198,11 +237,20 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
         delivery["DuePartition"] = retryAt is { } next ? DuePartition(endpoint.Id, next) : null;
         if (retryAt is { } due)
             await tables.DeliveriesDue.UpsertEntityAsync(DueEntity(endpoint.UserId, endpoint.Id, delivery.RowKey, DuePartition(endpoint.Id, due)), TableUpdateMode.Replace, cancellationToken);
-        await tables.Deliveries.UpdateEntityAsync(delivery, ETag.All, TableUpdateMode.Replace, cancellationToken); // This attempt holds the claim.
-        if (oldDue != (string?)delivery["DuePartition"])
-            await ForgetDueAsync(endpoint.Id, delivery.RowKey, oldDue, cancellationToken);
+        try
+        {
+            await tables.Deliveries.UpdateEntityAsync(delivery, delivery.ETag, TableUpdateMode.Replace, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            // A retry was asked for meanwhile (or the endpoint went): that state stands.
+        }
+
+        if (dueRow.PartitionKey != (string?)delivery["DuePartition"])
+            await tables.DeliveriesDue.DeleteEntityAsync(dueRow.PartitionKey, dueRow.RowKey, ETag.All, cancellationToken);
         Attempted(logger, endpoint.Id, delivery.GetString("EventId")!, attempts, attempt.StatusCode, attempt.Error, (string)delivery["Status"]);
         await TrackEndpointAsync(endpoint, attempt, cancellationToken);
+        return new Outcome(attempt.Succeeded, retryAt ?? attempt.At);
     }
 
     /// <summary>A success clears the endpoint's failing streak; a 410, or failing everything for <c>DisableAfter</c>, disables it.</summary>
@@ -234,25 +282,37 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
             r.GetDateTimeOffset("LastAttempt"), r.GetInt32("LastStatusCode"), r.GetString("LastError"), r.GetDateTimeOffset("NextAttempt"))).ToList();
     }
 
-    /// <summary>One more attempt now, whatever the delivery's state (201 when the endpoint never had the event).</summary>
+    /// <summary>One more attempt now, whatever the delivery's state (201 when the endpoint never had the event); one in flight is left to finish.</summary>
     public async Task RetryAsync(WebhookEntity endpoint, string eventId, CancellationToken cancellationToken)
     {
-        var found = await tables.Deliveries.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Tables.Key(endpoint.Id)} and EventId eq {eventId}"), cancellationToken: cancellationToken)
-            .FirstOrDefaultAsync(cancellationToken) ?? throw new ApiException(ErrorCode.NotFound, "Not found in database: no such delivery");
-        var now = time.GetUtcNow();
-        var oldDue = found.GetString("DuePartition");
-        found["Status"] = DeliveryStatus.Pending;
-        found["NextAttempt"] = now;
-        found["DuePartition"] = DuePartition(endpoint.Id, now);
-        await tables.DeliveriesDue.UpsertEntityAsync(DueEntity(endpoint.UserId, endpoint.Id, found.RowKey, DuePartition(endpoint.Id, now)), TableUpdateMode.Replace, cancellationToken);
-        await tables.Deliveries.UpdateEntityAsync(found, ETag.All, TableUpdateMode.Replace, cancellationToken);
-        if (oldDue != DuePartition(endpoint.Id, now))
-            await ForgetDueAsync(endpoint.Id, found.RowKey, oldDue, cancellationToken);
+        await Contention.RetryAsync(async () =>
+        {
+            var found = await tables.Deliveries.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Tables.Key(endpoint.Id)} and EventId eq {eventId}"), cancellationToken: cancellationToken)
+                .FirstOrDefaultAsync(cancellationToken) ?? throw new ApiException(ErrorCode.NotFound, "Not found in database: no such delivery");
+            var now = time.GetUtcNow();
+            if (found.GetString("Status") == DeliveryStatus.Pending && found.GetDateTimeOffset("NextAttempt") is { } next && next - now > Options.Timeout)
+                return true; // Claimed: an attempt is in flight, and its result decides what comes next.
+            var oldDue = found.GetString("DuePartition");
+            found["Status"] = DeliveryStatus.Pending;
+            found["NextAttempt"] = now;
+            found["DuePartition"] = DuePartition(endpoint.Id, now);
+            await tables.DeliveriesDue.UpsertEntityAsync(DueEntity(endpoint.UserId, endpoint.Id, found.RowKey, DuePartition(endpoint.Id, now)), TableUpdateMode.Replace, cancellationToken);
+            try
+            {
+                await tables.Deliveries.UpdateEntityAsync(found, found.ETag, TableUpdateMode.Replace, cancellationToken);
+            }
+            catch (RequestFailedException e) when (e.Status == 412)
+            {
+                return false;
+            }
+
+            if (oldDue is not null && oldDue != DuePartition(endpoint.Id, now))
+                await tables.DeliveriesDue.DeleteEntityAsync(oldDue, DueRow(endpoint.Id, found.RowKey), ETag.All, cancellationToken);
+            return true;
+        }, cancellationToken);
+        coolingUntil.TryRemove(endpoint.Id, out _);
         Wake();
     }
-
-    private Task ForgetDueAsync(long webhookId, string deliveryRow, string? duePartition, CancellationToken cancellationToken) =>
-        duePartition is null ? Task.CompletedTask : tables.DeliveriesDue.DeleteEntityAsync(duePartition, DueRow(webhookId, deliveryRow), ETag.All, cancellationToken);
 
     private static TableEntity DueEntity(long userId, long webhookId, string deliveryRow, string partition) =>
         new(partition, DueRow(webhookId, deliveryRow)) { ["UserId"] = userId, ["WebhookId"] = webhookId, ["Delivery"] = deliveryRow };

@@ -53,5 +53,8 @@ public static class Events
     public static WebhookEvent Test(long webhookId, long userId, DateTimeOffset now) =>
         New(EventTypes.WebhookTest, now, new JsonObject { ["webhook_id"] = webhookId, ["user_id"] = userId });
 
+    /// <summary>Whether <paramref name="id"/> has the form of an event id (<c>msg_</c> and 32 hex digits).</summary>
+    public static bool IsId(string id) => id.Length == 36 && id.StartsWith("msg_", StringComparison.Ordinal) && !id.AsSpan(4).ContainsAnyExcept("0123456789abcdef");
+
     private static WebhookEvent New(string type, DateTimeOffset now, JsonObject data) => new("msg_" + Guid.NewGuid().ToString("N"), type, now, data);
 }

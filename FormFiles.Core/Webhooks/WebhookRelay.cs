@@ -16,23 +16,24 @@ namespace FormFiles.Webhooks;
 /// </summary>
 public sealed partial class WebhookRelay(Tables tables, WebhookStore webhooks, WebhookDeliveries deliveries, TimeProvider time, ILogger<WebhookRelay> logger) : BackgroundService
 {
-    public static readonly TimeSpan Grace = TimeSpan.FromMinutes(1);
+    /// <summary>Longer than any commit can take (the SDK's retries included), so the sweep never relays before the change it announces has committed.</summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromMinutes(10);
 
     private readonly Channel<PendingEntity> committed = Channel.CreateUnbounded<PendingEntity>();
 
     /// <summary>
     /// The outbox row for <paramref name="events"/> of a change about to commit, after announcing the relay;
-    /// null (and nothing written) when none of the user's endpoints wants any of them.
+    /// null (and nothing written) when the user has no endpoint. Which endpoints want which events is
+    /// decided when relaying.
     /// </summary>
     public async Task<Recorded?> RecordAsync(long userId, long taskId, IReadOnlyList<WebhookEvent> events, CancellationToken cancellationToken)
     {
-        var endpoints = await webhooks.SubscribersAsync(userId, cancellationToken);
-        var wanted = events.Where(e => endpoints.Any(w => w.Wants(e.Type))).ToList();
-        if (wanted.Count == 0)
+        if (events.Count == 0 || !await webhooks.HasEndpointsAsync(userId, cancellationToken))
             return null;
         var announcement = PendingEntity.ForRelay(userId, taskId, time.GetUtcNow() + Grace);
         announcement.ETag = (await tables.Pending.UpsertEntityAsync(announcement, TableUpdateMode.Replace, cancellationToken)).Headers.ETag ?? ETag.All;
-        return new Recorded(Outbox.Add(Tables.Key(taskId), wanted), announcement);
+        var outbox = Outbox.Row(Tables.Key(taskId), events);
+        return new Recorded(new TableTransactionAction(TableTransactionActionType.Add, outbox), outbox, announcement);
     }
 
     /// <summary>After the change committed: relay now.</summary>
@@ -92,7 +93,8 @@ public sealed partial class WebhookRelay(Tables tables, WebhookStore webhooks, W
     private static partial void RelayFailed(ILogger logger, Exception exception, long taskId);
 
     /// <summary>An outbox row to add to the change's transaction, and the relay announcement written for it.</summary>
-    public sealed record Recorded(TableTransactionAction Outbox, PendingEntity Announcement);
+    /// <remarks><see cref="Row"/> is written by this change alone: the witness of its transaction (<see cref="StampedWrites"/>).</remarks>
+    public sealed record Recorded(TableTransactionAction Outbox, TableEntity Row, PendingEntity Announcement);
 }
 
 /// <summary>The runner of due deliveries: every <c>FormFiles:Webhooks:PollInterval</c>, or at once when woken.</summary>

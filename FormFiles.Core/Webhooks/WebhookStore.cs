@@ -10,9 +10,8 @@ namespace FormFiles.Webhooks;
 /// <summary>
 /// Endpoints per user. At most <see cref="MaxPerUser"/>: the count row changes in the same transaction as
 /// the endpoint, conditional on its ETag, so the limit holds under parallel creates. Another user's
-/// endpoint is reported exactly as a missing one (201). Which endpoints a user has is remembered for
-/// <see cref="SubscribersTtl"/> per instance (and forgotten at once on this instance's own changes):
-/// a change only records events when someone subscribes to them.
+/// endpoint is reported exactly as a missing one (201). A change records events only for a user who
+/// has an endpoint (<see cref="HasEndpointsAsync"/>).
 /// </summary>
 public sealed class WebhookStore(Tables tables, IdAllocator ids, TimeProvider time)
 {
@@ -20,7 +19,7 @@ public sealed class WebhookStore(Tables tables, IdAllocator ids, TimeProvider ti
     public static readonly TimeSpan SubscribersTtl = TimeSpan.FromSeconds(30);
     private const string CountRow = "count";
 
-    private readonly ConcurrentDictionary<long, (DateTimeOffset Read, IReadOnlyList<WebhookEntity> Endpoints)> subscribers = new();
+    private readonly ConcurrentDictionary<long, DateTimeOffset> hasEndpoints = new();
 
     public async Task<(long Id, string Secret)> CreateAsync(long userId, string url, string events, string? description, CancellationToken cancellationToken)
     {
@@ -45,7 +44,6 @@ public sealed class WebhookStore(Tables tables, IdAllocator ids, TimeProvider ti
             return await tables.Webhooks.TrySubmitAsync(
                 [CountWrite(count), new TableTransactionAction(TableTransactionActionType.Add, endpoint)], endpoint, cancellationToken);
         }, cancellationToken);
-        subscribers.TryRemove(userId, out _);
         return (endpoint.Id, endpoint.Secret);
     }
 
@@ -63,14 +61,20 @@ public sealed class WebhookStore(Tables tables, IdAllocator ids, TimeProvider ti
         await tables.Webhooks.QueryAsync<WebhookEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Tables.Key(userId)} and RowKey lt {"a"}"), cancellationToken: cancellationToken)
             .ToListAsync(cancellationToken);
 
-    /// <summary>The user's enabled endpoints, as read at most <see cref="SubscribersTtl"/> ago on this instance.</summary>
-    public async Task<IReadOnlyList<WebhookEntity>> SubscribersAsync(long userId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Whether the user has an endpoint: a point read of the count row, except that a yes is remembered
+    /// for <see cref="SubscribersTtl"/> (a no is never remembered, so an endpoint made on any instance
+    /// gets the events of every change after it).
+    /// </summary>
+    public async Task<bool> HasEndpointsAsync(long userId, CancellationToken cancellationToken)
     {
-        if (subscribers.TryGetValue(userId, out var known) && time.GetUtcNow() - known.Read < SubscribersTtl)
-            return known.Endpoints;
-        var endpoints = (await ListAsync(userId, cancellationToken)).Where(e => e.Enabled).ToList();
-        subscribers[userId] = (time.GetUtcNow(), endpoints);
-        return endpoints;
+        if (hasEndpoints.TryGetValue(userId, out var seen) && time.GetUtcNow() - seen < SubscribersTtl)
+            return true;
+        var count = await tables.Webhooks.GetEntityIfExistsAsync<TableEntity>(Tables.Key(userId), CountRow, ["Endpoints"], cancellationToken);
+        if (!count.HasValue || (count.Value!.GetInt64("Endpoints") ?? 0) == 0)
+            return false;
+        hasEndpoints[userId] = time.GetUtcNow();
+        return true;
     }
 
     /// <summary>Read, change, write with If-Match (stamped, bounded retries); <paramref name="change"/> may throw an <see cref="ApiException"/>.</summary>
@@ -82,7 +86,6 @@ public sealed class WebhookStore(Tables tables, IdAllocator ids, TimeProvider ti
             change(endpoint);
             return (await tables.Webhooks.TryUpdateAsync(endpoint, endpoint.ETag, cancellationToken), endpoint);
         }, cancellationToken);
-        subscribers.TryRemove(userId, out _);
         return updated;
     }
 
@@ -105,7 +108,6 @@ public sealed class WebhookStore(Tables tables, IdAllocator ids, TimeProvider ti
                 return false;
             }
         }, cancellationToken);
-        subscribers.TryRemove(userId, out _);
     }
 
     /// <summary>A new secret; the old one keeps signing for a day.</summary>
