@@ -204,6 +204,38 @@ public sealed class WebhookTests(ServiceFixture service) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_endpoint_that_fails_everything_for_disable_after_is_disabled()
+    {
+        // An Azurite of its own: the other hosts of the run, on real time, would retry (and fail) this delivery first.
+        await using var azurite = await AzuriteProcess.StartAsync(AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory), persistFolder: null, TextWriter.Null);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var settings = Settings();
+        settings["FormFiles:Storage:ConnectionString"] = azurite.ConnectionString;
+        settings["FormFiles:AdminKey"] = Scenario.AdminKey;
+        settings["FormFiles:Webhooks:DisableAfter"] = "00:01:00";
+        await using var clocked = new FormFilesFactory(settings, services => services.AddSingleton<TimeProvider>(clock));
+        var user = await clocked.CreateClient().NewUserAsync();
+        var (webhookId, _) = await SubscribeAsync(user, receiver.Url);
+        receiver.Respond = (_, _) => 503;
+
+        (await user.CallAsync("webhook/test", new JsonObject { ["webhook_id"] = webhookId })).AssertOk();
+        await receiver.WaitForAsync(r => r.Count >= 1);
+        await Task.Delay(300);
+        Assert.True((await user.CallAsync("webhook/read", new JsonObject { ["webhook_id"] = webhookId })).AssertOk().Body["value"]!["enabled"]!.GetValue<bool>());
+        clock.Advance(TimeSpan.FromMinutes(2));
+        await receiver.WaitForAsync(r => r.Count >= 2);
+
+        JsonNode? endpoint = null;
+        await Uploads.EventuallyAsync(async () =>
+        {
+            endpoint = (await user.CallAsync("webhook/read", new JsonObject { ["webhook_id"] = webhookId })).AssertOk().Body["value"];
+            return !endpoint!["enabled"]!.GetValue<bool>();
+        });
+        Assert.False(endpoint!["enabled"]!.GetValue<bool>());
+        Assert.Contains("every attempt failed", endpoint["disabled_reason"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task After_a_rotation_both_secrets_sign_and_both_signatures_verify()
     {
         var (user, _) = await UserAsync();
