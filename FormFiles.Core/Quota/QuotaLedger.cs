@@ -24,6 +24,9 @@ public sealed class QuotaLedger(Tables tables)
     private const string UserRow = "user";
     private const int MaxPerCommit = 99;
 
+    /// <summary>A group is up to 99 callers' changes: worth more attempts than one caller's write.</summary>
+    private const int GroupAttempts = 4 * Contention.MaxAttempts;
+
     private readonly ConcurrentDictionary<long, Totals> lastSeen = new();
     private readonly ConcurrentDictionary<long, Queue> queues = new();
 
@@ -104,10 +107,13 @@ public sealed class QuotaLedger(Tables tables)
     {
         var fresh = !lastSeen.ContainsKey(userId);
         var readCharges = group.Any(c => !c.Charge);
+        Dictionary<long, (long Bytes, ETag ETag)?>? held = null;
         await Contention.RetryAsync(async () =>
         {
             var totals = await TotalsAsync(userId, fresh);
-            var held = readCharges ? await HeldAsync(userId, group) : group.ToDictionary(c => c.FileId, _ => ((long Bytes, ETag ETag)?)null);
+            if (readCharges || held is null)
+                held = readCharges ? await HeldAsync(userId, group) : group.ToDictionary(c => c.FileId, _ => ((long Bytes, ETag ETag)?)null);
+            readCharges = false;
             var (used, count) = (totals.UsedBytes, totals.FileCount);
             var writes = new List<TableTransactionAction>();
             var results = new Dictionary<Change, bool>();
@@ -154,8 +160,9 @@ public sealed class QuotaLedger(Tables tables)
                 }
                 catch (TableTransactionFailedException e) when (e.Status is 404 or 409 or 412)
                 {
-                    // The user row changed meanwhile (another instance), or a charge row is not as read (a retry that landed): look again.
-                    (fresh, readCharges) = (true, true);
+                    // The user row changed meanwhile (another instance): read it again. A charge row not as read (another
+                    // instance settled the same file, or a retry of ours landed) fails at its own action: read the charges too.
+                    (fresh, readCharges) = (true, e.FailedTransactionActionIndex is not 0);
                     lastSeen.TryRemove(userId, out _);
                     return false;
                 }
@@ -164,7 +171,7 @@ public sealed class QuotaLedger(Tables tables)
             foreach (var (change, result) in results)
                 change.Done.TrySetResult(result);
             return true;
-        }, CancellationToken.None);
+        }, CancellationToken.None, GroupAttempts);
     }
 
     /// <summary>The remembered user row, or (when <paramref name="fresh"/> or none is remembered) the stored one.</summary>

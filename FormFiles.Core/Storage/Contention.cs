@@ -10,21 +10,22 @@ public static class Contention
     public const int MaxAttempts = 16;
     private const int LongestWaitMs = 1000;
 
-    public static async Task<T> RetryAsync<T>(Func<Task<(bool Done, T Result)>> attempt, CancellationToken cancellationToken)
+    /// <param name="attempts">How many attempts in all: <see cref="MaxAttempts"/>, or more for work that many callers wait on together.</param>
+    public static async Task<T> RetryAsync<T>(Func<Task<(bool Done, T Result)>> attempt, CancellationToken cancellationToken, int attempts = MaxAttempts)
     {
         for (var n = 1; ; n++)
         {
             var (done, result) = await attempt();
             if (done)
                 return result;
-            if (n == MaxAttempts)
+            if (n >= attempts)
                 throw new StorageContentionException();
             await Task.Delay(Random.Shared.Next(0, Math.Min(LongestWaitMs, 10 << n)), cancellationToken);
         }
     }
 
-    public static Task RetryAsync(Func<Task<bool>> attempt, CancellationToken cancellationToken) =>
-        RetryAsync(async () => (await attempt(), true), cancellationToken);
+    public static Task RetryAsync(Func<Task<bool>> attempt, CancellationToken cancellationToken, int attempts = MaxAttempts) =>
+        RetryAsync(async () => (await attempt(), true), cancellationToken, attempts);
 }
 
 /// <summary>A row stayed contended through every attempt: storage is too busy now (14, try again).</summary>
