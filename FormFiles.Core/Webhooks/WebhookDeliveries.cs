@@ -26,6 +26,12 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
     private const int ScanLimit = 20_000;
     private static readonly TimeSpan ClaimMargin = TimeSpan.FromSeconds(30);
 
+    /// <summary>The longest an endpoint is passed over after a failed attempt (its deliveries keep their own retry times).</summary>
+    private static readonly TimeSpan LongestCooling = TimeSpan.FromSeconds(30);
+
+    /// <summary>How old a due row without its delivery must be before it is taken for one whose add never landed.</summary>
+    private static readonly TimeSpan OrphanAge = TimeSpan.FromMinutes(10);
+
     private readonly ConcurrentDictionary<long, SemaphoreSlim> endpointSlots = new();
     private readonly ConcurrentDictionary<long, DateTimeOffset> coolingUntil = new();
     private readonly SemaphoreSlim slots = new(Parallelism);
@@ -117,9 +123,17 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
         return started;
     }
 
-    private bool IsAvailable(long webhookId, DateTimeOffset now) =>
-        !(coolingUntil.TryGetValue(webhookId, out var until) && until > now)
-        && !(endpointSlots.TryGetValue(webhookId, out var slot) && slot.CurrentCount == 0);
+    private bool IsAvailable(long webhookId, DateTimeOffset now)
+    {
+        if (coolingUntil.TryGetValue(webhookId, out var until))
+        {
+            if (until > now)
+                return false;
+            coolingUntil.TryRemove(webhookId, out _);
+        }
+
+        return !(endpointSlots.TryGetValue(webhookId, out var slot) && slot.CurrentCount == 0);
+    }
 
     /// <summary>
     /// Starts a worker, detached, that attempts the endpoint's due deliveries one after another until one
@@ -145,9 +159,16 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
                 {
                     try
                     {
-                        if (await AttemptAsync(userId, webhookId, dueRow, CancellationToken.None) is { Succeeded: false } failed)
+                        var outcome = await AttemptAsync(userId, webhookId, dueRow, CancellationToken.None);
+                        if (outcome is { Succeeded: true })
+                            coolingUntil.TryRemove(webhookId, out _);
+                        if (outcome is { Succeeded: false } failed)
                         {
-                            coolingUntil[webhookId] = failed.RetryAt;
+                            // The endpoint is passed over for a while; what this scan found for it moves out of the others' way.
+                            var until = failed.RetryAt < failed.At + LongestCooling ? failed.RetryAt : failed.At + LongestCooling;
+                            coolingUntil[webhookId] = until;
+                            while (due.TryDequeue(out var deferred))
+                                await DeferAsync(webhookId, deferred, until, CancellationToken.None);
                             break;
                         }
                     }
@@ -173,8 +194,8 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
         var now = time.GetUtcNow();
         var deliveryRow = dueRow.GetString("Delivery")!;
         var stored = await tables.Deliveries.GetEntityIfExistsAsync<TableEntity>(Tables.Key(webhookId), deliveryRow, cancellationToken: cancellationToken);
-        if (!stored.HasValue && dueRow.Timestamp > now - ClaimMargin)
-            return null; // Its delivery is being added right now (the due row goes first).
+        if (!stored.HasValue && dueRow.Timestamp > now - OrphanAge)
+            return null; // Its delivery may still be on its way (the due row goes first, and an add can take its retries).
         if (!stored.HasValue || stored.Value!.GetString("Status") != DeliveryStatus.Pending || stored.Value.GetString("DuePartition") != dueRow.PartitionKey)
         {
             // No delivery (its add never landed, or its endpoint went), or settled, or due elsewhere now: this due row is stale.
@@ -196,7 +217,7 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
         }
 
         // The claim: nobody else attempts it until this attempt has surely ended.
-        delivery["NextAttempt"] = now + Options.Timeout + ClaimMargin;
+        delivery["NextAttempt"] = delivery["ClaimedUntil"] = now + Options.Timeout + ClaimMargin;
         try
         {
             delivery.ETag = (await tables.Deliveries.UpdateEntityAsync(delivery, delivery.ETag, TableUpdateMode.Replace, cancellationToken)).Headers.ETag ?? ETag.All;
@@ -214,8 +235,32 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
         return await RecordAsync(endpoint, delivery, dueRow, attempt, cancellationToken);
     }
 
+    /// <summary>Moves a due delivery that was not attempted to <paramref name="until"/>, unless it changed meanwhile (claimed, retried, settled).</summary>
+    private async Task DeferAsync(long webhookId, TableEntity dueRow, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var stored = await tables.Deliveries.GetEntityIfExistsAsync<TableEntity>(Tables.Key(webhookId), dueRow.GetString("Delivery")!, cancellationToken: cancellationToken);
+            if (!stored.HasValue || stored.Value!.GetString("Status") != DeliveryStatus.Pending || stored.Value.GetString("DuePartition") != dueRow.PartitionKey
+                || stored.Value.GetDateTimeOffset("NextAttempt") > until)
+                return;
+            var delivery = stored.Value;
+            delivery["NextAttempt"] = until;
+            delivery["DuePartition"] = DuePartition(webhookId, until);
+            if (delivery.GetString("DuePartition") == dueRow.PartitionKey)
+                return; // The same minute: it stays where it is, and the cooling passes it over.
+            await tables.DeliveriesDue.UpsertEntityAsync(DueEntity(delivery.GetInt64("UserId") ?? 0, webhookId, delivery.RowKey, delivery.GetString("DuePartition")!), TableUpdateMode.Replace, cancellationToken);
+            await tables.Deliveries.UpdateEntityAsync(delivery, delivery.ETag, TableUpdateMode.Replace, cancellationToken);
+            await tables.DeliveriesDue.DeleteEntityAsync(dueRow.PartitionKey, dueRow.RowKey, ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            // Changed meanwhile: whoever changed it placed its due row.
+        }
+    }
+
     /// <summary>What an attempt came to: whether it succeeded, and when its delivery is tried again (if it is).</summary>
-    private sealed record Outcome(bool Succeeded, DateTimeOffset RetryAt);
+    private sealed record Outcome(bool Succeeded, DateTimeOffset At, DateTimeOffset RetryAt);
 
     /// <summary>
     /// The attempt's outcome on the delivery (conditional on the claim: a retry asked for meanwhile wins),
@@ -234,6 +279,7 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
         delivery["LastError"] = attempt.Error;
         delivery["Status"] = attempt.Succeeded ? DeliveryStatus.Delivered : retryAt is null ? DeliveryStatus.Failed : DeliveryStatus.Pending;
         delivery["NextAttempt"] = retryAt;
+        delivery["ClaimedUntil"] = null;
         delivery["DuePartition"] = retryAt is { } next ? DuePartition(endpoint.Id, next) : null;
         if (retryAt is { } due)
             await tables.DeliveriesDue.UpsertEntityAsync(DueEntity(endpoint.UserId, endpoint.Id, delivery.RowKey, DuePartition(endpoint.Id, due)), TableUpdateMode.Replace, cancellationToken);
@@ -243,14 +289,16 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
         }
         catch (RequestFailedException e) when (e.Status is 404 or 412)
         {
-            // A retry was asked for meanwhile (or the endpoint went): that state stands.
+            // A retry was asked for meanwhile (or the endpoint went): that state, and its due row, stand.
+            Attempted(logger, endpoint.Id, delivery.GetString("EventId")!, attempts, attempt.StatusCode, attempt.Error, "superseded");
+            return new Outcome(attempt.Succeeded, attempt.At, attempt.At);
         }
 
         if (dueRow.PartitionKey != (string?)delivery["DuePartition"])
             await tables.DeliveriesDue.DeleteEntityAsync(dueRow.PartitionKey, dueRow.RowKey, ETag.All, cancellationToken);
         Attempted(logger, endpoint.Id, delivery.GetString("EventId")!, attempts, attempt.StatusCode, attempt.Error, (string)delivery["Status"]);
         await TrackEndpointAsync(endpoint, attempt, cancellationToken);
-        return new Outcome(attempt.Succeeded, retryAt ?? attempt.At);
+        return new Outcome(attempt.Succeeded, attempt.At, retryAt ?? attempt.At);
     }
 
     /// <summary>A success clears the endpoint's failing streak; a 410, or failing everything for <c>DisableAfter</c>, disables it.</summary>
@@ -290,8 +338,8 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
             var found = await tables.Deliveries.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Tables.Key(endpoint.Id)} and EventId eq {eventId}"), cancellationToken: cancellationToken)
                 .FirstOrDefaultAsync(cancellationToken) ?? throw new ApiException(ErrorCode.NotFound, "Not found in database: no such delivery");
             var now = time.GetUtcNow();
-            if (found.GetString("Status") == DeliveryStatus.Pending && found.GetDateTimeOffset("NextAttempt") is { } next && next - now > Options.Timeout)
-                return true; // Claimed: an attempt is in flight, and its result decides what comes next.
+            if (found.GetDateTimeOffset("ClaimedUntil") > now)
+                return true; // An attempt is in flight, and its result decides what comes next.
             var oldDue = found.GetString("DuePartition");
             found["Status"] = DeliveryStatus.Pending;
             found["NextAttempt"] = now;

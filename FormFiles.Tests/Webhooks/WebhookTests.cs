@@ -183,6 +183,32 @@ public sealed class WebhookTests(ServiceFixture service) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_retry_asked_for_goes_out_now_even_when_the_next_attempt_is_hours_away()
+    {
+        // An Azurite of its own: the other hosts of the run retry on the fast schedule.
+        await using var azurite = await AzuriteProcess.StartAsync(AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory), persistFolder: null, TextWriter.Null);
+        var settings = Settings();
+        settings["FormFiles:Storage:ConnectionString"] = azurite.ConnectionString;
+        settings["FormFiles:AdminKey"] = Scenario.AdminKey;
+        settings["FormFiles:Webhooks:RetrySchedule:1"] = "01:00:00";
+        settings.Remove("FormFiles:Webhooks:RetrySchedule:2");
+        settings.Remove("FormFiles:Webhooks:RetrySchedule:3");
+        await using var slow = new FormFilesFactory(settings);
+        var user = await slow.CreateClient().NewUserAsync();
+        var (webhookId, _) = await SubscribeAsync(user, receiver.Url);
+        receiver.Respond = (_, attempt) => attempt == 1 ? 500 : 200;
+        var eventId = (await user.CallAsync("webhook/test", new JsonObject { ["webhook_id"] = webhookId })).AssertOk().Body["event_id"]!.GetValue<string>();
+        await receiver.WaitForAsync(r => r.Count >= 1);
+        await Task.Delay(300);
+
+        (await user.CallAsync("webhook/delivery/retry", new JsonObject { ["webhook_id"] = webhookId, ["event_id"] = eventId })).AssertOk();
+
+        var attempts = await receiver.WaitForAsync(r => r.Count >= 2);
+        Assert.Equal([500, 200], attempts.Select(a => a.Status));
+        Assert.Equal(2, (await EventuallyDeliveredAsync(user, webhookId))["attempts"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task A_410_disables_the_endpoint_with_its_reason()
     {
         var (user, _) = await UserAsync();
@@ -317,7 +343,7 @@ public sealed class WebhookTests(ServiceFixture service) : IAsyncLifetime
             {
                 var owner = n < 10 ? neighbour : another;
                 var (id, _) = await SubscribeAsync(owner, new Uri($"http://127.0.0.1:{((IPEndPoint)silent[n].LocalEndpoint).Port}/hook"));
-                for (var i = 0; i < 3; i++)
+                for (var i = 0; i < 8; i++) // A backlog that takes a worker 16 s of timeouts to go through.
                     (await owner.CallAsync("webhook/test", new JsonObject { ["webhook_id"] = id })).AssertOk();
             }
 
