@@ -17,6 +17,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private readonly WebApplication app;
     private readonly ConcurrentDictionary<string, int> attempts = new();
 
+    /// <summary>A path of its own: a port can be reused by a later test, and earlier tests' endpoints may still be retried there.</summary>
+    private readonly string path = "/hook/" + Guid.NewGuid().ToString("N");
+
     private WebhookReceiver(WebApplication app) => this.app = app;
 
     public ConcurrentQueue<Delivery> Received { get; } = new();
@@ -26,7 +29,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public bool Down { get; set; }
 
-    public Uri Url => new(app.Urls.First().TrimEnd('/') + "/hook");
+    public Uri Url => new(app.Urls.First().TrimEnd('/') + path);
 
     public static async Task<WebhookReceiver> StartAsync()
     {
@@ -35,7 +38,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var receiver = new WebhookReceiver(app);
-        app.MapPost("/hook", async context =>
+        app.MapPost(receiver.path, async context =>
         {
             if (receiver.Down)
             {
