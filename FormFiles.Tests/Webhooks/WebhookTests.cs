@@ -37,6 +37,29 @@ public sealed class WebhookTests(ServiceFixture service) : IAsyncLifetime
         await receiver.DisposeAsync();
     }
 
+    /// <summary>
+    /// A host on an Azurite of its own, for a test whose settings differ from the run's: on the shared
+    /// Azurite, the other hosts' runners (fast schedule, private targets allowed) may deliver first.
+    /// </summary>
+    private async Task<OwnStorage> OwnStorageAsync(Action<Dictionary<string, string?>> configure, Action<IServiceCollection>? services = null)
+    {
+        var azurite = await AzuriteProcess.StartAsync(AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory), persistFolder: null, TextWriter.Null);
+        var settings = Settings();
+        settings["FormFiles:Storage:ConnectionString"] = azurite.ConnectionString;
+        settings["FormFiles:AdminKey"] = Scenario.AdminKey;
+        configure(settings);
+        return new OwnStorage(azurite, new FormFilesFactory(settings, services));
+    }
+
+    private sealed record OwnStorage(AzuriteProcess Azurite, FormFilesFactory Host) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Host.DisposeAsync();
+            await Azurite.DisposeAsync();
+        }
+    }
+
     private static JsonArray Fields(int photoFields = 1) =>
     [
         new JsonObject { ["id"] = "note", ["label"] = "Note", ["type"] = "text" },
@@ -186,15 +209,13 @@ public sealed class WebhookTests(ServiceFixture service) : IAsyncLifetime
     public async Task A_retry_asked_for_goes_out_now_even_when_the_next_attempt_is_hours_away()
     {
         // An Azurite of its own: the other hosts of the run retry on the fast schedule.
-        await using var azurite = await AzuriteProcess.StartAsync(AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory), persistFolder: null, TextWriter.Null);
-        var settings = Settings();
-        settings["FormFiles:Storage:ConnectionString"] = azurite.ConnectionString;
-        settings["FormFiles:AdminKey"] = Scenario.AdminKey;
-        settings["FormFiles:Webhooks:RetrySchedule:1"] = "01:00:00";
-        settings.Remove("FormFiles:Webhooks:RetrySchedule:2");
-        settings.Remove("FormFiles:Webhooks:RetrySchedule:3");
-        await using var slow = new FormFilesFactory(settings);
-        var user = await slow.CreateClient().NewUserAsync();
+        await using var slow = await OwnStorageAsync(settings =>
+        {
+            settings["FormFiles:Webhooks:RetrySchedule:1"] = "01:00:00";
+            settings.Remove("FormFiles:Webhooks:RetrySchedule:2");
+            settings.Remove("FormFiles:Webhooks:RetrySchedule:3");
+        });
+        var user = await slow.Host.CreateClient().NewUserAsync();
         var (webhookId, _) = await SubscribeAsync(user, receiver.Url);
         receiver.Respond = (_, attempt) => attempt == 1 ? 500 : 200;
         var eventId = (await user.CallAsync("webhook/test", new JsonObject { ["webhook_id"] = webhookId })).AssertOk().Body["event_id"]!.GetValue<string>();
@@ -233,14 +254,9 @@ public sealed class WebhookTests(ServiceFixture service) : IAsyncLifetime
     public async Task An_endpoint_that_fails_everything_for_disable_after_is_disabled()
     {
         // An Azurite of its own: the other hosts of the run, on real time, would retry (and fail) this delivery first.
-        await using var azurite = await AzuriteProcess.StartAsync(AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory), persistFolder: null, TextWriter.Null);
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var settings = Settings();
-        settings["FormFiles:Storage:ConnectionString"] = azurite.ConnectionString;
-        settings["FormFiles:AdminKey"] = Scenario.AdminKey;
-        settings["FormFiles:Webhooks:DisableAfter"] = "00:01:00";
-        await using var clocked = new FormFilesFactory(settings, services => services.AddSingleton<TimeProvider>(clock));
-        var user = await clocked.CreateClient().NewUserAsync();
+        await using var clocked = await OwnStorageAsync(settings => settings["FormFiles:Webhooks:DisableAfter"] = "00:01:00", services => services.AddSingleton<TimeProvider>(clock));
+        var user = await clocked.Host.CreateClient().NewUserAsync();
         var (webhookId, _) = await SubscribeAsync(user, receiver.Url);
         receiver.Respond = (_, _) => 503;
 
@@ -283,12 +299,8 @@ public sealed class WebhookTests(ServiceFixture service) : IAsyncLifetime
     public async Task A_target_on_a_private_address_is_refused_without_a_connection()
     {
         // An Azurite of its own: the other hosts of the run allow private targets, and any host may deliver.
-        await using var azurite = await AzuriteProcess.StartAsync(AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory), persistFolder: null, TextWriter.Null);
-        var settings = Settings(allowPrivateTargets: false);
-        settings["FormFiles:Storage:ConnectionString"] = azurite.ConnectionString;
-        settings["FormFiles:AdminKey"] = Scenario.AdminKey;
-        await using var strict = new FormFilesFactory(settings);
-        var user = await strict.CreateClient().NewUserAsync();
+        await using var strict = await OwnStorageAsync(settings => settings["FormFiles:Webhooks:AllowPrivateTargets"] = "false");
+        var user = await strict.Host.CreateClient().NewUserAsync();
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
