@@ -229,7 +229,11 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
         {
             var stats = (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!;
             var own = uploaded.Where(f => f.UserId == user.Id).ToList();
-            Assert.Equal(own.Count, stats["file_count"]!.GetValue<long>());
+            var charges = await new TableClient(azurite.ConnectionString, "users")
+                .QueryAsync<TableEntity>(r => r.PartitionKey == user.Id.ToString("D19", System.Globalization.CultureInfo.InvariantCulture)).ToListAsync();
+            Assert.True(own.Count == stats["file_count"]!.GetValue<long>(),
+                $"{stats.ToJsonString()} for uploaded {string.Join(",", own.Select(f => f.Id))}; rows: {string.Join("; ", charges.Select(c => c.RowKey + " " + string.Join(",", c.Where(p => p.Key is "Bytes" or "UsedBytes" or "FileCount").Select(p => $"{p.Key}={p.Value}"))))}; "
+                + $"files: {string.Join("; ", files.Where(f => f.UserId == user.Id).Select(f => $"{f.Id} {f.State}"))}");
             Assert.Equal(own.Sum(f => f.Size ?? 0), stats["total_size"]!.GetValue<long>());
         }
 

@@ -184,7 +184,17 @@ public sealed class WebhookTests(ServiceFixture service) : IAsyncLifetime
     [Fact]
     public async Task Events_while_the_receiver_is_down_all_arrive_on_their_own_once_it_is_up_across_a_host_restart()
     {
-        var (user, taskId) = await UserAsync();
+        // An Azurite of its own, with a schedule (2 s, 2 s, 4 s) that outlasts the receiver's downtime.
+        static void Slower(Dictionary<string, string?> settings)
+        {
+            settings["FormFiles:Webhooks:RetrySchedule:1"] = "00:00:02";
+            settings["FormFiles:Webhooks:RetrySchedule:2"] = "00:00:02";
+            settings["FormFiles:Webhooks:RetrySchedule:3"] = "00:00:04";
+        }
+
+        var before = await OwnStorageAsync(Slower);
+        var user = await before.Host.CreateClient().NewUserAsync();
+        var taskId = await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields()));
         var (webhookId, _) = await SubscribeAsync(user, receiver.Url);
         receiver.Down = true;
         var expected = new List<string>();
@@ -193,13 +203,16 @@ public sealed class WebhookTests(ServiceFixture service) : IAsyncLifetime
         await UploadAsync(user, taskId, Uploads.JpegLike(600));
         await Task.Delay(500);
 
-        await host.DisposeAsync();
-        host = new FormFilesFactory(Settings());
+        await before.Host.DisposeAsync(); // The host goes with deliveries pending; a new one comes up on the same storage.
+        var settings = Settings();
+        settings["FormFiles:Storage:ConnectionString"] = before.Azurite.ConnectionString;
+        Slower(settings);
+        await using var after = new FormFilesFactory(settings);
+        after.StartServer();
         receiver.Down = false;
-        host.StartServer();
-        user = user with { Client = host.CreateClient() };
 
         var arrived = await receiver.WaitForAsync(r => r.Select(d => d.Id).Distinct().Count() >= 4);
+        await before.Azurite.DisposeAsync();
         Assert.Equal(4, arrived.Select(d => d.Id).Distinct().Count());
         Assert.Subset(arrived.Select(d => d.Id).ToHashSet(), expected.ToHashSet());
         Assert.Contains(arrived, d => d.Type == "file.uploaded");
