@@ -60,20 +60,15 @@ public sealed class PendingEntity : IStampedEntity
     };
 
     /// <summary>The announcement of a change to task <paramref name="taskId"/>'s list copy, due at <paramref name="due"/> (when the sweep repairs it).</summary>
-    public static PendingEntity ForTask(long userId, long taskId, DateTimeOffset due) => new()
-    {
-        PartitionKey = Partition(due, taskId),
-        RowKey = TaskPrefix + Storage.Tables.Key(taskId),
-        UserId = userId,
-        TaskId = taskId,
-        Expires = due,
-    };
+    public static PendingEntity ForTask(long userId, long taskId, DateTimeOffset due) => Announcement(TaskPrefix, userId, taskId, due);
 
     /// <summary>The announcement that task <paramref name="taskId"/> has events in its outbox, due at <paramref name="due"/> (when the sweep relays them).</summary>
-    public static PendingEntity ForRelay(long userId, long taskId, DateTimeOffset due) => new()
+    public static PendingEntity ForRelay(long userId, long taskId, DateTimeOffset due) => Announcement(RelayPrefix, userId, taskId, due);
+
+    private static PendingEntity Announcement(string prefix, long userId, long taskId, DateTimeOffset due) => new()
     {
         PartitionKey = Partition(due, taskId),
-        RowKey = RelayPrefix + Storage.Tables.Key(taskId),
+        RowKey = prefix + Storage.Tables.Key(taskId),
         UserId = userId,
         TaskId = taskId,
         Expires = due,

@@ -81,6 +81,27 @@ public static class StampedWrites
     public static Task<bool> TrySubmitAsync(this TableClient table, IReadOnlyList<TableTransactionAction> actions, TableEntity witness, CancellationToken cancellationToken) =>
         table.TrySubmitAsync(actions, new StampedTableEntity(witness), cancellationToken);
 
+    /// <summary>
+    /// A counter row, made first (on its own, as <paramref name="initial"/>) when there is none, so that
+    /// every change of it can be conditional on its ETag. (Two transactions that each add the same row
+    /// can both succeed on Azurite.)
+    /// </summary>
+    public static async Task<TableEntity> GetOrAddAsync(this TableClient table, TableEntity initial, CancellationToken cancellationToken)
+    {
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(initial.PartitionKey, initial.RowKey, cancellationToken: cancellationToken);
+        if (row.HasValue)
+            return row.Value!;
+        try
+        {
+            initial.ETag = (await table.AddEntityAsync(initial, cancellationToken)).Headers.ETag ?? ETag.All;
+            return initial;
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            return (await table.GetEntityAsync<TableEntity>(initial.PartitionKey, initial.RowKey, cancellationToken: cancellationToken)).Value; // Made meanwhile, or by this add's retry.
+        }
+    }
+
     /// <summary>Whether the stored row carries <paramref name="row"/>'s stamp; if so, <paramref name="row"/> takes its ETag.</summary>
     private static async Task<bool> LandedAsync<T>(TableClient table, T row, CancellationToken cancellationToken)
         where T : IStampedEntity

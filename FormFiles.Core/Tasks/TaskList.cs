@@ -29,7 +29,7 @@ public sealed class TaskList(Tables tables)
             if (task is null ? copy is null : copy is not null && copy.Version >= task.Version)
                 return true;
 
-            var counts = await CountRowAsync(partition, cancellationToken);
+            var counts = await tables.UserTasks.GetOrAddAsync(new TableEntity(partition, CountRow) { [TotalColumn] = 0L }, cancellationToken);
             var changes = new List<TableTransactionAction>();
             if (copy is not null)
                 Count(counts, copy.Status, -1);
@@ -110,27 +110,6 @@ public sealed class TaskList(Tables tables)
         var page = await tables.UserTasks.QueryAsync<TaskEntity>(filter, maxPerPage: limit, cancellationToken: cancellationToken)
             .Take(limit).ToListAsync(cancellationToken);
         return (page, (int)count);
-    }
-
-    /// <summary>
-    /// The partition's count row, made first (on its own) when there is none: so every change of it is
-    /// conditional on its ETag. (Two transactions that each add it can both succeed on Azurite.)
-    /// </summary>
-    private async Task<TableEntity> CountRowAsync(string partition, CancellationToken cancellationToken)
-    {
-        var row = await tables.UserTasks.GetEntityIfExistsAsync<TableEntity>(partition, CountRow, cancellationToken: cancellationToken);
-        if (row.HasValue)
-            return row.Value!;
-        var made = new TableEntity(partition, CountRow) { [TotalColumn] = 0L };
-        try
-        {
-            made.ETag = (await tables.UserTasks.AddEntityAsync(made, cancellationToken)).Headers.ETag ?? ETag.All;
-            return made;
-        }
-        catch (RequestFailedException e) when (e.Status == 409)
-        {
-            return await CountRowAsync(partition, cancellationToken); // Made meanwhile (or by this add's retry): read it.
-        }
     }
 
     private static void Count(TableEntity counts, string status, int delta)

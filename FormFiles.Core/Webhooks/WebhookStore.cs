@@ -125,22 +125,10 @@ public sealed class WebhookStore(Tables tables, IdAllocator ids, TimeProvider ti
         return secret;
     }
 
-    /// <summary>The user's count row, made first (on its own) when there is none, so that every change of it is conditional on its ETag.</summary>
     private async Task<(TableEntity Row, long Count)> CountAsync(long userId, CancellationToken cancellationToken)
     {
-        var row = await tables.Webhooks.GetEntityIfExistsAsync<TableEntity>(Tables.Key(userId), CountRow, cancellationToken: cancellationToken);
-        if (row.HasValue)
-            return (row.Value!, row.Value!.GetInt64("Endpoints") ?? 0);
-        var made = new TableEntity(Tables.Key(userId), CountRow) { ["Endpoints"] = 0L };
-        try
-        {
-            made.ETag = (await tables.Webhooks.AddEntityAsync(made, cancellationToken)).Headers.ETag ?? ETag.All;
-            return (made, 0);
-        }
-        catch (RequestFailedException e) when (e.Status == 409)
-        {
-            return await CountAsync(userId, cancellationToken); // Made meanwhile (or by this add's retry): read it.
-        }
+        var row = await tables.Webhooks.GetOrAddAsync(new TableEntity(Tables.Key(userId), CountRow) { ["Endpoints"] = 0L }, cancellationToken);
+        return (row, row.GetInt64("Endpoints") ?? 0);
     }
 
     private static TableTransactionAction CountWrite(TableEntity count) => new(TableTransactionActionType.UpdateReplace, count, count.ETag);
