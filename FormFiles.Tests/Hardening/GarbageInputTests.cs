@@ -26,6 +26,8 @@ public sealed class GarbageInputTests(ServiceFixture service)
         "task/form/create", "task/form/read", "task/form/delete", "task/form/submit", "task/form/values/update",
         "task/form/file/create", "task/form/file/read", "task/form/file/delete", "file/stats/read",
         "admin/user/create", "admin/user/read", "admin/api_key/create", "admin/api_key/revoke",
+        "webhook/create", "webhook/list", "webhook/read", "webhook/update", "webhook/delete", "webhook/secret/rotate", "webhook/test",
+        "webhook/delivery/list", "webhook/delivery/retry",
     ];
 
     private static readonly string[] Vocabulary =
@@ -33,6 +35,7 @@ public sealed class GarbageInputTests(ServiceFixture service)
         "hash", "task_id", "field_id", "size", "filename", "metadata", "values", "location", "template", "template_id", "id",
         "task", "create_form", "status", "statuses", "offset", "limit", "external_id", "file_id", "label", "fields", "user_id",
         "quota_bytes", "rights", "lat", "lng", "type", "value", "value_index", "file_ids", "\\ud800", "",
+        "url", "events", "description", "enabled", "webhook_id", "event_id",
     ];
 
     /// <summary>Strings clients really send: unpaired surrogates, quoted numbers, JSON in a string, bidi controls, NULs, the huge.</summary>
@@ -213,7 +216,7 @@ public sealed class GarbageInputTests(ServiceFixture service)
     }
 
     /// <summary>One user's objects that every action's valid parameters point at, and the checks every answer must pass.</summary>
-    private sealed class World(TestUser user, long taskId, long spareTaskId, long templateId, long fileId, long reservationId, string spareHash)
+    private sealed class World(TestUser user, long taskId, long spareTaskId, long templateId, long fileId, long reservationId, string spareHash, long webhookId, long spareWebhookId)
     {
         public TestUser User { get; } = user;
 
@@ -228,7 +231,9 @@ public sealed class GarbageInputTests(ServiceFixture service)
             var photo = await user.ReserveAsync(task, "photo", 100);
             (await photo.UploadAsync(Uploads.JpegLike(100), "p.jpg")).AssertOk();
             var reserved = await user.ReserveAsync(spareTask, "doc", 100);
-            return new World(user, task, spareTask, template, photo.FileId, reserved.FileId, await client.NewKeyAsync(user.Id));
+            async Task<long> WebhookAsync() => (await user.CallAsync("webhook/create", new JsonObject { ["url"] = "https://hooks.invalid/garbage", ["events"] = new JsonArray("*") }))
+                .AssertOk().Body["id"]!.GetValue<long>();
+            return new World(user, task, spareTask, template, photo.FileId, reserved.FileId, await client.NewKeyAsync(user.Id), await WebhookAsync(), await WebhookAsync());
         }
 
         /// <summary>Valid parameters of <paramref name="action"/> (keys and values as JSON text); the destructive ones aim at spare objects.</summary>
@@ -290,6 +295,26 @@ public sealed class GarbageInputTests(ServiceFixture service)
                 case "admin/api_key/revoke":
                     Set("hash", spareHash);
                     break;
+                case "webhook/create":
+                    Set("url", "https://hooks.invalid/new");
+                    p["\"events\""] = """["file.uploaded", "form.submitted"]""";
+                    Set("description", "garbage");
+                    break;
+                case "webhook/read" or "webhook/secret/rotate" or "webhook/test" or "webhook/delivery/list":
+                    Set("webhook_id", webhookId);
+                    break;
+                case "webhook/update":
+                    Set("webhook_id", webhookId);
+                    Set("enabled", true);
+                    p["\"events\""] = """["*"]""";
+                    break;
+                case "webhook/delete":
+                    Set("webhook_id", spareWebhookId);
+                    break;
+                case "webhook/delivery/retry":
+                    Set("webhook_id", webhookId);
+                    Set("event_id", "msg_" + new string('0', 32));
+                    break;
             }
 
             return p;
@@ -331,6 +356,7 @@ public sealed class GarbageInputTests(ServiceFixture service)
                 ["stats"] = (await User.CallAsync("file/stats/read")).AssertOk().Body.DeepClone(),
                 ["tasks"] = (await User.CallAsync("task/list")).AssertOk().Body.DeepClone(),
                 ["templates"] = (await User.CallAsync("form/template/list")).AssertOk().Body.DeepClone(),
+                ["webhooks"] = (await User.CallAsync("webhook/list")).AssertOk().Body.DeepClone(),
                 ["form"] = form.DeepClone(),
             };
         }
