@@ -37,6 +37,8 @@ internal static class BenchHost
             builder.UseSetting("urls", "http://127.0.0.1:0");
             builder.UseSetting("FormFiles:Storage:ConnectionString", connectionString);
             builder.UseSetting("FormFiles:AdminKey", AdminKey);
+            builder.UseSetting("FormFiles:RateLimit:PermitsPerSecond", "100000"); // A benchmark drives one key flat out.
+            builder.UseSetting("FormFiles:RateLimit:Burst", "1000000");
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
             builder.UseSetting("Logging:LogLevel:Azure.Core", "Error"); // Expected 404s (delete-if-exists) are not news.
             foreach (var (key, value) in settings ?? new Dictionary<string, string>())

@@ -11,6 +11,12 @@ public sealed class FormFilesOptions
 
     public Webhooks.WebhookOptions Webhooks { get; set; } = new();
 
+    public Calls.RateLimitOptions RateLimit { get; set; } = new();
+
+    public Calls.IdempotencyOptions Idempotency { get; set; } = new();
+
+    public Usage.UsageOptions Usage { get; set; } = new();
+
     /// <summary>The <c>X-Admin-Key</c> of the admin/* actions (16+ characters); with none (or empty), every admin call is 11.</summary>
     public string? AdminKey { get; set; }
 

@@ -12,6 +12,9 @@ internal sealed class FormFilesOptionsValidator : IValidateOptions<FormFilesOpti
         var failures = new List<string>();
         ValidateStorage(options.Storage, failures);
         options.Webhooks.Validate($"{FormFilesOptions.Section}:Webhooks", failures);
+        options.RateLimit.Validate($"{FormFilesOptions.Section}:RateLimit", failures);
+        options.Idempotency.Validate($"{FormFilesOptions.Section}:Idempotency", failures);
+        options.Usage.Validate($"{FormFilesOptions.Section}:Usage", failures);
         if (!string.IsNullOrEmpty(options.AdminKey) && options.AdminKey.Length < 16)
             failures.Add($"{FormFilesOptions.Section}:AdminKey must be at least 16 characters.");
         if (options.PublicBaseUrl is { } url && (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp)))

@@ -1,6 +1,7 @@
 using FormFiles.Admin;
 using FormFiles.Api;
 using FormFiles.Auth;
+using FormFiles.Calls;
 using FormFiles.Files;
 using FormFiles.Health;
 using FormFiles.Quota;
@@ -8,6 +9,7 @@ using FormFiles.Storage;
 using FormFiles.Submissions;
 using FormFiles.Tasks;
 using FormFiles.Templates;
+using FormFiles.Usage;
 using FormFiles.Webhooks;
 using Polly;
 using Microsoft.Extensions.Configuration;
@@ -48,6 +50,11 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<FileRemoval>();
         services.AddSingleton<FormSubmission>();
         services.AddSingleton<ApiDispatcher>();
+        services.AddSingleton<KeyedCalls>();
+        services.AddSingleton<RateLimits>();
+        services.AddSingleton<IdempotencyKeys>();
+        services.AddSingleton<UsageMeter>();
+        services.AddHostedService<UsageFlusher>();
         services.AddWebhooks();
 
         services.AddSingleton<IApiAction, HealthAction>();
@@ -55,6 +62,9 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<IApiAction, UserReadAction>();
         services.AddSingleton<IApiAction, ApiKeyCreateAction>();
         services.AddSingleton<IApiAction, ApiKeyRevokeAction>();
+        services.AddSingleton<IApiAction, UserUpdateAction>();
+        services.AddSingleton<IApiAction, UsageReadAction>();
+        services.AddSingleton<IApiAction, AdminUsageReadAction>();
         services.AddSingleton<IApiAction, TemplateCreateAction>();
         services.AddSingleton<IApiAction, TemplateReadAction>();
         services.AddSingleton<IApiAction, TemplateListAction>();

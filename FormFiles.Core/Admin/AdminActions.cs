@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using FormFiles.Api;
 using FormFiles.Auth;
 using FormFiles.Storage;
@@ -9,7 +10,9 @@ internal sealed class UserCreateAction(AdminGate gate, Tables tables, IdAllocato
 {
     public string Name => "admin/user/create";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public bool UsesApiKey => false;
+
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         gate.Require(request.HttpContext);
         var p = request.Parameters;
@@ -30,12 +33,73 @@ internal sealed class UserReadAction(AdminGate gate, Tables tables) : IApiAction
 {
     public string Name => "admin/user/read";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public bool UsesApiKey => false;
+
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         gate.Require(request.HttpContext);
         var user = await tables.FindUserAsync(request.Parameters.RequiredInt64("user_id"), cancellationToken)
                    ?? throw NotFound.User();
-        return ApiResults.Ok(new ValueResponse<UserView>(new UserView(user.Id, user.Label, user.QuotaBytes, user.Created)));
+        return ApiResults.Ok(new ValueResponse<UserView>(new UserView(user.Id, user.Label, user.QuotaBytes, user.Created, user.RateLimitPerSecond, user.RateLimitBurst)));
+    }
+}
+
+/// <summary>
+/// <c>admin/user/update {user_id, quota_bytes?, rate_limit_per_second?, rate_limit_burst?}</c> → <c>{value}</c>.
+/// An absent setting stays; a rate limit given as null goes back to the configured one. The row is
+/// replaced whole (the quota totals on it included) on its ETag.
+/// </summary>
+internal sealed class UserUpdateAction(AdminGate gate, Tables tables, ApiKeys keys) : IApiAction
+{
+    public string Name => "admin/user/update";
+
+    public bool UsesApiKey => false;
+
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        gate.Require(request.HttpContext);
+        var p = request.Parameters;
+        var userId = p.RequiredInt64("user_id");
+        var quota = p.OptionalInt64("quota_bytes");
+        if (quota < 0)
+            throw ApiException.InvalidParameter("quota_bytes", "must be zero or more");
+        var changes = new Dictionary<string, object?>();
+        if (quota is not null)
+            changes[nameof(UserEntity.QuotaBytes)] = quota;
+        Limit(p, "rate_limit_per_second", nameof(UserEntity.RateLimitPerSecond), Calls.RateLimits.MaxPermitsPerSecond, changes);
+        Limit(p, "rate_limit_burst", nameof(UserEntity.RateLimitBurst), Calls.RateLimits.MaxBurst, changes);
+
+        var user = await Contention.RetryAsync(async () =>
+        {
+            var row = await tables.Users.GetEntityIfExistsAsync<TableEntity>(Tables.Key(userId), UserEntity.Row, cancellationToken: cancellationToken);
+            var user = row.HasValue ? row.Value! : throw NotFound.User();
+            foreach (var (name, value) in changes)
+            {
+                if (value is null)
+                    user.Remove(name);
+                else
+                    user[name] = value;
+            }
+
+            return (await tables.Users.TryUpdateAsync(user, user.ETag, cancellationToken), user);
+        }, cancellationToken);
+        var view = UserView.Of(user);
+        keys.UserChanged(userId, new RateOverride(view.RateLimitPerSecond, view.RateLimitBurst));
+        return ApiResults.Ok(new ValueResponse<UserView>(view));
+    }
+
+    private static void Limit(ApiParameters p, string parameter, string column, int max, Dictionary<string, object?> changes)
+    {
+        if (p.IsExplicitNull(parameter))
+        {
+            changes[column] = null;
+        }
+        else if (p.OptionalInt64(parameter) is { } value)
+        {
+            changes[column] = value is >= 1 && value <= max
+                ? (int)value
+                : throw ApiException.InvalidParameter(parameter, $"must be between 1 and {max}, or null for the configured limit");
+        }
     }
 }
 
@@ -44,7 +108,9 @@ internal sealed class ApiKeyCreateAction(AdminGate gate, Tables tables, ApiKeys 
 {
     public string Name => "admin/api_key/create";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public bool UsesApiKey => false;
+
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         gate.Require(request.HttpContext);
         var p = request.Parameters;
@@ -73,7 +139,9 @@ internal sealed class ApiKeyRevokeAction(AdminGate gate, ApiKeys keys) : IApiAct
 {
     public string Name => "admin/api_key/revoke";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public bool UsesApiKey => false;
+
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         gate.Require(request.HttpContext);
         var hash = request.Parameters.RequiredString("hash");
@@ -85,7 +153,17 @@ internal sealed class ApiKeyRevokeAction(AdminGate gate, ApiKeys keys) : IApiAct
     }
 }
 
-internal sealed record UserView(long Id, string Label, long QuotaBytes, DateTimeOffset Created);
+/// <summary>A user; a null rate limit follows <c>FormFiles:RateLimit</c>.</summary>
+internal sealed record UserView(long Id, string Label, long QuotaBytes, DateTimeOffset Created, int? RateLimitPerSecond, int? RateLimitBurst)
+{
+    public static UserView Of(TableEntity row) => new(
+        row.GetInt64(nameof(UserEntity.Id)) ?? 0,
+        row.GetString(nameof(UserEntity.Label)) ?? string.Empty,
+        row.GetInt64(nameof(UserEntity.QuotaBytes)) ?? 0,
+        row.GetDateTimeOffset(nameof(UserEntity.Created)) ?? default,
+        row.GetInt32(nameof(UserEntity.RateLimitPerSecond)),
+        row.GetInt32(nameof(UserEntity.RateLimitBurst)));
+}
 
 internal sealed record HashResponse(string Hash) : ApiResponse;
 

@@ -26,4 +26,9 @@ internal sealed class UserEntity : IStampedEntity
     public long QuotaBytes { get; set; }
 
     public DateTimeOffset Created { get; set; }
+
+    /// <summary>The user's own rate limit per API key, when an admin set one (otherwise <c>FormFiles:RateLimit</c>).</summary>
+    public int? RateLimitPerSecond { get; set; }
+
+    public int? RateLimitBurst { get; set; }
 }

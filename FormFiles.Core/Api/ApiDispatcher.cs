@@ -1,16 +1,18 @@
 using System.Collections.Frozen;
 using Azure;
+using FormFiles.Calls;
 using FormFiles.Storage;
+using FormFiles.Usage;
 
 namespace FormFiles.Api;
 
 /// <summary>
-/// The one entry point of every HTTP call, in both hosts: finds the action, binds its
-/// parameters, runs it, and turns every failure into the Navixy envelope. Every response carries
-/// <c>X-Request-Id</c>; an unexpected failure is logged once with it and answered with code 6,
-/// never with a stack trace.
+/// The one entry point of every HTTP call, in both hosts: finds the action, binds its parameters, takes
+/// a keyed call through <see cref="KeyedCalls"/>, runs it, turns every failure into the Navixy envelope,
+/// and counts the answer. Every response carries <c>X-Request-Id</c>; an unexpected failure is logged
+/// once with it and answered with code 6, never with a stack trace.
 /// </summary>
-public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, ILogger<ApiDispatcher> logger)
+public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, KeyedCalls keyedCalls, UsageMeter usage, ILogger<ApiDispatcher> logger)
 {
     private readonly FrozenDictionary<string, IApiAction> actions =
         actions.ToFrozenDictionary(a => a.Name, StringComparer.OrdinalIgnoreCase);
@@ -21,10 +23,11 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, ILogger<ApiDi
         var requestId = RequestId.Assign(context);
         var name = action?.Trim('/') ?? string.Empty;
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = requestId, ["Action"] = name });
-        IResult result;
+        var call = new Call();
+        ApiAnswer answer;
         try
         {
-            result = await ExecuteAsync(context, action, name);
+            answer = await AnswerAsync(context, name, requestId, () => ExecuteAsync(context, action, name, call));
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -36,29 +39,12 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, ILogger<ApiDi
             context.Abort();
             return;
         }
-        catch (ApiException exception)
-        {
-            result = ApiResults.Error(exception.Code, exception.Message, exception.Errors);
-        }
-        catch (Exception exception) when (StorageFaults.IsUnavailable(exception))
-        {
-            ApiLog.StorageUnavailable(logger, exception, (exception as RequestFailedException)?.Status ?? 0, name, requestId);
-            result = ApiResults.Error(ErrorCode.StorageUnavailable, $"Database unavailable, try again later (request {requestId})");
-        }
-        catch (RequestFailedException exception) when (exception.Status > 0)
-        {
-            ApiLog.StorageError(logger, exception, exception.Status, exception.ErrorCode, name, requestId);
-            result = ApiResults.Error(ErrorCode.StorageError, $"Database error (request {requestId})");
-        }
-        catch (Exception exception) // The last line of defence: no failure leaves the service as a stack trace.
-        {
-            ApiLog.UnhandledError(logger, exception, name, requestId);
-            result = ApiResults.Error(ErrorCode.UnexpectedError, $"Unexpected error (request {requestId})");
-        }
 
+        if (call.Caller is { } caller && actions.TryGetValue(name, out var handler))
+            usage.Count(caller, handler.Name, answer.Status, call.Replayed);
         try
         {
-            await result.ExecuteAsync(context);
+            await answer.ExecuteAsync(context);
         }
         catch (Exception) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -66,7 +52,36 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, ILogger<ApiDi
         }
     }
 
-    private async Task<IResult> ExecuteAsync(HttpContext context, string? action, string name)
+    /// <summary>Runs <paramref name="work"/>; every failure that can still be answered becomes its envelope.</summary>
+    private async Task<ApiAnswer> AnswerAsync(HttpContext context, string name, string requestId, Func<Task<ApiAnswer>> work)
+    {
+        try
+        {
+            return await work();
+        }
+        catch (ApiException exception) when (!context.Response.HasStarted)
+        {
+            return ApiResults.Error(exception.Code, exception.Message, exception.Errors);
+        }
+        catch (Exception exception) when (StorageFaults.IsUnavailable(exception) && !context.Response.HasStarted)
+        {
+            ApiLog.StorageUnavailable(logger, exception, (exception as RequestFailedException)?.Status ?? 0, name, requestId);
+            return ApiResults.Error(ErrorCode.StorageUnavailable, $"Database unavailable, try again later (request {requestId})");
+        }
+        catch (RequestFailedException exception) when (exception.Status > 0 && !context.Response.HasStarted)
+        {
+            ApiLog.StorageError(logger, exception, exception.Status, exception.ErrorCode, name, requestId);
+            return ApiResults.Error(ErrorCode.StorageError, $"Database error (request {requestId})");
+        }
+        catch (Exception exception) when (!context.Response.HasStarted && !(exception is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
+        {
+            // The last line of defence: no failure leaves the service as a stack trace.
+            ApiLog.UnhandledError(logger, exception, name, requestId);
+            return ApiResults.Error(ErrorCode.UnexpectedError, $"Unexpected error (request {requestId})");
+        }
+    }
+
+    private async Task<ApiAnswer> ExecuteAsync(HttpContext context, string? action, string name, Call call)
     {
         if (action is null)
             throw new ApiException(ErrorCode.WrongHandler, $"Wrong handler: API actions are served under /{ApiRoutes.Prefix}/");
@@ -78,8 +93,13 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, ILogger<ApiDi
             throw new ApiException(ErrorCode.WrongMethod, $"Wrong method: {context.Request.Method}; use GET or POST");
         }
 
-        var cancellationToken = context.RequestAborted;
-        var parameters = await ApiParameters.ReadAsync(context.Request, readBody: !handler.ReadsBody, cancellationToken);
-        return await handler.ExecuteAsync(new ApiRequest(context, parameters), cancellationToken);
+        var parameters = await ApiParameters.ReadAsync(context.Request, readBody: !handler.ReadsBody, context.RequestAborted);
+        var request = new ApiRequest(context, parameters);
+        if (!handler.UsesApiKey || parameters.FindHash() is not { } hash)
+            return await handler.ExecuteAsync(request, context.RequestAborted);
+
+        // The action's own failures are answers too: the usage meter counts them and an Idempotency-Key keeps them.
+        return await keyedCalls.RunAsync(handler, request, hash, call, cancellationToken =>
+            AnswerAsync(context, name, RequestId.Of(context), () => handler.ExecuteAsync(request, cancellationToken)));
     }
 }

@@ -121,6 +121,56 @@ public sealed class ApiParameters
     /// </summary>
     public string RequireHash()
     {
+        var hash = GivenHash();
+        if (string.IsNullOrEmpty(hash))
+            throw new ApiException(ErrorCode.WrongHash, "Wrong hash: pass the API key as 'hash' or in 'Authorization: NVX <hash>'");
+        return IsWellFormedHash(hash)
+            ? hash
+            : throw new ApiException(ErrorCode.WrongHash, "Wrong hash: an API key is 32 lowercase hexadecimal characters");
+    }
+
+    /// <summary>The API key when one is given and well formed; null otherwise (the action answers 3 itself).</summary>
+    public string? FindHash() => GivenHash() is { } hash && IsWellFormedHash(hash) ? hash : null;
+
+    /// <summary>Whether <paramref name="name"/> was sent as an explicit JSON <c>null</c> (which clears a setting, where absent leaves it).</summary>
+    public bool IsExplicitNull(string name) =>
+        values.TryGetValue(name, out var value) && value.Text is null && value.Json.ValueKind == JsonValueKind.Null;
+
+    /// <summary>
+    /// What a call asks for, whatever form it came in: SHA-256 over the action and every parameter but the
+    /// hash, sorted by name, with strings by their value and JSON by its compact text (so that a quoted
+    /// number, a form field and a JSON number of the same value agree).
+    /// </summary>
+    public string Fingerprint(string action)
+    {
+        var text = new StringBuilder(action).Append('\n');
+        foreach (var (name, value) in values.Where(v => v.Key != HashName && !v.Value.IsNull).OrderBy(v => v.Key, StringComparer.Ordinal))
+            text.Append(name).Append('=').Append(Canonical(value)).Append('\n');
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    private static string Canonical(Value value)
+    {
+        if (value.Text is { } text)
+        {
+            if (text.Length == 0 || text[0] is not ('{' or '['))
+                return text;
+            try
+            {
+                using var document = JsonDocument.Parse(text, JsonOptions);
+                return JsonSerializer.Serialize(document.RootElement);
+            }
+            catch (JsonException)
+            {
+                return text;
+            }
+        }
+
+        return value.Json.ValueKind == JsonValueKind.String ? value.Json.GetString()! : JsonSerializer.Serialize(value.Json);
+    }
+
+    private string? GivenHash()
+    {
         var hash = values.TryGetValue(HashName, out var value) && !value.IsNull
             ? value.Text ?? (value.Json.ValueKind == JsonValueKind.String ? value.Json.GetString() : string.Empty)
             : null;
@@ -130,11 +180,7 @@ public sealed class ApiParameters
             hash = header[AuthorizationScheme.Length..].Trim();
         }
 
-        if (string.IsNullOrEmpty(hash))
-            throw new ApiException(ErrorCode.WrongHash, "Wrong hash: pass the API key as 'hash' or in 'Authorization: NVX <hash>'");
-        return IsWellFormedHash(hash)
-            ? hash
-            : throw new ApiException(ErrorCode.WrongHash, "Wrong hash: an API key is 32 lowercase hexadecimal characters");
+        return hash;
     }
 
     internal static bool IsWellFormedHash(string hash) =>

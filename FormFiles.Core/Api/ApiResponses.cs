@@ -25,34 +25,39 @@ public record ErrorResponse(ErrorStatus Status)
 public sealed record ErrorStatus(int Code, string Description);
 
 /// <summary>
-/// Turns responses into <see cref="IResult"/>s with the right HTTP status. The body is serialized here,
+/// Turns responses into <see cref="ApiAnswer"/>s with the right HTTP status. The body is serialized here,
 /// inside the dispatcher's error handling: a value that cannot be written fails before a byte is sent.
 /// </summary>
 public static class ApiResults
 {
-    private const string JsonContentType = "application/json; charset=utf-8";
+    public static ApiAnswer Ok(ApiResponse response) => Json(response, StatusCodes.Status200OK);
 
-    public static IResult Ok(ApiResponse response) => Json(response, StatusCodes.Status200OK);
-
-    public static IResult Error(ErrorCode code, string? description = null, IReadOnlyList<FieldError>? errors = null) =>
+    public static ApiAnswer Error(ErrorCode code, string? description = null, IReadOnlyList<FieldError>? errors = null) =>
         Error(code, new ErrorResponse(new ErrorStatus((int)code, description ?? code.Description())) { Errors = errors });
 
     /// <summary>An error envelope that carries more than the status (for example, health's storage report).</summary>
-    public static IResult Error(ErrorCode code, ErrorResponse response) => Json(response, code.HttpStatus());
+    public static ApiAnswer Error(ErrorCode code, ErrorResponse response) => Json(response, code.HttpStatus());
 
-    private static IResult Json(object response, int status) =>
-        new JsonBytes(JsonSerializer.SerializeToUtf8Bytes(response, ApiJson.Options), status);
+    private static ApiAnswer Json(object response, int status) =>
+        new(JsonSerializer.SerializeToUtf8Bytes(response, ApiJson.Options), status);
+}
 
-    private sealed class JsonBytes(byte[] body, int status) : IResult
+/// <summary>One answer of the API, serialized: what is sent, and what an Idempotency-Key keeps to send again.</summary>
+public sealed class ApiAnswer(byte[] body, int status) : IResult
+{
+    public const string JsonContentType = "application/json; charset=utf-8";
+
+    public byte[] Body => body;
+
+    public int Status => status;
+
+    public Task ExecuteAsync(HttpContext httpContext)
     {
-        public Task ExecuteAsync(HttpContext httpContext)
-        {
-            httpContext.Response.StatusCode = status;
-            if (status == StatusCodes.Status503ServiceUnavailable)
-                httpContext.Response.Headers.RetryAfter = ((int)StorageFaults.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            httpContext.Response.ContentType = JsonContentType;
-            httpContext.Response.ContentLength = body.Length;
-            return httpContext.Response.Body.WriteAsync(body, httpContext.RequestAborted).AsTask();
-        }
+        httpContext.Response.StatusCode = status;
+        if (status == StatusCodes.Status503ServiceUnavailable)
+            httpContext.Response.Headers.RetryAfter = ((int)StorageFaults.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        httpContext.Response.ContentType = JsonContentType;
+        httpContext.Response.ContentLength = body.Length;
+        return httpContext.Response.Body.WriteAsync(body, httpContext.RequestAborted).AsTask();
     }
 }

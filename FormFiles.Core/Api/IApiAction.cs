@@ -9,7 +9,13 @@ public interface IApiAction
     /// <summary>True for an action that reads the request body itself (a multipart upload): its parameters come from the query only.</summary>
     bool ReadsBody => false;
 
-    Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken);
+    /// <summary>
+    /// True for an action called with an API key: it is rate limited, metered and may carry an
+    /// <c>Idempotency-Key</c>. Admin actions, health and the multipart upload (its token is single-use) are not.
+    /// </summary>
+    bool UsesApiKey => !ReadsBody;
+
+    Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken);
 }
 
 /// <summary>What an action gets: the HTTP context and the bound parameters.</summary>

@@ -21,6 +21,9 @@ public static class RequestId
         return id;
     }
 
+    /// <summary>The id <see cref="Assign"/> gave this call.</summary>
+    public static string Of(HttpContext context) => context.Response.Headers[Header].ToString();
+
     private static bool IsSane(string value) =>
         value.Length is > 0 and <= MaxLength
         && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':');

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Azure;
 using Azure.Data.Tables;
+using FormFiles.Admin;
 using FormFiles.Api;
 using FormFiles.Storage;
 
@@ -65,6 +66,23 @@ public sealed class ApiKeys(Tables tables, TimeProvider time)
         return true;
     }
 
+    /// <summary>The user behind a well-formed key, or 4: the dispatcher's check, before the action's own.</summary>
+    public async Task<Caller> IdentifyAsync(string hash, CancellationToken cancellationToken) =>
+        await FindAsync(hash, cancellationToken) ?? throw new ApiException(ErrorCode.KeyNotFound, "User or API key not found or session ended");
+
+    /// <summary>What this instance last knew of a key, however old, without asking storage (null when it never saw it).</summary>
+    public Caller? Peek(string hash) => cache.TryGetValue(hash, out var cached) ? cached.Caller : null;
+
+    /// <summary>A user's settings changed on this instance: its cached keys take them at once (other instances within <see cref="CacheLifetime"/>).</summary>
+    public void UserChanged(long userId, RateOverride rate)
+    {
+        foreach (var (hash, cached) in cache)
+        {
+            if (cached.Caller.UserId == userId)
+                cache.TryUpdate(hash, (cached.Caller with { Rate = rate }, cached.Expires), cached);
+        }
+    }
+
     private async Task<Caller?> FindAsync(string hash, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -78,7 +96,12 @@ public sealed class ApiKeys(Tables tables, TimeProvider time)
             return null;
         }
 
-        var caller = new Caller(row.Value.UserId, row.Value.Rights.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal));
+        var user = await tables.FindUserAsync(row.Value.UserId, cancellationToken);
+        var caller = new Caller(
+            row.Value.UserId,
+            row.Value.Rights.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal),
+            hash[..8],
+            new RateOverride(user?.RateLimitPerSecond, user?.RateLimitBurst));
         cache[hash] = (caller, now + CacheLifetime);
         return caller;
     }

@@ -16,10 +16,16 @@ public enum Access
     Write,
 }
 
-/// <summary>The authenticated user behind an API key.</summary>
-public sealed record Caller(long UserId, IReadOnlySet<string> Rights)
+/// <summary>
+/// The authenticated user behind an API key: its rights, the key's first eight characters (how usage
+/// names a key) and the user's own rate limit, where an admin set one.
+/// </summary>
+public sealed record Caller(long UserId, IReadOnlySet<string> Rights, string KeyPrefix, RateOverride Rate)
 {
     public bool May(Access access) => access == Access.Read
         ? Rights.Contains(FormFiles.Auth.Rights.TaskView) || Rights.Contains(FormFiles.Auth.Rights.TaskUpdate)
         : Rights.Contains(FormFiles.Auth.Rights.TaskUpdate);
 }
+
+/// <summary>A user's own rate limit (<c>admin/user/update</c>); null parts follow the configuration.</summary>
+public readonly record struct RateOverride(int? PermitsPerSecond, int? Burst);

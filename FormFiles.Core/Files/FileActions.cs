@@ -12,7 +12,7 @@ internal sealed class FileCreateAction(ApiKeys keys, Reservations reservations) 
 {
     public string Name => "task/form/file/create";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
         var p = request.Parameters;
@@ -22,7 +22,7 @@ internal sealed class FileCreateAction(ApiKeys keys, Reservations reservations) 
         var filename = p.OptionalString("filename");
 
         var reservation = await reservations.CreateAsync(
-            caller.UserId,
+            caller,
             new ReservationRequest(taskId, fieldId, size, filename, () => p.OptionalObject("metadata")?.GetRawText()),
             reservations.UploadUrl(request.HttpContext.Request),
             cancellationToken);
@@ -35,7 +35,7 @@ internal sealed class FileStatsAction(ApiKeys keys, QuotaLedger quota) : IApiAct
 {
     public string Name => "file/stats/read";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
         var totals = await quota.ReadAsync(caller.UserId, cancellationToken);

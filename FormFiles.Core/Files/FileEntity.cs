@@ -78,6 +78,9 @@ public sealed class FileEntity : IStampedEntity
     /// </summary>
     public string? Snapshot { get; set; }
 
+    /// <summary>The first eight characters of the API key that reserved the file: usage counts its upload there.</summary>
+    public string? ApiKey { get; set; }
+
     public static string Row(long fileId) => RowPrefix + Storage.Tables.Key(fileId);
 
     public string BlobName => FileBlobs.Name(UserId, TaskId, Id);

@@ -9,7 +9,7 @@ internal sealed class FileReadAction(ApiKeys keys, Tables tables, FileViews view
 {
     public string Name => "task/form/file/read";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
         var fileId = request.Parameters.RequiredInt64("file_id");

@@ -36,7 +36,7 @@ internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCom
 
     public bool ReadsBody => true;
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var http = request.HttpContext.Request;
         if (!MediaTypeHeaderValue.TryParse(http.ContentType, out var contentType)
@@ -80,7 +80,7 @@ internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCom
         }
     }
 
-    private async Task<IResult> UploadAsync(Dictionary<string, string> fields, MultipartSection section, ContentDispositionHeaderValue disposition, CancellationToken cancellationToken)
+    private async Task<ApiAnswer> UploadAsync(Dictionary<string, string> fields, MultipartSection section, ContentDispositionHeaderValue disposition, CancellationToken cancellationToken)
     {
         var (file, reservedName) = await ClaimAsync(fields.GetValueOrDefault("token"), disposition.FileName.Value, cancellationToken);
         bool stored;

@@ -1,3 +1,4 @@
+using FormFiles.Calls;
 using FormFiles.Storage;
 
 namespace FormFiles.Files;
@@ -7,13 +8,16 @@ namespace FormFiles.Files;
 /// own, so that whatever stops one pass (storage gone, a bug) is logged and leaves the other, and the
 /// next tick, untouched. In Azure the timer runs both side by side; the DevHost ticks each on its own interval.
 /// </summary>
-public sealed partial class Maintenance(Reconciliation reconciliation, Sweeper sweeper, ILogger<Maintenance> logger)
+public sealed partial class Maintenance(Reconciliation reconciliation, Sweeper sweeper, IdempotencyKeys idempotencyKeys, ILogger<Maintenance> logger)
 {
     public Task RunAsync(CancellationToken cancellationToken) => Task.WhenAll(ReconcileAsync(cancellationToken), SweepAsync(cancellationToken));
 
     public Task ReconcileAsync(CancellationToken cancellationToken) => GuardAsync("reconciliation", reconciliation.RunAsync, cancellationToken);
 
-    public Task SweepAsync(CancellationToken cancellationToken) => GuardAsync("sweep", sweeper.RunAsync, cancellationToken);
+    /// <summary>The sweep, and beside it the purge of Idempotency-Key rows past their time.</summary>
+    public Task SweepAsync(CancellationToken cancellationToken) => Task.WhenAll(
+        GuardAsync("sweep", sweeper.RunAsync, cancellationToken),
+        GuardAsync("idempotency purge", idempotencyKeys.PurgeAsync, cancellationToken));
 
     private async Task GuardAsync(string pass, Func<CancellationToken, Task> run, CancellationToken cancellationToken)
     {

@@ -2,10 +2,12 @@ using System.Text;
 using Azure;
 using Azure.Data.Tables;
 using FormFiles.Api;
+using FormFiles.Auth;
 using FormFiles.Quota;
 using FormFiles.Storage;
 using FormFiles.Tasks;
 using FormFiles.Templates;
+using FormFiles.Usage;
 
 namespace FormFiles.Files;
 
@@ -23,14 +25,15 @@ namespace FormFiles.Files;
 /// crash between steps leaves a reservation nobody holds credentials for, which the sweep deletes
 /// when it expires, giving back its field slot and its quota.
 /// </summary>
-public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentTasks recentTasks, QuotaLedger quota, FileBlobs blobs, IOptions<FormFilesOptions> options, TimeProvider time, ILogger<Reservations> logger)
+public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentTasks recentTasks, QuotaLedger quota, FileBlobs blobs, UsageMeter usage, IOptions<FormFilesOptions> options, TimeProvider time, ILogger<Reservations> logger)
 {
     public const int MaxUnsubmittedPerField = 6;
     public const int MaxMetadataBytes = 4096;
 
     /// <param name="uploadUrl">The multipart endpoint, from <see cref="UploadUrl"/>.</param>
-    public async Task<ReservationView> CreateAsync(long userId, ReservationRequest request, Uri uploadUrl, CancellationToken cancellationToken)
+    public async Task<ReservationView> CreateAsync(Caller caller, ReservationRequest request, Uri uploadUrl, CancellationToken cancellationToken)
     {
+        var userId = caller.UserId;
         var (task, field, metadata) = await CheckAsync(userId, request, cancellationToken);
         var file = new FileEntity
         {
@@ -44,11 +47,13 @@ public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentT
             Metadata = metadata,
             Created = time.GetUtcNow(),
             LeaseId = Guid.NewGuid().ToString(),
+            ApiKey = caller.KeyPrefix,
         };
         file.Expires = file.Created + options.Value.ReservationTtl;
         await blobs.ReadyToSignAsync(file.Expires, cancellationToken); // A key that cannot be had fails the create before it writes anything.
         var token = await AdmitAsync(task, file, cancellationToken);
         Reserved(logger, file.Id, task.Id, field.Id, file.ReservedSize);
+        usage.Reserved(userId, caller.KeyPrefix, file.ReservedSize);
 
         var blobName = FileBlobs.Name(userId, task.Id, file.Id);
         return new ReservationView(

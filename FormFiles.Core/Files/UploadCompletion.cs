@@ -6,6 +6,7 @@ using Azure.Storage.Blobs.Models;
 using FormFiles.Quota;
 using FormFiles.Storage;
 using FormFiles.Tasks;
+using FormFiles.Usage;
 using FormFiles.Webhooks;
 using MetadataExtractor;
 using MetadataExtractor.Formats.Exif;
@@ -21,7 +22,7 @@ namespace FormFiles.Files;
 /// is conditional on the file row's ETag, and the steps after it (quota, blob deletion, the pending
 /// row) are idempotent, so every caller ends in the same state.
 /// </summary>
-public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger quota, FileRemoval removal, WebhookRelay relay, TimeProvider time, ILogger<UploadCompletion> logger)
+public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger quota, FileRemoval removal, WebhookRelay relay, UsageMeter usage, TimeProvider time, ILogger<UploadCompletion> logger)
 {
     /// <summary>Enough of the file for the content type and a JPEG's EXIF segment (at most 64 KiB, and first).</summary>
     private const int HeadBytes = 64 * 1024;
@@ -118,6 +119,7 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
         relay.Committed(recorded);
 
         CompletionLog.Uploaded(logger, file.Id, file.TaskId, size, file.MimeType);
+        usage.Uploaded(file.UserId, file.ApiKey, size);
         await SettleUploadedAsync(file, cancellationToken);
         return true;
     }

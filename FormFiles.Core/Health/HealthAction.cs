@@ -22,7 +22,9 @@ internal sealed class HealthAction(
 
     public string Name => "health";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public bool UsesApiKey => false;
+
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var tablesProbe = ProbeAsync("tables", async token =>
         {

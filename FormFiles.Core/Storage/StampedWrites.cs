@@ -51,6 +51,36 @@ public static class StampedWrites
         }
     }
 
+    /// <summary>The same for a <see cref="TableEntity"/>, whose <c>Op</c> is a property like the others.</summary>
+    public static async Task<bool> TryAddAsync(this TableClient table, TableEntity row, CancellationToken cancellationToken)
+    {
+        var stamped = new StampedTableEntity(row) { Op = NewOp() };
+        try
+        {
+            row.ETag = (await table.AddEntityAsync(row, cancellationToken)).Headers.ETag ?? row.ETag;
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            return await LandedAsync(table, stamped, cancellationToken);
+        }
+    }
+
+    /// <summary>The same for a <see cref="TableEntity"/>, whose <c>Op</c> is a property like the others.</summary>
+    public static async Task<bool> TryUpdateAsync(this TableClient table, TableEntity row, ETag ifMatch, CancellationToken cancellationToken)
+    {
+        var stamped = new StampedTableEntity(row) { Op = NewOp() };
+        try
+        {
+            row.ETag = (await table.UpdateEntityAsync(row, ifMatch, TableUpdateMode.Replace, cancellationToken)).Headers.ETag ?? row.ETag;
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return await LandedAsync(table, stamped, cancellationToken);
+        }
+    }
+
     /// <summary>
     /// Submits an entity-group transaction that adds or replaces <paramref name="witness"/> (one of its
     /// rows, which nobody else writes soon after: the row this operation creates, or changes alone);

@@ -17,6 +17,8 @@ namespace FormFiles.Storage;
 /// first; <c>deliveriesdue</c>: PK <c>{shard}-{minute}</c> (see <see cref="FormFiles.Webhooks.WebhookDeliveries"/>).</item>
 /// <item><c>tasks</c> also holds each task's outbox rows (<c>outbox-{guid}</c>, see <see cref="FormFiles.Webhooks.Outbox"/>).</item>
 /// <item><c>pending</c>: PK <c>{shard}-{due minute}</c>, RK file id or <c>task-{task id}</c>; work not yet settled.</item>
+/// <item><c>idempotency</c>: PK user id, RK SHA-256 of an <c>Idempotency-Key</c>; the claim and then the kept answer.</item>
+/// <item><c>usage</c>: PK user id, RK <c>{day}|{key}|{action}</c>; metered calls and bytes (see <see cref="FormFiles.Usage.UsageMeter"/>).</item>
 /// <item><c>usertasks</c> also holds each user's <c>count</c> row and external-id index rows (see <see cref="Tasks.TaskList"/>).</item>
 /// </list>
 /// </summary>
@@ -42,7 +44,11 @@ public sealed class Tables(TableServiceClient service)
 
     public TableClient DeliveriesDue { get; } = service.GetTableClient("deliveriesdue");
 
-    public IEnumerable<TableClient> All => [Users, ApiKeys, Templates, Tasks, UserTasks, Counters, Pending, Webhooks, Deliveries, DeliveriesDue];
+    public TableClient Idempotency { get; } = service.GetTableClient("idempotency");
+
+    public TableClient Usage { get; } = service.GetTableClient("usage");
+
+    public IEnumerable<TableClient> All => [Users, ApiKeys, Templates, Tasks, UserTasks, Counters, Pending, Webhooks, Deliveries, DeliveriesDue, Idempotency, Usage];
 
     /// <summary>A row key for an id that sorts numerically (19 digits hold every positive int64).</summary>
     public static string Key(long id) => id.ToString("D19", CultureInfo.InvariantCulture);

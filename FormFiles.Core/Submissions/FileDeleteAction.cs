@@ -15,7 +15,7 @@ internal sealed class FileDeleteAction(ApiKeys keys, Tables tables, FileRemoval 
 {
     public string Name => "task/form/file/delete";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
         var fileId = request.Parameters.RequiredInt64("file_id");

@@ -10,7 +10,7 @@ internal sealed class TaskFormSubmitAction(ApiKeys keys, FormSubmission submissi
 {
     public string Name => "task/form/submit";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
         var p = request.Parameters;
@@ -40,7 +40,7 @@ internal sealed class TaskFormValuesUpdateAction(ApiKeys keys, FormSubmission su
 {
     public string Name => "task/form/values/update";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
         var taskId = request.Parameters.RequiredInt64("task_id");

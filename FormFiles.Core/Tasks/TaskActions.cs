@@ -9,7 +9,7 @@ internal sealed class TaskCreateAction(ApiKeys keys, TaskStore tasks, TemplateSt
 {
     public string Name => "task/create";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
         var fields = request.Parameters.Nested("task");
@@ -46,7 +46,7 @@ internal sealed class TaskReadAction(ApiKeys keys, TaskStore tasks) : IApiAction
 {
     public string Name => "task/read";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
         var task = await tasks.LoadAsync(caller.UserId, request.Parameters.RequiredInt64("task_id"), cancellationToken);
@@ -61,7 +61,7 @@ internal sealed class TaskListAction(ApiKeys keys, TaskList tasks) : IApiAction
 
     public string Name => "task/list";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
         var p = request.Parameters;
@@ -89,7 +89,7 @@ internal sealed class TaskDeleteAction(ApiKeys keys, TaskStore tasks) : IApiActi
 {
     public string Name => "task/delete";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
         await tasks.DeleteAsync(caller.UserId, request.Parameters.RequiredInt64("task_id"), cancellationToken);
@@ -102,7 +102,7 @@ internal sealed class TaskStatusChangeAction(ApiKeys keys, TaskStore tasks) : IA
 {
     public string Name => "task/status/change";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
         var taskId = request.Parameters.RequiredInt64("task_id");

@@ -10,7 +10,7 @@ internal sealed class TaskFormCreateAction(ApiKeys keys, TaskStore tasks, Templa
 {
     public string Name => "task/form/create";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
         var taskId = request.Parameters.RequiredInt64("task_id");
@@ -26,7 +26,7 @@ internal sealed class TaskFormReadAction(ApiKeys keys, TaskStore tasks, FileView
 {
     public string Name => "task/form/read";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
         var task = await tasks.LoadAsync(caller.UserId, request.Parameters.RequiredInt64("task_id"), cancellationToken);
@@ -41,7 +41,7 @@ internal sealed class TaskFormDeleteAction(ApiKeys keys, TaskStore tasks) : IApi
 {
     public string Name => "task/form/delete";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
         await tasks.DetachFormAsync(caller.UserId, request.Parameters.RequiredInt64("task_id"), cancellationToken);

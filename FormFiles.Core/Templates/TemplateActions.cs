@@ -9,7 +9,7 @@ internal sealed class TemplateCreateAction(ApiKeys keys, TemplateStore templates
 {
     public string Name => "form/template/create";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
         var template = request.Parameters.Nested("template");
@@ -31,7 +31,7 @@ internal sealed class TemplateReadAction(ApiKeys keys, TemplateStore templates) 
 {
     public string Name => "form/template/read";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
         var template = await templates.FindAsync(caller.UserId, TemplateId.Read(request.Parameters), cancellationToken) ?? throw NotFound.Template();
@@ -44,7 +44,7 @@ internal sealed class TemplateListAction(ApiKeys keys, TemplateStore templates) 
 {
     public string Name => "form/template/list";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
         var list = await templates.ListAsync(caller.UserId, cancellationToken);
@@ -57,7 +57,7 @@ internal sealed class TemplateDeleteAction(ApiKeys keys, TemplateStore templates
 {
     public string Name => "form/template/delete";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
         return await templates.DeleteAsync(caller.UserId, TemplateId.Read(request.Parameters), cancellationToken)

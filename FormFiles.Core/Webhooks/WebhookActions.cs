@@ -8,7 +8,7 @@ internal sealed class WebhookCreateAction(ApiKeys keys, WebhookStore webhooks, I
 {
     public string Name => "webhook/create";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
         var p = request.Parameters;
@@ -27,7 +27,7 @@ internal sealed class WebhookListAction(ApiKeys keys, WebhookStore webhooks) : I
 {
     public string Name => "webhook/list";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
         return ApiResults.Ok(new ListResponse<WebhookView>((await webhooks.ListAsync(caller.UserId, cancellationToken)).Select(w => w.View()).ToList()));
@@ -39,7 +39,7 @@ internal sealed class WebhookReadAction(ApiKeys keys, WebhookStore webhooks) : I
 {
     public string Name => "webhook/read";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
         var endpoint = await webhooks.GetAsync(caller.UserId, request.Parameters.RequiredInt64("webhook_id"), cancellationToken);
@@ -52,7 +52,7 @@ internal sealed class WebhookUpdateAction(ApiKeys keys, WebhookStore webhooks, I
 {
     public string Name => "webhook/update";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
         var p = request.Parameters;
@@ -78,7 +78,7 @@ internal sealed class WebhookDeleteAction(ApiKeys keys, WebhookStore webhooks) :
 {
     public string Name => "webhook/delete";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
         var webhookId = request.Parameters.RequiredInt64("webhook_id");
@@ -93,7 +93,7 @@ internal sealed class WebhookRotateAction(ApiKeys keys, WebhookStore webhooks) :
 {
     public string Name => "webhook/secret/rotate";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
         return ApiResults.Ok(new SecretResponse(await webhooks.RotateAsync(caller.UserId, request.Parameters.RequiredInt64("webhook_id"), cancellationToken)));
@@ -107,7 +107,7 @@ internal sealed class WebhookTestAction(ApiKeys keys, WebhookStore webhooks, Web
 {
     public string Name => "webhook/test";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
         var endpoint = await webhooks.GetAsync(caller.UserId, request.Parameters.RequiredInt64("webhook_id"), cancellationToken);
@@ -127,7 +127,7 @@ internal sealed class WebhookDeliveryListAction(ApiKeys keys, WebhookStore webho
 
     public string Name => "webhook/delivery/list";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
         var endpoint = await webhooks.GetAsync(caller.UserId, request.Parameters.RequiredInt64("webhook_id"), cancellationToken);
@@ -143,7 +143,7 @@ internal sealed class WebhookDeliveryRetryAction(ApiKeys keys, WebhookStore webh
 {
     public string Name => "webhook/delivery/retry";
 
-    public async Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
         var endpoint = await webhooks.GetAsync(caller.UserId, request.Parameters.RequiredInt64("webhook_id"), cancellationToken);

@@ -12,13 +12,19 @@ public sealed record Envelope(HttpStatusCode HttpStatus, JsonObject Body, string
 
     public string Description => Body["status"]!["description"]!.GetValue<string>();
 
+    /// <summary>The response's headers (not its content's).</summary>
+    public System.Net.Http.Headers.HttpResponseHeaders? Headers { get; init; }
+
+    /// <summary>A response header's one value, or null.</summary>
+    public string? Header(string name) => Headers is not null && Headers.TryGetValues(name, out var values) ? string.Join(", ", values) : null;
+
     public static async Task<Envelope> ReadAsync(HttpResponseMessage response)
     {
         var raw = await response.Content.ReadAsStringAsync();
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         var body = JsonNode.Parse(raw)?.AsObject() ?? throw new Xunit.Sdk.XunitException($"Not a JSON object: {raw}");
         var requestId = response.Headers.TryGetValues("X-Request-Id", out var values) ? values.Single() : null;
-        return new Envelope(response.StatusCode, body, requestId, raw);
+        return new Envelope(response.StatusCode, body, requestId, raw) { Headers = response.Headers };
     }
 
     /// <summary>Asserts an error envelope with exactly <c>success</c> and <c>status {code, description}</c>.</summary>

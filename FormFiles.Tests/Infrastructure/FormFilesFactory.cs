@@ -47,6 +47,9 @@ public sealed class FormFilesFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("urls", "http://127.0.0.1:0");
+        // Tests call fast and in parallel with one key; the rate-limit tests set their own limits.
+        builder.UseSetting("FormFiles:RateLimit:PermitsPerSecond", "100000");
+        builder.UseSetting("FormFiles:RateLimit:Burst", "1000000");
         foreach (var (key, value) in settings)
             builder.UseSetting(key, value);
         builder.ConfigureTestServices(services =>

@@ -11,7 +11,9 @@ public static class TestActions
     {
         public string Name => "test/echo";
 
-        public Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+        public bool UsesApiKey => false;
+
+        public Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
         {
             var p = request.Parameters;
             return Task.FromResult(ApiResults.Ok(new EchoResponse(
@@ -39,7 +41,9 @@ public static class TestActions
     {
         public string Name => "test/storage-down";
 
-        public Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken) =>
+        public bool UsesApiKey => false;
+
+        public Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken) =>
             throw new AggregateException(
                 "Retry failed after 3 tries.",
                 new Azure.RequestFailedException("Connection refused (127.0.0.1:1)"),
@@ -51,7 +55,9 @@ public static class TestActions
     {
         public string Name => "test/no-credential";
 
-        public Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken) =>
+        public bool UsesApiKey => false;
+
+        public Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken) =>
             throw new Azure.Identity.AuthenticationFailedException("ManagedIdentityCredential authentication failed");
     }
 
@@ -60,7 +66,9 @@ public static class TestActions
     {
         public string Name => "test/unwritable";
 
-        public Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+        public bool UsesApiKey => false;
+
+        public Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
         {
             using var poisoned = System.Text.Json.JsonDocument.Parse("{\"note\": \"\\ud800\"}");
             return Task.FromResult(ApiResults.Ok(new ValueResponse<System.Text.Json.JsonElement>(poisoned.RootElement.Clone())));
@@ -74,7 +82,9 @@ public static class TestActions
 
         public string Name => "test/fail";
 
-        public Task<IResult> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken) =>
+        public bool UsesApiKey => false;
+
+        public Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken) =>
             throw new InvalidOperationException($"Bug with {Secret} inside");
     }
 }

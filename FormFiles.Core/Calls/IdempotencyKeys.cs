@@ -1,0 +1,188 @@
+using System.Security.Cryptography;
+using System.Text;
+using Azure;
+using Azure.Data.Tables;
+using FormFiles.Api;
+using FormFiles.Auth;
+using FormFiles.Storage;
+
+namespace FormFiles.Calls;
+
+/// <summary>
+/// The <c>Idempotency-Key</c> header (IETF draft "The Idempotency-Key HTTP Header Field"). A key row in
+/// the user's partition of <c>idempotency</c> is claimed before the work starts (an insert only one
+/// request wins, or a conditional take-over of a row whose lease or retention ran out) and completed with
+/// the answer after it. A repeat with the same fingerprint gets that answer back byte for byte; one with
+/// other parameters gets 7; one while the first still runs gets 15 (429, <c>Retry-After: 1</c>).
+/// </summary>
+public sealed partial class IdempotencyKeys(Tables tables, TimeProvider time, IOptions<FormFilesOptions> options, ILogger<IdempotencyKeys> logger)
+{
+    public const string Header = "Idempotency-Key";
+    public const string ReplayedHeader = "Idempotent-Replayed";
+
+    /// <summary>How often one instance looks for rows past their time.</summary>
+    public static readonly TimeSpan PurgeInterval = TimeSpan.FromHours(1);
+
+    private const int MaxKeyLength = 255;
+    private const int ChunkBytes = 64 * 1024;
+    private const int MaxChunks = 12;
+    private const int PurgeBudget = 10_000;
+
+    private long nextPurgeTicks;
+
+    /// <summary>The header's key (a bare token or a structured-field string); null when absent, 7 when malformed.</summary>
+    public static string? Read(HttpRequest request)
+    {
+        var values = request.Headers[Header];
+        if (values.Count == 0)
+            return null;
+        var key = values.Count == 1 ? values[0] ?? string.Empty : string.Empty;
+        if (key.Length >= 2 && key[0] == '"' && key[^1] == '"')
+            key = key[1..^1].Replace("\\\"", "\"", StringComparison.Ordinal).Replace("\\\\", "\\", StringComparison.Ordinal);
+        return key.Length is > 0 and <= MaxKeyLength && key.All(c => c is >= ' ' and <= '~')
+            ? key
+            : throw ApiException.InvalidParameter(Header, $"must be given once, as 1 to {MaxKeyLength} printable ASCII characters");
+    }
+
+    /// <summary>Runs <paramref name="work"/> once for the user and key, and answers every repeat as it was answered.</summary>
+    public async Task<ApiAnswer> RunAsync(Caller caller, string key, string fingerprint, Func<CancellationToken, Task<ApiAnswer>> work, HttpResponse response, CancellationToken cancellationToken)
+    {
+        var (claim, earlier) = await ClaimAsync(Tables.Key(caller.UserId), RowKey(key), fingerprint, cancellationToken);
+        if (earlier is not null)
+        {
+            if (earlier.Status == StatusCodes.Status429TooManyRequests)
+                response.Headers.RetryAfter = "1";
+            else
+                response.Headers[ReplayedHeader] = "true";
+            return earlier;
+        }
+
+        // The caller may go away now: the work finishes and its answer waits for the retry.
+        var answer = await work(CancellationToken.None);
+        await SettleAsync(claim!, answer);
+        return answer;
+    }
+
+    /// <summary>Deletes rows whose lease or retention ran out (at most once per <see cref="PurgeInterval"/> on an instance).</summary>
+    public async Task<int> PurgeAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var next = Interlocked.Read(ref nextPurgeTicks);
+        if (now.UtcTicks < next || Interlocked.CompareExchange(ref nextPurgeTicks, (now + PurgeInterval).UtcTicks, next) != next)
+            return 0;
+
+        var deleted = 0;
+        var over = tables.Idempotency.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"Until lt {now}"), select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken);
+        await Parallel.ForEachAsync(Take(over, PurgeBudget), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (row, token) =>
+        {
+            try
+            {
+                await tables.Idempotency.DeleteEntityAsync(row.PartitionKey, row.RowKey, row.ETag, token);
+                Interlocked.Increment(ref deleted);
+            }
+            catch (RequestFailedException e) when (e.Status is 404 or 412)
+            {
+                // Taken again meanwhile, or deleted by a retry that had landed.
+            }
+        });
+        if (deleted > 0)
+            Purged(logger, deleted);
+        return deleted;
+    }
+
+    /// <summary>
+    /// Inserts the claim (no read first: a new key is the common case); when a row is there, reads it and
+    /// takes it over if its time is up, or answers from it.
+    /// </summary>
+    private async Task<(TableEntity? Claim, ApiAnswer? Earlier)> ClaimAsync(string partition, string rowKey, string fingerprint, CancellationToken cancellationToken) =>
+        await Contention.RetryAsync<(TableEntity?, ApiAnswer?)>(async () =>
+        {
+            var now = time.GetUtcNow();
+            var claim = new TableEntity(partition, rowKey)
+            {
+                ["Fingerprint"] = fingerprint,
+                ["State"] = Running,
+                ["Until"] = now + options.Value.Idempotency.Lease,
+            };
+            if (await tables.Idempotency.TryAddAsync(claim, cancellationToken))
+                return (true, (claim, null));
+
+            var found = await tables.Idempotency.GetEntityIfExistsAsync<TableEntity>(partition, rowKey, cancellationToken: cancellationToken);
+            if (!found.HasValue)
+                return (false, default); // Freed meanwhile: insert again.
+            var row = found.Value!;
+            if (row.GetDateTimeOffset("Until") <= now)
+            {
+                var won = await tables.Idempotency.TryUpdateAsync(claim, row.ETag, cancellationToken);
+                return (won, (won ? claim : null, null));
+            }
+
+            if (row.GetString("Fingerprint") != fingerprint)
+                throw new ApiException(ErrorCode.InvalidParameters, "Invalid parameters: Idempotency-Key was used with other parameters");
+            return (true, (null, row.GetString("State") == Done
+                ? new ApiAnswer(Join(row), row.GetInt32("Status") ?? StatusCodes.Status200OK)
+                : ApiResults.Error(ErrorCode.TooManyRequests, "Too many requests: the first request with this Idempotency-Key is still running; retry in a second")));
+        }, cancellationToken);
+
+    /// <summary>Keeps a final answer for the retention; frees the key after storage trouble (a retry runs again).</summary>
+    private async Task SettleAsync(TableEntity claim, ApiAnswer answer)
+    {
+        try
+        {
+            if (answer.Status >= StatusCodes.Status500InternalServerError || answer.Status == StatusCodes.Status429TooManyRequests || answer.Body.Length > MaxChunks * ChunkBytes)
+            {
+                await tables.Idempotency.DeleteEntityAsync(claim.PartitionKey, claim.RowKey, claim.ETag, CancellationToken.None);
+                return;
+            }
+
+            claim["State"] = Done;
+            claim["Status"] = answer.Status;
+            claim["Until"] = time.GetUtcNow() + options.Value.Idempotency.Retention;
+            for (var i = 0; i * ChunkBytes < answer.Body.Length; i++)
+                claim[$"Body{i}"] = answer.Body.AsSpan(i * ChunkBytes, Math.Min(ChunkBytes, answer.Body.Length - (i * ChunkBytes))).ToArray();
+            if (!await tables.Idempotency.TryUpdateAsync(claim, claim.ETag, CancellationToken.None))
+                TakenOver(logger, claim.PartitionKey);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            // Deleting: the lease ran out and another request took the key, or a landed retry deleted it.
+        }
+        catch (Exception e) when (StorageFaults.IsStorageFailure(e))
+        {
+            NotSettled(logger, e, claim.PartitionKey);
+        }
+    }
+
+    private static byte[] Join(TableEntity row)
+    {
+        using var body = new MemoryStream();
+        for (var i = 0; row.GetBinary($"Body{i}") is { } chunk; i++)
+            body.Write(chunk);
+        return body.ToArray();
+    }
+
+    /// <summary>The key hashed: any printable ASCII, and row keys refuse some.</summary>
+    private static string RowKey(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(key)));
+
+    private static async IAsyncEnumerable<T> Take<T>(IAsyncEnumerable<T> items, int count)
+    {
+        await foreach (var item in items)
+        {
+            if (count-- <= 0)
+                yield break;
+            yield return item;
+        }
+    }
+
+    private const string Running = "running";
+    private const string Done = "done";
+
+    [LoggerMessage(EventId = 2500, Level = LogLevel.Warning, Message = "An Idempotency-Key of user {UserKey} was taken over before its answer was kept (the work outlasted the lease)")]
+    private static partial void TakenOver(ILogger logger, string userKey);
+
+    [LoggerMessage(EventId = 2501, Level = LogLevel.Warning, Message = "The answer to an Idempotency-Key of user {UserKey} could not be kept; the key frees itself when its lease runs out")]
+    private static partial void NotSettled(ILogger logger, Exception exception, string userKey);
+
+    [LoggerMessage(EventId = 2502, Level = LogLevel.Information, Message = "Deleted {Count} Idempotency-Key rows past their time")]
+    private static partial void Purged(ILogger logger, int count);
+}

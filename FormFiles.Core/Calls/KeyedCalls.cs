@@ -1,0 +1,40 @@
+using FormFiles.Api;
+using FormFiles.Auth;
+
+namespace FormFiles.Calls;
+
+/// <summary>
+/// What every call with an API key goes through before its action: the key's rate limit (decided in
+/// memory, so a refused call costs no storage request), the key's lookup (4), and the
+/// <c>Idempotency-Key</c>. <see cref="Call"/> records what the usage meter needs.
+/// </summary>
+public sealed class KeyedCalls(ApiKeys keys, RateLimits limits, IdempotencyKeys idempotency)
+{
+    public async Task<ApiAnswer> RunAsync(IApiAction action, ApiRequest request, string hash, Call call, Func<CancellationToken, Task<ApiAnswer>> work)
+    {
+        var context = request.HttpContext;
+        var known = keys.Peek(hash);
+        call.Caller = known;
+        var decision = limits.Acquire(hash, known);
+        decision.WriteHeaders(context.Response.Headers);
+        if (!decision.Acquired)
+            return ApiResults.Error(ErrorCode.TooManyRequests, $"Too many requests (rate limit exceeded): this key may make {decision.Policy.PermitsPerSecond} calls a second; retry in {decision.RetryAfterSeconds} s");
+
+        var caller = await keys.IdentifyAsync(hash, context.RequestAborted);
+        call.Caller = caller;
+        if (IdempotencyKeys.Read(context.Request) is not { } key)
+            return await work(context.RequestAborted);
+
+        var answer = await idempotency.RunAsync(caller, key, request.Parameters.Fingerprint(action.Name), work, context.Response, context.RequestAborted);
+        call.Replayed = context.Response.Headers.ContainsKey(IdempotencyKeys.ReplayedHeader);
+        return answer;
+    }
+}
+
+/// <summary>One keyed call, as the usage meter counts it.</summary>
+public sealed class Call
+{
+    public Caller? Caller { get; set; }
+
+    public bool Replayed { get; set; }
+}

@@ -1,0 +1,214 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Azure;
+using Azure.Data.Tables;
+using FormFiles.Auth;
+using FormFiles.Storage;
+
+namespace FormFiles.Usage;
+
+/// <summary>
+/// Counts calls and bytes per user, API key, UTC day and action, in memory, and adds them to the
+/// <c>usage</c> table on <see cref="FlushAsync"/> (every <c>FormFiles:Usage:FlushInterval</c> and on
+/// shutdown). A flush adds each count to its row with an ETag-conditional write that records its
+/// operation id, so that several instances add up and a retried write is not counted twice; what a
+/// failed flush could not write waits for the next one. A crash loses at most one interval of counts.
+/// </summary>
+public sealed partial class UsageMeter(Tables tables, TimeProvider time, IOptions<FormFilesOptions> options, ILogger<UsageMeter> logger)
+{
+    private readonly Lock gate = new();
+    private readonly SemaphoreSlim flushing = new(1, 1);
+    private const int RecentOps = 16;
+
+    private Dictionary<UsageKey, UsageCounts> pending = [];
+    private List<Merge> unwritten = [];
+
+    /// <summary>One answered call: replayed, limited (429), ok, client error or server error.</summary>
+    public void Count(Caller caller, string action, int status, bool replayed) =>
+        Add(caller.UserId, caller.KeyPrefix, action, 1, replayed ? Counter.Replayed
+            : status == StatusCodes.Status429TooManyRequests ? Counter.Limited
+            : status < 400 ? Counter.Ok
+            : status < 500 ? Counter.ClientErrors
+            : Counter.ServerErrors);
+
+    public void Reserved(long userId, string keyPrefix, long bytes) => Add(userId, keyPrefix, string.Empty, bytes, Counter.BytesReserved);
+
+    /// <param name="keyPrefix">The reserving key; null for a file reserved before usage was metered.</param>
+    public void Uploaded(long userId, string? keyPrefix, long bytes) => Add(userId, keyPrefix ?? string.Empty, string.Empty, bytes, Counter.BytesUploaded);
+
+    /// <summary>Adds what was counted since the last flush (and what earlier flushes could not write) to storage.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await flushing.WaitAsync(cancellationToken);
+        try
+        {
+            List<Merge> batch;
+            lock (gate)
+            {
+                batch = [.. unwritten, .. pending.Select(p => new Merge(p.Key, p.Value, Guid.NewGuid().ToString("N")))];
+                (pending, unwritten) = ([], []);
+            }
+
+            var failed = new ConcurrentBag<Merge>();
+            await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (merge, _) =>
+            {
+                try
+                {
+                    await MergeAsync(merge, cancellationToken);
+                }
+                catch (Exception e) when (StorageFaults.IsStorageFailure(e) || e is OperationCanceledException or StorageContentionException)
+                {
+                    failed.Add(merge); // With its operation id: if it landed after all, the row says so.
+                }
+            });
+
+            if (!failed.IsEmpty)
+            {
+                lock (gate)
+                    unwritten.AddRange(failed);
+                NotFlushed(logger, failed.Count, batch.Count);
+            }
+        }
+        finally
+        {
+            flushing.Release();
+        }
+    }
+
+    /// <summary>The user's counts from <paramref name="from"/> to <paramref name="to"/> (UTC days, both included), as flushed.</summary>
+    public async Task<UsageReport> ReadAsync(long userId, DateOnly from, DateOnly to, CancellationToken cancellationToken)
+    {
+        var lines = new List<UsageLine>();
+        long uploaded = 0, reserved = 0;
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Tables.Key(userId)} and RowKey ge {Day(from)} and RowKey lt {Day(to) + "~"}");
+        await foreach (var row in tables.Usage.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            var counts = UsageCounts.Of(row);
+            uploaded += counts[Counter.BytesUploaded];
+            reserved += counts[Counter.BytesReserved];
+            if (row.GetString("Action") is { Length: > 0 } action)
+            {
+                lines.Add(new UsageLine(row.GetString("Date"), row.GetString("ApiKey"), action,
+                    counts[Counter.Ok], counts[Counter.ClientErrors], counts[Counter.ServerErrors], counts[Counter.Replayed], counts[Counter.Limited]));
+            }
+        }
+
+        return new UsageReport(lines, uploaded, reserved);
+    }
+
+    private void Add(long userId, string keyPrefix, string action, long amount, Counter counter)
+    {
+        if (!options.Value.Usage.Enabled)
+            return;
+        var key = new UsageKey(userId, Day(DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime)), keyPrefix, action);
+        lock (gate)
+        {
+            Counts(key)[counter] += amount;
+        }
+    }
+
+    private UsageCounts Counts(UsageKey key)
+    {
+        if (!pending.TryGetValue(key, out var counts))
+            pending[key] = counts = new UsageCounts();
+        return counts;
+    }
+
+    /// <summary>
+    /// Adds a merge's counts to its row, conditional on the ETag read. The row lists the ids of its last
+    /// <see cref="RecentOps"/> merges: a merge whose answer was lost, and that the SDK or a later flush
+    /// tries again, finds its id there and is not counted twice.
+    /// </summary>
+    private async Task MergeAsync(Merge merge, CancellationToken cancellationToken) =>
+        await Contention.RetryAsync(async () =>
+        {
+            var found = await tables.Usage.GetEntityIfExistsAsync<TableEntity>(merge.Key.Partition, merge.Key.Row, cancellationToken: cancellationToken);
+            var row = found.HasValue ? found.Value! : null;
+            var ops = row?.GetString("Ops")?.Split(',') ?? [];
+            if (ops.Contains(merge.Op))
+                return true;
+            var next = row is null ? merge.Counts.WriteTo(merge.Key.NewRow()) : UsageCounts.Of(row).Add(merge.Counts).WriteTo(row);
+            next["Ops"] = string.Join(',', ops.TakeLast(RecentOps - 1).Append(merge.Op));
+            try
+            {
+                if (row is null)
+                    await tables.Usage.AddEntityAsync(next, cancellationToken);
+                else
+                    await tables.Usage.UpdateEntityAsync(next, row.ETag, TableUpdateMode.Replace, cancellationToken);
+                return true;
+            }
+            catch (RequestFailedException e) when (e.Status is 409 or 412)
+            {
+                return false; // Another merge was first, or this one landed and its answer was lost: the row tells.
+            }
+        }, cancellationToken);
+
+    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>Counts on their way to one row, under an operation id that stays the same until they are written.</summary>
+    private sealed record Merge(UsageKey Key, UsageCounts Counts, string Op);
+
+    [LoggerMessage(EventId = 2600, Level = LogLevel.Warning, Message = "Usage flush: {Unwritten} of {Rows} rows could not be written; they wait for the next flush")]
+    private static partial void NotFlushed(ILogger logger, int unwritten, int rows);
+
+    /// <summary>A usage row: PK the user, RK <c>{day}|{key}|{action}</c> (<c>/</c> as <c>.</c>); bytes in the rows with no action.</summary>
+    private readonly record struct UsageKey(long UserId, string Date, string KeyPrefix, string Action)
+    {
+        public string Partition => Tables.Key(UserId);
+
+        public string Row => $"{Date}|{KeyPrefix}|{Action.Replace('/', '.')}";
+
+        public TableEntity NewRow() => new(Partition, Row) { ["Date"] = Date, ["ApiKey"] = KeyPrefix, ["Action"] = Action };
+    }
+}
+
+/// <summary>What a usage row counts; the names are its columns.</summary>
+internal enum Counter
+{
+    Ok,
+    ClientErrors,
+    ServerErrors,
+    Replayed,
+    Limited,
+    BytesReserved,
+    BytesUploaded,
+}
+
+/// <summary>The counters of one usage row.</summary>
+internal sealed class UsageCounts
+{
+    private static readonly Counter[] All = Enum.GetValues<Counter>();
+    private readonly long[] values = new long[All.Length];
+
+    public long this[Counter counter]
+    {
+        get => values[(int)counter];
+        set => values[(int)counter] = value;
+    }
+
+    public static UsageCounts Of(TableEntity row)
+    {
+        var counts = new UsageCounts();
+        foreach (var counter in All)
+            counts[counter] = row.GetInt64(counter.ToString()) ?? 0;
+        return counts;
+    }
+
+    public UsageCounts Add(UsageCounts other)
+    {
+        foreach (var counter in All)
+            this[counter] += other[counter];
+        return this;
+    }
+
+    public TableEntity WriteTo(TableEntity row)
+    {
+        foreach (var counter in All)
+            row[counter.ToString()] = this[counter];
+        return row;
+    }
+}
+
+public sealed record UsageLine(string? Date, string? ApiKey, string Action, long Ok, long ClientErrors, long ServerErrors, long Replayed, long Limited);
+
+public sealed record UsageReport(IReadOnlyList<UsageLine> List, long BytesUploaded, long BytesReserved) : Api.ApiResponse;
