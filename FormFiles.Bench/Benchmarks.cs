@@ -7,7 +7,8 @@ namespace FormFiles.Bench;
 /// <c>dotnet run -c Release --project FormFiles.Bench -- upload [rounds]</c><br/>
 /// <c>dotnet run -c Release --project FormFiles.Bench -- sweep</c><br/>
 /// <c>dotnet run -c Release --project FormFiles.Bench -- list</c><br/>
-/// <c>dotnet run -c Release --project FormFiles.Bench -- webhooks</c>
+/// <c>dotnet run -c Release --project FormFiles.Bench -- webhooks</c><br/>
+/// <c>dotnet run -c Release --project FormFiles.Bench -- keyed [workers] [creates per worker]</c>
 /// </summary>
 internal static class Benchmarks
 {
@@ -30,11 +31,14 @@ internal static class Benchmarks
             case "list":
                 await ListBenchmark.RunAsync();
                 return 0;
+            case "keyed":
+                await KeyedCallsBenchmark.RunAsync(workers, perWorker);
+                return 0;
             case "upload":
                 await UploadBenchmark.RunAsync(args.Length > 1 ? workers : 10);
                 return 0;
             default:
-                await Console.Error.WriteLineAsync($"Unknown benchmark '{benchmark}'. Known: create, upload, sweep, list, webhooks.");
+                await Console.Error.WriteLineAsync($"Unknown benchmark '{benchmark}'. Known: create, upload, sweep, list, webhooks, keyed.");
                 return 2;
         }
     }

@@ -158,14 +158,15 @@ public sealed class ApiParameters
             try
             {
                 using var document = JsonDocument.Parse(text, JsonOptions);
-                return JsonSerializer.Serialize(document.RootElement);
+                return JsonValues.FindInvalidText(document.RootElement) is null ? JsonSerializer.Serialize(document.RootElement) : text;
             }
             catch (JsonException)
             {
-                return text;
+                return text; // Not JSON (the action answers 7 if it wanted JSON).
             }
         }
 
+        // A JSON body with text that is not valid Unicode was refused (5) when it was read.
         return value.Json.ValueKind == JsonValueKind.String ? value.Json.GetString()! : JsonSerializer.Serialize(value.Json);
     }
 

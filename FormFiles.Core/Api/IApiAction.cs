@@ -15,6 +15,9 @@ public interface IApiAction
     /// </summary>
     bool UsesApiKey => !ReadsBody;
 
+    /// <summary>The right a keyed action needs; checked before an Idempotency-Key is claimed or replayed, and by the action.</summary>
+    Auth.Access Access => Auth.Access.Write;
+
     Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken);
 }
 

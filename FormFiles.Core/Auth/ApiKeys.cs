@@ -27,10 +27,13 @@ public sealed class ApiKeys(Tables tables, TimeProvider time)
         var hash = parameters.RequireHash();
         var caller = await FindAsync(hash, cancellationToken)
                      ?? throw new ApiException(ErrorCode.KeyNotFound, "User or API key not found or session ended");
-        return caller.May(access)
-            ? caller
-            : throw new ApiException(ErrorCode.AccessDenied, $"Access denied: this key lacks the right '{(access == Access.Read ? Rights.TaskView : Rights.TaskUpdate)}'");
+        return Authorize(caller, access);
     }
+
+    /// <summary><paramref name="caller"/>, or 11 when its key lacks the right <paramref name="access"/> needs.</summary>
+    public static Caller Authorize(Caller caller, Access access) => caller.May(access)
+        ? caller
+        : throw new ApiException(ErrorCode.AccessDenied, $"Access denied: this key lacks the right '{(access == Access.Read ? Rights.TaskView : Rights.TaskUpdate)}'");
 
     public async Task<string> CreateAsync(long userId, IReadOnlySet<string> rights, CancellationToken cancellationToken)
     {

@@ -20,13 +20,13 @@ public sealed partial class IdempotencyKeys(Tables tables, TimeProvider time, IO
     public const string Header = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
 
-    /// <summary>How often one instance looks for rows past their time.</summary>
-    public static readonly TimeSpan PurgeInterval = TimeSpan.FromHours(1);
+    /// <summary>How often one instance looks for rows past their time (each sweep pass in Azure).</summary>
+    public static readonly TimeSpan PurgeInterval = TimeSpan.FromMinutes(5);
 
     private const int MaxKeyLength = 255;
     private const int ChunkBytes = 64 * 1024;
     private const int MaxChunks = 12;
-    private const int PurgeBudget = 10_000;
+    private const int PurgeBudget = 20_000;
 
     private long nextPurgeTicks;
 
@@ -57,9 +57,24 @@ public sealed partial class IdempotencyKeys(Tables tables, TimeProvider time, IO
             return earlier;
         }
 
-        // The caller may go away now: the work finishes and its answer waits for the retry.
-        var answer = await work(CancellationToken.None);
-        await SettleAsync(claim!, answer);
+        // The caller may go away now: the work finishes and its answer waits for the retry. The claim is
+        // renewed meanwhile, so that slow work (storage retries) keeps its key.
+        ApiAnswer? answer = null;
+        using (var renewal = new CancellationTokenSource())
+        {
+            var renewing = RenewAsync(claim!, renewal.Token);
+            try
+            {
+                answer = await work(CancellationToken.None);
+            }
+            finally
+            {
+                await renewal.CancelAsync();
+                await renewing;
+                await SettleAsync(claim!, answer); // Without an answer (the work threw), the key is freed.
+            }
+        }
+
         return answer;
     }
 
@@ -73,7 +88,7 @@ public sealed partial class IdempotencyKeys(Tables tables, TimeProvider time, IO
 
         var deleted = 0;
         var over = tables.Idempotency.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"Until lt {now}"), select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken);
-        await Parallel.ForEachAsync(Take(over, PurgeBudget), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (row, token) =>
+        await Parallel.ForEachAsync(Take(over, PurgeBudget), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (row, token) =>
         {
             try
             {
@@ -124,12 +139,36 @@ public sealed partial class IdempotencyKeys(Tables tables, TimeProvider time, IO
                 : ApiResults.Error(ErrorCode.TooManyRequests, "Too many requests: the first request with this Idempotency-Key is still running; retry in a second")));
         }, cancellationToken);
 
+    /// <summary>Moves the claim's lease on every third of it while the work runs (on its ETag: a claim taken over stays lost).</summary>
+    private async Task RenewAsync(TableEntity claim, CancellationToken cancellationToken)
+    {
+        var lease = options.Value.Idempotency.Lease;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(lease / 3, time, cancellationToken);
+                claim["Until"] = time.GetUtcNow() + lease;
+                if (!await tables.Idempotency.TryUpdateAsync(claim, claim.ETag, cancellationToken))
+                    return;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The work is done.
+        }
+        catch (Exception e) when (StorageFaults.IsStorageFailure(e))
+        {
+            NotRenewed(logger, e, claim.PartitionKey);
+        }
+    }
+
     /// <summary>Keeps a final answer for the retention; frees the key after storage trouble (a retry runs again).</summary>
-    private async Task SettleAsync(TableEntity claim, ApiAnswer answer)
+    private async Task SettleAsync(TableEntity claim, ApiAnswer? answer)
     {
         try
         {
-            if (answer.Status >= StatusCodes.Status500InternalServerError || answer.Status == StatusCodes.Status429TooManyRequests || answer.Body.Length > MaxChunks * ChunkBytes)
+            if (answer is null || answer.Status >= StatusCodes.Status500InternalServerError || answer.Status == StatusCodes.Status429TooManyRequests || answer.Body.Length > MaxChunks * ChunkBytes)
             {
                 await tables.Idempotency.DeleteEntityAsync(claim.PartitionKey, claim.RowKey, claim.ETag, CancellationToken.None);
                 return;
@@ -182,6 +221,9 @@ public sealed partial class IdempotencyKeys(Tables tables, TimeProvider time, IO
 
     [LoggerMessage(EventId = 2501, Level = LogLevel.Warning, Message = "The answer to an Idempotency-Key of user {UserKey} could not be kept; the key frees itself when its lease runs out")]
     private static partial void NotSettled(ILogger logger, Exception exception, string userKey);
+
+    [LoggerMessage(EventId = 2503, Level = LogLevel.Warning, Message = "The lease of an Idempotency-Key of user {UserKey} could not be renewed; a retry after it runs the call again")]
+    private static partial void NotRenewed(ILogger logger, Exception exception, string userKey);
 
     [LoggerMessage(EventId = 2502, Level = LogLevel.Information, Message = "Deleted {Count} Idempotency-Key rows past their time")]
     private static partial void Purged(ILogger logger, int count);

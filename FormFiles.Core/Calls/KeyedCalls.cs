@@ -5,8 +5,8 @@ namespace FormFiles.Calls;
 
 /// <summary>
 /// What every call with an API key goes through before its action: the key's rate limit (decided in
-/// memory, so a refused call costs no storage request), the key's lookup (4), and the
-/// <c>Idempotency-Key</c>. <see cref="Call"/> records what the usage meter needs.
+/// memory, so a refused call costs no storage request), the key's lookup (4) and right (11), and the
+/// <c>Idempotency-Key</c>, whose answers are shared by the user's keys that hold the right. <see cref="Call"/> records what the usage meter needs.
 /// </summary>
 public sealed class KeyedCalls(ApiKeys keys, RateLimits limits, IdempotencyKeys idempotency)
 {
@@ -22,6 +22,7 @@ public sealed class KeyedCalls(ApiKeys keys, RateLimits limits, IdempotencyKeys 
 
         var caller = await keys.IdentifyAsync(hash, context.RequestAborted);
         call.Caller = caller;
+        ApiKeys.Authorize(caller, action.Access);
         if (IdempotencyKeys.Read(context.Request) is not { } key)
             return await work(context.RequestAborted);
 

@@ -7,13 +7,17 @@ namespace FormFiles.Calls;
 /// <summary>
 /// A token bucket per API key, on this instance (<see cref="PartitionedRateLimiter"/>): the bucket of a
 /// key is chosen by the key and its policy, so that a changed policy starts a bucket of its own. Deciding
-/// reads nothing from storage: a key's policy is what this instance last knew of its user, and the
-/// configured one for a key it has not seen.
+/// reads nothing from storage: a key's policy is what this instance last knew of its user. Keys this
+/// instance has not seen yet (each one's first call, and every call with a made-up key) share one bucket
+/// of <see cref="UnknownKeysFactor"/> times the configured policy, so that made-up keys cannot buy a
+/// storage read each beyond it.
 /// </summary>
 public sealed class RateLimits(IOptions<FormFilesOptions> options) : IDisposable
 {
     public const int MaxPermitsPerSecond = 100_000;
     public const int MaxBurst = 1_000_000;
+
+    public const int UnknownKeysFactor = 10;
 
     /// <summary>The partitioned limiter replenishes every bucket on its own 100 ms tick.</summary>
     internal const double TicksPerSecond = 10;
@@ -27,10 +31,13 @@ public sealed class RateLimits(IOptions<FormFilesOptions> options) : IDisposable
         return new RatePolicy(known?.Rate.PermitsPerSecond ?? defaults.PermitsPerSecond, known?.Rate.Burst ?? defaults.Burst);
     }
 
-    /// <summary>Takes one call from the key's bucket, or says how long to wait.</summary>
+    /// <summary>Takes one call from the key's bucket (or the unknown keys' one), or says how long to wait.</summary>
     public RateDecision Acquire(string hash, Caller? known)
     {
-        var bucket = new Bucket(hash, PolicyOf(known));
+        var configured = PolicyOf(known);
+        var bucket = known is null
+            ? new Bucket(string.Empty, new RatePolicy(configured.PermitsPerSecond * UnknownKeysFactor, configured.Burst * UnknownKeysFactor))
+            : new Bucket(hash, configured);
         using var lease = limiter.AttemptAcquire(bucket);
         var remaining = limiter.GetStatistics(bucket)?.CurrentAvailablePermits ?? 0;
         var wait = lease.IsAcquired
@@ -43,7 +50,7 @@ public sealed class RateLimits(IOptions<FormFilesOptions> options) : IDisposable
 
     private static TokenBucketRateLimiterOptions BucketOptions(RatePolicy policy)
     {
-        // Whole tokens every 100 ms or more: the limiter adds one period's tokens per tick at most.
+        // Periods of 100 ms or more: the partitioned limiter replenishes on its own 100 ms tick.
         var tokens = (int)Math.Ceiling(policy.PermitsPerSecond / TicksPerSecond);
         return new TokenBucketRateLimiterOptions
         {
@@ -67,12 +74,18 @@ public readonly record struct RateDecision(bool Acquired, RatePolicy Policy, lon
     /// <summary>Whole seconds, at least one, counting the limiter's replenishment tick: a client that waits this long gets a token.</summary>
     public int RetryAfterSeconds => Math.Max(1, (int)Math.Ceiling((Wait + TimeSpan.FromSeconds(1 / RateLimits.TicksPerSecond)).TotalSeconds));
 
+    /// <summary>
+    /// <c>RateLimit-Policy: "key";q=Q;w=W</c>: Q calls in W seconds, the burst refilled at the rate (the
+    /// rate alone when the burst is smaller); <c>RateLimit: "key";r=R;t=T</c>: R calls left now, and T the
+    /// seconds to wait (a refused call) or until the bucket is full again.
+    /// </summary>
     public void WriteHeaders(IHeaderDictionary headers)
     {
-        var window = (int)Math.Ceiling((double)Policy.Burst / Policy.PermitsPerSecond);
-        var refill = (int)Math.Ceiling((Policy.Burst - Remaining) / (double)Policy.PermitsPerSecond);
-        headers["RateLimit-Policy"] = string.Create(CultureInfo.InvariantCulture, $"{PolicyName};q={Policy.Burst};w={window}");
-        headers["RateLimit"] = string.Create(CultureInfo.InvariantCulture, $"{PolicyName};r={Remaining};t={refill}");
+        var quota = Math.Max(Policy.Burst, Policy.PermitsPerSecond);
+        var window = Math.Max(1, (int)Math.Ceiling((double)quota / Policy.PermitsPerSecond));
+        var until = Acquired ? (int)Math.Ceiling((Policy.Burst - Remaining) / (double)Policy.PermitsPerSecond) : RetryAfterSeconds;
+        headers["RateLimit-Policy"] = string.Create(CultureInfo.InvariantCulture, $"{PolicyName};q={quota};w={window}");
+        headers["RateLimit"] = string.Create(CultureInfo.InvariantCulture, $"{PolicyName};r={Remaining};t={until}");
         if (!Acquired)
             headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
     }

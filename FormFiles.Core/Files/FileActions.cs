@@ -12,9 +12,11 @@ internal sealed class FileCreateAction(ApiKeys keys, Reservations reservations) 
 {
     public string Name => "task/form/file/create";
 
+    public Access Access => Access.Write;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var p = request.Parameters;
         var taskId = p.RequiredInt64("task_id");
         var fieldId = p.RequiredString("field_id");
@@ -35,9 +37,11 @@ internal sealed class FileStatsAction(ApiKeys keys, QuotaLedger quota) : IApiAct
 {
     public string Name => "file/stats/read";
 
+    public Access Access => Access.Read;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var totals = await quota.ReadAsync(caller.UserId, cancellationToken);
         return ApiResults.Ok(new ValueResponse<FileStats>(new FileStats(totals.FileCount, totals.UsedBytes, totals.QuotaBytes)));
     }

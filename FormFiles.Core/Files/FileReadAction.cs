@@ -9,9 +9,11 @@ internal sealed class FileReadAction(ApiKeys keys, Tables tables, FileViews view
 {
     public string Name => "task/form/file/read";
 
+    public Access Access => Access.Read;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var fileId = request.Parameters.RequiredInt64("file_id");
         var file = await tables.FindFileAsync(fileId, cancellationToken);
         if (file is null || file.UserId != caller.UserId || file.State == FileStates.Deleted)

@@ -15,9 +15,11 @@ internal sealed class FileDeleteAction(ApiKeys keys, Tables tables, FileRemoval 
 {
     public string Name => "task/form/file/delete";
 
+    public Access Access => Access.Write;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var fileId = request.Parameters.RequiredInt64("file_id");
         var due = time.GetUtcNow();
         var announced = false;

@@ -10,9 +10,11 @@ internal sealed class TaskFormSubmitAction(ApiKeys keys, FormSubmission submissi
 {
     public string Name => "task/form/submit";
 
+    public Access Access => Access.Write;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var p = request.Parameters;
         var taskId = p.RequiredInt64("task_id");
         var values = p.RequiredObject("values");
@@ -40,9 +42,11 @@ internal sealed class TaskFormValuesUpdateAction(ApiKeys keys, FormSubmission su
 {
     public string Name => "task/form/values/update";
 
+    public Access Access => Access.Write;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var taskId = request.Parameters.RequiredInt64("task_id");
         var values = request.Parameters.RequiredObject("values");
         await submissions.SubmitAsync(caller.UserId, taskId, values, location: null, update: true, cancellationToken);

@@ -9,9 +9,11 @@ internal sealed class TaskCreateAction(ApiKeys keys, TaskStore tasks, TemplateSt
 {
     public string Name => "task/create";
 
+    public Access Access => Access.Write;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var fields = request.Parameters.Nested("task");
         var task = new TaskEntity
         {
@@ -46,9 +48,11 @@ internal sealed class TaskReadAction(ApiKeys keys, TaskStore tasks) : IApiAction
 {
     public string Name => "task/read";
 
+    public Access Access => Access.Read;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var task = await tasks.LoadAsync(caller.UserId, request.Parameters.RequiredInt64("task_id"), cancellationToken);
         return ApiResults.Ok(new ValueResponse<TaskView>(task.ToView()));
     }
@@ -61,9 +65,11 @@ internal sealed class TaskListAction(ApiKeys keys, TaskList tasks) : IApiAction
 
     public string Name => "task/list";
 
+    public Access Access => Access.Read;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var p = request.Parameters;
         var statuses = p.OptionalArray("statuses") is { } array
             ? array.EnumerateArray().Select(s => s.ValueKind == System.Text.Json.JsonValueKind.String && TaskStatuses.All.Contains(s.GetString()!)
@@ -89,9 +95,11 @@ internal sealed class TaskDeleteAction(ApiKeys keys, TaskStore tasks) : IApiActi
 {
     public string Name => "task/delete";
 
+    public Access Access => Access.Write;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         await tasks.DeleteAsync(caller.UserId, request.Parameters.RequiredInt64("task_id"), cancellationToken);
         return ApiResults.Ok(new EmptyResponse());
     }
@@ -102,9 +110,11 @@ internal sealed class TaskStatusChangeAction(ApiKeys keys, TaskStore tasks) : IA
 {
     public string Name => "task/status/change";
 
+    public Access Access => Access.Write;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var taskId = request.Parameters.RequiredInt64("task_id");
         var status = request.Parameters.RequiredString("status");
         if (!TaskStatuses.All.Contains(status))

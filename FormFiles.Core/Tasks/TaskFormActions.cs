@@ -10,9 +10,11 @@ internal sealed class TaskFormCreateAction(ApiKeys keys, TaskStore tasks, Templa
 {
     public string Name => "task/form/create";
 
+    public Access Access => Access.Write;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var taskId = request.Parameters.RequiredInt64("task_id");
         var templateId = request.Parameters.RequiredInt64("template_id");
         var template = await templates.FindAsync(caller.UserId, templateId, cancellationToken) ?? throw NotFound.Template();
@@ -26,9 +28,11 @@ internal sealed class TaskFormReadAction(ApiKeys keys, TaskStore tasks, FileView
 {
     public string Name => "task/form/read";
 
+    public Access Access => Access.Read;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var task = await tasks.LoadAsync(caller.UserId, request.Parameters.RequiredInt64("task_id"), cancellationToken);
         return ApiResults.Ok(new TaskFormResponse(task.FormView(), task.FormId is null ? [] : await files.ListAsync(task.Id, cancellationToken)));
     }
@@ -41,9 +45,11 @@ internal sealed class TaskFormDeleteAction(ApiKeys keys, TaskStore tasks) : IApi
 {
     public string Name => "task/form/delete";
 
+    public Access Access => Access.Write;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         await tasks.DetachFormAsync(caller.UserId, request.Parameters.RequiredInt64("task_id"), cancellationToken);
         return ApiResults.Ok(new EmptyResponse());
     }

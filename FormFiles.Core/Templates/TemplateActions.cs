@@ -9,9 +9,11 @@ internal sealed class TemplateCreateAction(ApiKeys keys, TemplateStore templates
 {
     public string Name => "form/template/create";
 
+    public Access Access => Access.Write;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var template = request.Parameters.Nested("template");
         var entity = new TemplateEntity
         {
@@ -31,9 +33,11 @@ internal sealed class TemplateReadAction(ApiKeys keys, TemplateStore templates) 
 {
     public string Name => "form/template/read";
 
+    public Access Access => Access.Read;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var template = await templates.FindAsync(caller.UserId, TemplateId.Read(request.Parameters), cancellationToken) ?? throw NotFound.Template();
         return ApiResults.Ok(new ValueResponse<TemplateView>(template.ToView()));
     }
@@ -44,9 +48,11 @@ internal sealed class TemplateListAction(ApiKeys keys, TemplateStore templates) 
 {
     public string Name => "form/template/list";
 
+    public Access Access => Access.Read;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var list = await templates.ListAsync(caller.UserId, cancellationToken);
         return ApiResults.Ok(new ListResponse<TemplateView>(list.Select(t => t.ToView()).ToList()));
     }
@@ -57,9 +63,11 @@ internal sealed class TemplateDeleteAction(ApiKeys keys, TemplateStore templates
 {
     public string Name => "form/template/delete";
 
+    public Access Access => Access.Write;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         return await templates.DeleteAsync(caller.UserId, TemplateId.Read(request.Parameters), cancellationToken)
             ? ApiResults.Ok(new EmptyResponse())
             : throw NotFound.Template();

@@ -11,9 +11,11 @@ internal sealed class UsageReadAction(ApiKeys keys, UsageMeter usage) : IApiActi
 {
     public string Name => "usage/read";
 
+    public Access Access => Access.Read;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var (from, to) = UsageRange.Read(request.Parameters);
         return ApiResults.Ok(await usage.ReadAsync(caller.UserId, from, to, cancellationToken));
     }

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 namespace FormFiles.Usage;
 
 /// <summary>Flushes the usage meter every <c>FormFiles:Usage:FlushInterval</c>, and once more when the host stops.</summary>
-internal sealed class UsageFlusher(UsageMeter meter, TimeProvider time, IOptions<FormFilesOptions> options) : BackgroundService
+internal sealed partial class UsageFlusher(UsageMeter meter, TimeProvider time, IOptions<FormFilesOptions> options, ILogger<UsageFlusher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -11,7 +11,16 @@ internal sealed class UsageFlusher(UsageMeter meter, TimeProvider time, IOptions
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
-                await meter.FlushAsync(stoppingToken);
+            {
+                try
+                {
+                    await meter.FlushAsync(stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    FlushFailed(logger, e); // A bug, not storage (the meter keeps those counts): the next tick tries again.
+                }
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -24,4 +33,7 @@ internal sealed class UsageFlusher(UsageMeter meter, TimeProvider time, IOptions
         await base.StopAsync(cancellationToken);
         await meter.FlushAsync(cancellationToken);
     }
+
+    [LoggerMessage(EventId = 2601, Level = LogLevel.Error, Message = "A usage flush failed; the next tick tries again")]
+    private static partial void FlushFailed(ILogger logger, Exception exception);
 }

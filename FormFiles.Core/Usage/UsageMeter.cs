@@ -10,12 +10,14 @@ namespace FormFiles.Usage;
 /// <summary>
 /// Counts calls and bytes per user, API key, UTC day and action, in memory, and adds them to the
 /// <c>usage</c> table on <see cref="FlushAsync"/> (every <c>FormFiles:Usage:FlushInterval</c> and on
-/// shutdown). A flush adds each count to its row with an ETag-conditional write that records its
-/// operation id, so that several instances add up and a retried write is not counted twice; what a
-/// failed flush could not write waits for the next one. A crash loses at most one interval of counts.
+/// shutdown). Each instance adds to rows of its own (so instances never contend; a read sums them),
+/// with an ETag-conditional write that records its operation id, so that a retried write is not
+/// counted twice; what a failed flush could not write waits for the next one. A crash loses what was
+/// not flushed: one interval of counts, more only while storage was refusing the flushes.
 /// </summary>
 public sealed partial class UsageMeter(Tables tables, TimeProvider time, IOptions<FormFilesOptions> options, ILogger<UsageMeter> logger)
 {
+    private readonly string instance = Guid.NewGuid().ToString("N")[..12];
     private readonly Lock gate = new();
     private readonly SemaphoreSlim flushing = new(1, 1);
     private const int RecentOps = 16;
@@ -78,29 +80,31 @@ public sealed partial class UsageMeter(Tables tables, TimeProvider time, IOption
     /// <summary>The user's counts from <paramref name="from"/> to <paramref name="to"/> (UTC days, both included), as flushed.</summary>
     public async Task<UsageReport> ReadAsync(long userId, DateOnly from, DateOnly to, CancellationToken cancellationToken)
     {
-        var lines = new List<UsageLine>();
-        long uploaded = 0, reserved = 0;
+        var lines = new Dictionary<(string? Date, string? ApiKey, string Action), UsageCounts>();
+        var bytes = new UsageCounts();
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Tables.Key(userId)} and RowKey ge {Day(from)} and RowKey lt {Day(to) + "~"}");
         await foreach (var row in tables.Usage.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
             var counts = UsageCounts.Of(row);
-            uploaded += counts[Counter.BytesUploaded];
-            reserved += counts[Counter.BytesReserved];
+            bytes.Add(counts);
             if (row.GetString("Action") is { Length: > 0 } action)
             {
-                lines.Add(new UsageLine(row.GetString("Date"), row.GetString("ApiKey"), action,
-                    counts[Counter.Ok], counts[Counter.ClientErrors], counts[Counter.ServerErrors], counts[Counter.Replayed], counts[Counter.Limited]));
+                var line = (row.GetString("Date"), row.GetString("ApiKey"), action);
+                lines[line] = lines.TryGetValue(line, out var sum) ? sum.Add(counts) : counts;
             }
         }
 
-        return new UsageReport(lines, uploaded, reserved);
+        var list = lines.OrderBy(l => l.Key.Date, StringComparer.Ordinal).ThenBy(l => l.Key.ApiKey, StringComparer.Ordinal).ThenBy(l => l.Key.Action, StringComparer.Ordinal)
+            .Select(l => new UsageLine(l.Key.Date, l.Key.ApiKey, l.Key.Action, l.Value[Counter.Ok], l.Value[Counter.ClientErrors], l.Value[Counter.ServerErrors], l.Value[Counter.Replayed], l.Value[Counter.Limited]))
+            .ToList();
+        return new UsageReport(list, bytes[Counter.BytesUploaded], bytes[Counter.BytesReserved]);
     }
 
     private void Add(long userId, string keyPrefix, string action, long amount, Counter counter)
     {
         if (!options.Value.Usage.Enabled)
             return;
-        var key = new UsageKey(userId, Day(DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime)), keyPrefix, action);
+        var key = new UsageKey(userId, Day(DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime)), keyPrefix, action, instance);
         lock (gate)
         {
             Counts(key)[counter] += amount;
@@ -116,8 +120,8 @@ public sealed partial class UsageMeter(Tables tables, TimeProvider time, IOption
 
     /// <summary>
     /// Adds a merge's counts to its row, conditional on the ETag read. The row lists the ids of its last
-    /// <see cref="RecentOps"/> merges: a merge whose answer was lost, and that the SDK or a later flush
-    /// tries again, finds its id there and is not counted twice.
+    /// <see cref="RecentOps"/> merges (all of this instance, one or two a flush): a merge whose answer was
+    /// lost, and that the SDK or a later flush tries again, finds its id there and is not counted twice.
     /// </summary>
     private async Task MergeAsync(Merge merge, CancellationToken cancellationToken) =>
         await Contention.RetryAsync(async () =>
@@ -151,12 +155,12 @@ public sealed partial class UsageMeter(Tables tables, TimeProvider time, IOption
     [LoggerMessage(EventId = 2600, Level = LogLevel.Warning, Message = "Usage flush: {Unwritten} of {Rows} rows could not be written; they wait for the next flush")]
     private static partial void NotFlushed(ILogger logger, int unwritten, int rows);
 
-    /// <summary>A usage row: PK the user, RK <c>{day}|{key}|{action}</c> (<c>/</c> as <c>.</c>); bytes in the rows with no action.</summary>
-    private readonly record struct UsageKey(long UserId, string Date, string KeyPrefix, string Action)
+    /// <summary>A usage row: PK the user, RK <c>{day}|{key}|{action}|{instance}</c> (<c>/</c> as <c>.</c>); bytes in the rows with no action.</summary>
+    private readonly record struct UsageKey(long UserId, string Date, string KeyPrefix, string Action, string Instance)
     {
         public string Partition => Tables.Key(UserId);
 
-        public string Row => $"{Date}|{KeyPrefix}|{Action.Replace('/', '.')}";
+        public string Row => $"{Date}|{KeyPrefix}|{Action.Replace('/', '.')}|{Instance}";
 
         public TableEntity NewRow() => new(Partition, Row) { ["Date"] = Date, ["ApiKey"] = KeyPrefix, ["Action"] = Action };
     }

@@ -8,9 +8,11 @@ internal sealed class WebhookCreateAction(ApiKeys keys, WebhookStore webhooks, I
 {
     public string Name => "webhook/create";
 
+    public Access Access => Access.Write;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var p = request.Parameters;
         var url = WebhookRules.Url(p.RequiredString("url"), options.Value.Webhooks.AllowPrivateTargets);
         var events = WebhookRules.Events(p.RequiredArray("events"));
@@ -27,9 +29,11 @@ internal sealed class WebhookListAction(ApiKeys keys, WebhookStore webhooks) : I
 {
     public string Name => "webhook/list";
 
+    public Access Access => Access.Read;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         return ApiResults.Ok(new ListResponse<WebhookView>((await webhooks.ListAsync(caller.UserId, cancellationToken)).Select(w => w.View()).ToList()));
     }
 }
@@ -39,9 +43,11 @@ internal sealed class WebhookReadAction(ApiKeys keys, WebhookStore webhooks) : I
 {
     public string Name => "webhook/read";
 
+    public Access Access => Access.Read;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var endpoint = await webhooks.GetAsync(caller.UserId, request.Parameters.RequiredInt64("webhook_id"), cancellationToken);
         return ApiResults.Ok(new ValueResponse<WebhookView>(endpoint.View()));
     }
@@ -52,9 +58,11 @@ internal sealed class WebhookUpdateAction(ApiKeys keys, WebhookStore webhooks, I
 {
     public string Name => "webhook/update";
 
+    public Access Access => Access.Write;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var p = request.Parameters;
         var webhookId = p.RequiredInt64("webhook_id");
         var url = p.OptionalString("url") is { } given ? WebhookRules.Url(given, options.Value.Webhooks.AllowPrivateTargets) : null;
@@ -78,9 +86,11 @@ internal sealed class WebhookDeleteAction(ApiKeys keys, WebhookStore webhooks) :
 {
     public string Name => "webhook/delete";
 
+    public Access Access => Access.Write;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var webhookId = request.Parameters.RequiredInt64("webhook_id");
         await webhooks.GetAsync(caller.UserId, webhookId, cancellationToken);
         await webhooks.DeleteAsync(caller.UserId, webhookId, cancellationToken);
@@ -93,9 +103,11 @@ internal sealed class WebhookRotateAction(ApiKeys keys, WebhookStore webhooks) :
 {
     public string Name => "webhook/secret/rotate";
 
+    public Access Access => Access.Write;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         return ApiResults.Ok(new SecretResponse(await webhooks.RotateAsync(caller.UserId, request.Parameters.RequiredInt64("webhook_id"), cancellationToken)));
     }
 }
@@ -107,9 +119,11 @@ internal sealed class WebhookTestAction(ApiKeys keys, WebhookStore webhooks, Web
 {
     public string Name => "webhook/test";
 
+    public Access Access => Access.Write;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var endpoint = await webhooks.GetAsync(caller.UserId, request.Parameters.RequiredInt64("webhook_id"), cancellationToken);
         var @event = Events.Test(endpoint.Id, caller.UserId, time.GetUtcNow());
         await deliveries.EnqueueAsync(endpoint, @event, cancellationToken);
@@ -127,9 +141,11 @@ internal sealed class WebhookDeliveryListAction(ApiKeys keys, WebhookStore webho
 
     public string Name => "webhook/delivery/list";
 
+    public Access Access => Access.Read;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Read, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var endpoint = await webhooks.GetAsync(caller.UserId, request.Parameters.RequiredInt64("webhook_id"), cancellationToken);
         var limit = request.Parameters.OptionalInt64("limit") ?? 20;
         if (limit is < 1 or > MaxLimit)
@@ -143,9 +159,11 @@ internal sealed class WebhookDeliveryRetryAction(ApiKeys keys, WebhookStore webh
 {
     public string Name => "webhook/delivery/retry";
 
+    public Access Access => Access.Write;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
-        var caller = await keys.AuthenticateAsync(request.Parameters, Access.Write, cancellationToken);
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var endpoint = await webhooks.GetAsync(caller.UserId, request.Parameters.RequiredInt64("webhook_id"), cancellationToken);
         var eventId = request.Parameters.RequiredString("event_id");
         if (!Events.IsId(eventId))

@@ -99,6 +99,35 @@ public sealed class IdempotencyTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task A_key_without_the_right_gets_11_and_neither_takes_nor_spoils_the_answer()
+    {
+        var writer = await service.Client.NewUserAsync();
+        var reader = writer with { Hash = await service.Client.NewKeyAsync(writer.Id, "task_view") };
+        var task = await writer.CreateTaskAsync(await writer.CreateTemplateAsync(FileField));
+
+        (await CreateAsync(reader, task, "shared", size: 10)).AssertError(11, HttpStatusCode.Forbidden);
+        var created = (await CreateAsync(writer, task, "shared", size: 10)).AssertOk();
+        Assert.Null(created.Header("Idempotent-Replayed"));
+        (await CreateAsync(reader, task, "shared", size: 10)).AssertError(11, HttpStatusCode.Forbidden);
+        Assert.Equal(created.Raw, (await CreateAsync(writer, task, "shared", size: 10)).Raw);
+    }
+
+    [Theory]
+    [MemberData(nameof(RequestForms.All), MemberType = typeof(RequestForms))]
+    public async Task Text_that_is_not_valid_Unicode_in_a_keyed_call_is_a_4xx(RequestForm form)
+    {
+        var user = await service.Client.NewUserAsync();
+        var task = await user.CreateTaskAsync(await user.CreateTemplateAsync(FileField));
+        var call = Create(user, task, 10);
+        call["metadata"] = "{\"note\":\"\\ud800\"}"; // JSON text with an escaped lone surrogate, as a form or query sends it.
+
+        var answer = await user.Client.CallAsync("task/form/file/create", call, form, Key("surrogate"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, answer.HttpStatus);
+        Assert.Equal(7, answer.Code);
+    }
+
+    [Fact]
     public async Task After_the_retention_the_key_makes_a_new_reservation()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
