@@ -8,7 +8,7 @@ namespace FormFiles.Tests.Api;
 [Collection(ServiceFixture.Collection)]
 public sealed class EveryActionTests(ServiceFixture service)
 {
-    private static readonly string[] Reads = ["form/template/read", "form/template/list", "task/read", "task/list", "task/form/read", "task/form/file/read", "file/stats/read"];
+    private static readonly string[] Reads = ["form/template/read", "form/template/list", "task/read", "task/list", "task/form/read", "task/form/file/read", "file/stats/read", "usage/read"];
 
     private static readonly string[] Writes =
     [

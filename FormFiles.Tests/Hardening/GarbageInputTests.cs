@@ -26,6 +26,7 @@ public sealed class GarbageInputTests(ServiceFixture service)
         "task/form/create", "task/form/read", "task/form/delete", "task/form/submit", "task/form/values/update",
         "task/form/file/create", "task/form/file/read", "task/form/file/delete", "file/stats/read",
         "admin/user/create", "admin/user/read", "admin/api_key/create", "admin/api_key/revoke",
+        "usage/read", "admin/usage/read",
         "webhook/create", "webhook/list", "webhook/read", "webhook/update", "webhook/delete", "webhook/secret/rotate", "webhook/test",
         "webhook/delivery/list", "webhook/delivery/retry",
     ];
@@ -35,7 +36,7 @@ public sealed class GarbageInputTests(ServiceFixture service)
         "hash", "task_id", "field_id", "size", "filename", "metadata", "values", "location", "template", "template_id", "id",
         "task", "create_form", "status", "statuses", "offset", "limit", "external_id", "file_id", "label", "fields", "user_id",
         "quota_bytes", "rights", "lat", "lng", "type", "value", "value_index", "file_ids", "\\ud800", "",
-        "url", "events", "description", "enabled", "webhook_id", "event_id",
+        "url", "events", "description", "enabled", "webhook_id", "event_id", "from", "to", "rate_limit_per_second", "rate_limit_burst",
     ];
 
     /// <summary>Strings clients really send: unpaired surrogates, quoted numbers, JSON in a string, bidi controls, NULs, the huge.</summary>
@@ -132,6 +133,34 @@ public sealed class GarbageInputTests(ServiceFixture service)
             }
 
             await world.AssertHarmlessAsync(Build(garbage.Action, garbage.Form, parameters, world.AdminHeaders(garbage.Action)));
+        }, iter: Iterations, threads: 1);
+    }
+
+    /// <summary>
+    /// admin/user/update on a user of its own (garbage user ids would change other tests' users): no 5xx,
+    /// and an error leaves the user as it was.
+    /// </summary>
+    [Fact]
+    public async Task Generated_user_updates_never_give_a_5xx_and_errors_change_nothing()
+    {
+        var user = await service.Client.NewUserAsync();
+        var updates = Gen.Select(
+            Gen.OneOf(Form.Json, Form.FormBody, Form.Query),
+            Gen.Select(Gen.OneOf("\"quota_bytes\"", "\"rate_limit_per_second\"", "\"rate_limit_burst\"", "\"label\""), Trees).Array[1, 3]);
+
+        await updates.SampleAsync(async (form, pairs) =>
+        {
+            var parameters = new Dictionary<string, string> { ["\"user_id\""] = user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            foreach (var (key, value) in pairs)
+                parameters[key] = value;
+            var before = (await service.Client.AdminAsync("admin/user/read", new JsonObject { ["user_id"] = user.Id })).AssertOk().Raw;
+
+            var response = await service.Client.SendAsync(Build("admin/user/update", form, parameters, Scenario.AdminHeaders));
+            var raw = await response.Content.ReadAsStringAsync();
+
+            Assert.True((int)response.StatusCode < 500, $"{(int)response.StatusCode}: {raw}");
+            if (!JsonNode.Parse(raw)!["success"]!.GetValue<bool>())
+                Assert.Equal(before, (await service.Client.AdminAsync("admin/user/read", new JsonObject { ["user_id"] = user.Id })).AssertOk().Raw);
         }, iter: Iterations, threads: 1);
     }
 
@@ -287,6 +316,12 @@ public sealed class GarbageInputTests(ServiceFixture service)
                     break;
                 case "admin/user/create":
                     Set("label", "Garbage Ltd");
+                    break;
+                case "usage/read" or "admin/usage/read":
+                    if (action == "admin/usage/read")
+                        Set("user_id", User.Id);
+                    Set("from", "2026-11-01");
+                    Set("to", "2026-11-30");
                     break;
                 case "admin/api_key/create":
                     Set("user_id", User.Id);
