@@ -145,7 +145,11 @@ public sealed class ApiParameters
     {
         var text = new StringBuilder(action).Append('\n');
         foreach (var (name, value) in values.Where(v => v.Key != HashName && !v.Value.IsNull).OrderBy(v => v.Key, StringComparer.Ordinal))
-            text.Append(name).Append('=').Append(Canonical(value)).Append('\n');
+        {
+            var canonical = Canonical(value);
+            text.Append(name.Length).Append(':').Append(name).Append(canonical.Length).Append(':').Append(canonical); // Length-prefixed: no two sets of parameters read the same.
+        }
+
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 

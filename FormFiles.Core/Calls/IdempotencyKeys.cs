@@ -45,9 +45,10 @@ public sealed partial class IdempotencyKeys(Tables tables, TimeProvider time, IO
     }
 
     /// <summary>Runs <paramref name="work"/> once for the user and key, and answers every repeat as it was answered.</summary>
-    public async Task<ApiAnswer> RunAsync(Caller caller, string key, string fingerprint, Func<CancellationToken, Task<ApiAnswer>> work, HttpResponse response, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> RunAsync(Caller caller, string key, string fingerprint, Func<CancellationToken, Task<ApiAnswer>> work, HttpResponse response)
     {
-        var (claim, earlier) = await ClaimAsync(Tables.Key(caller.UserId), RowKey(key), fingerprint, cancellationToken);
+        // Claimed whether or not the caller stays: a claim left without its work would hold the key for a lease.
+        var (claim, earlier) = await ClaimAsync(Tables.Key(caller.UserId), RowKey(key), fingerprint, CancellationToken.None);
         if (earlier is not null)
         {
             if (earlier.Status == StatusCodes.Status429TooManyRequests)
@@ -139,38 +140,56 @@ public sealed partial class IdempotencyKeys(Tables tables, TimeProvider time, IO
                 : ApiResults.Error(ErrorCode.TooManyRequests, "Too many requests: the first request with this Idempotency-Key is still running; retry in a second")));
         }, cancellationToken);
 
-    /// <summary>Moves the claim's lease on every third of it while the work runs (on its ETag: a claim taken over stays lost).</summary>
+    /// <summary>
+    /// Moves the claim's lease on every third of it while the work runs (on its ETag: a claim taken over
+    /// stays lost). Only the wait is cancelled, never a write: the claim's ETag stays the row's.
+    /// </summary>
     private async Task RenewAsync(TableEntity claim, CancellationToken cancellationToken)
     {
         var lease = options.Value.Idempotency.Lease;
-        try
+        while (true)
         {
-            while (true)
+            try
             {
                 await Task.Delay(lease / 3, time, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // The work is done.
+            }
+
+            try
+            {
                 claim["Until"] = time.GetUtcNow() + lease;
-                if (!await tables.Idempotency.TryUpdateAsync(claim, claim.ETag, cancellationToken))
+                if (!await WriteOwnAsync(claim, () => tables.Idempotency.TryUpdateAsync(claim, claim.ETag, CancellationToken.None)))
                     return;
             }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // The work is done.
-        }
-        catch (Exception e) when (StorageFaults.IsStorageFailure(e))
-        {
-            NotRenewed(logger, e, claim.PartitionKey);
+            catch (Exception e) when (StorageFaults.IsStorageFailure(e))
+            {
+                NotRenewed(logger, e, claim.PartitionKey); // The next third tries again.
+            }
         }
     }
 
-    /// <summary>Keeps a final answer for the retention; frees the key after storage trouble (a retry runs again).</summary>
+    /// <summary>Keeps a final answer for the retention; frees the key after storage trouble or without an answer (a retry runs again).</summary>
     private async Task SettleAsync(TableEntity claim, ApiAnswer? answer)
     {
         try
         {
             if (answer is null || answer.Status >= StatusCodes.Status500InternalServerError || answer.Status == StatusCodes.Status429TooManyRequests || answer.Body.Length > MaxChunks * ChunkBytes)
             {
-                await tables.Idempotency.DeleteEntityAsync(claim.PartitionKey, claim.RowKey, claim.ETag, CancellationToken.None);
+                await WriteOwnAsync(claim, async () =>
+                {
+                    try
+                    {
+                        await tables.Idempotency.DeleteEntityAsync(claim.PartitionKey, claim.RowKey, claim.ETag, CancellationToken.None);
+                        return true;
+                    }
+                    catch (RequestFailedException e) when (e.Status is 404 or 412)
+                    {
+                        return e.Status == 404; // Gone: a retry of this delete landed first.
+                    }
+                });
                 return;
             }
 
@@ -179,17 +198,34 @@ public sealed partial class IdempotencyKeys(Tables tables, TimeProvider time, IO
             claim["Until"] = time.GetUtcNow() + options.Value.Idempotency.Retention;
             for (var i = 0; i * ChunkBytes < answer.Body.Length; i++)
                 claim[$"Body{i}"] = answer.Body.AsSpan(i * ChunkBytes, Math.Min(ChunkBytes, answer.Body.Length - (i * ChunkBytes))).ToArray();
-            if (!await tables.Idempotency.TryUpdateAsync(claim, claim.ETag, CancellationToken.None))
+            if (!await WriteOwnAsync(claim, () => tables.Idempotency.TryUpdateAsync(claim, claim.ETag, CancellationToken.None)))
                 TakenOver(logger, claim.PartitionKey);
-        }
-        catch (RequestFailedException e) when (e.Status is 404 or 412)
-        {
-            // Deleting: the lease ran out and another request took the key, or a landed retry deleted it.
         }
         catch (Exception e) when (StorageFaults.IsStorageFailure(e))
         {
             NotSettled(logger, e, claim.PartitionKey);
         }
+    }
+
+    /// <summary>
+    /// A conditional write of this request's own claim. When it loses on the ETag, the row is read: if it
+    /// still carries the stamp of this request's last write (a renewal that landed although its answer was
+    /// lost), the write is tried again on the row's ETag; otherwise another request took the key.
+    /// </summary>
+    private async Task<bool> WriteOwnAsync(TableEntity claim, Func<Task<bool>> write)
+    {
+        var mine = claim.GetString("Op");
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            if (await write())
+                return true;
+            var row = await tables.Idempotency.GetEntityIfExistsAsync<TableEntity>(claim.PartitionKey, claim.RowKey, ["Op"], CancellationToken.None);
+            if (!row.HasValue || row.Value!.GetString("Op") != mine)
+                return false;
+            claim.ETag = row.Value.ETag;
+        }
+
+        return false;
     }
 
     private static byte[] Join(TableEntity row)

@@ -23,10 +23,11 @@ public sealed class KeyedCalls(ApiKeys keys, RateLimits limits, IdempotencyKeys 
         var caller = await keys.IdentifyAsync(hash, context.RequestAborted);
         call.Caller = caller;
         ApiKeys.Authorize(caller, action.Access);
-        if (IdempotencyKeys.Read(context.Request) is not { } key)
+        // Reads are safe to repeat: their Idempotency-Key is not kept (nor can a read-only key claim one).
+        if (action.Access != Access.Write || IdempotencyKeys.Read(context.Request) is not { } key)
             return await work(context.RequestAborted);
 
-        var answer = await idempotency.RunAsync(caller, key, request.Parameters.Fingerprint(action.Name), work, context.Response, context.RequestAborted);
+        var answer = await idempotency.RunAsync(caller, key, request.Parameters.Fingerprint(action.Name), work, context.Response);
         call.Replayed = context.Response.Headers.ContainsKey(IdempotencyKeys.ReplayedHeader);
         return answer;
     }

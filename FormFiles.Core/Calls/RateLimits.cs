@@ -7,17 +7,17 @@ namespace FormFiles.Calls;
 /// <summary>
 /// A token bucket per API key, on this instance (<see cref="PartitionedRateLimiter"/>): the bucket of a
 /// key is chosen by the key and its policy, so that a changed policy starts a bucket of its own. Deciding
-/// reads nothing from storage: a key's policy is what this instance last knew of its user. Keys this
-/// instance has not seen yet (each one's first call, and every call with a made-up key) share one bucket
-/// of <see cref="UnknownKeysFactor"/> times the configured policy, so that made-up keys cannot buy a
-/// storage read each beyond it.
+/// reads nothing from storage: a key's policy is what this instance last knew of its user (the
+/// configured one for a key it has not seen). Calls with keys not seen yet (each key's first call here,
+/// and every call with a made-up key) also pass one shared bucket of <see cref="UnknownKeysFactor"/>
+/// times the configured policy, so that a flood of made-up keys buys at most that many key lookups.
 /// </summary>
 public sealed class RateLimits(IOptions<FormFilesOptions> options) : IDisposable
 {
     public const int MaxPermitsPerSecond = 100_000;
     public const int MaxBurst = 1_000_000;
 
-    public const int UnknownKeysFactor = 10;
+    public const int UnknownKeysFactor = 100;
 
     /// <summary>The partitioned limiter replenishes every bucket on its own 100 ms tick.</summary>
     internal const double TicksPerSecond = 10;
@@ -31,20 +31,26 @@ public sealed class RateLimits(IOptions<FormFilesOptions> options) : IDisposable
         return new RatePolicy(known?.Rate.PermitsPerSecond ?? defaults.PermitsPerSecond, known?.Rate.Burst ?? defaults.Burst);
     }
 
-    /// <summary>Takes one call from the key's bucket (or the unknown keys' one), or says how long to wait.</summary>
+    /// <summary>Takes one call from the key's bucket (a key not seen yet also from the unseen keys' one), or says how long to wait.</summary>
     public RateDecision Acquire(string hash, Caller? known)
     {
-        var configured = PolicyOf(known);
-        var bucket = known is null
-            ? new Bucket(string.Empty, new RatePolicy(configured.PermitsPerSecond * UnknownKeysFactor, configured.Burst * UnknownKeysFactor))
-            : new Bucket(hash, configured);
+        var policy = PolicyOf(known);
+        if (known is null)
+        {
+            var unseen = new Bucket(string.Empty, new RatePolicy(policy.PermitsPerSecond * UnknownKeysFactor, policy.Burst * UnknownKeysFactor));
+            using var gate = limiter.AttemptAcquire(unseen);
+            if (!gate.IsAcquired)
+                return new RateDecision(false, policy, 0, Wait(gate));
+        }
+
+        var bucket = new Bucket(hash, policy);
         using var lease = limiter.AttemptAcquire(bucket);
         var remaining = limiter.GetStatistics(bucket)?.CurrentAvailablePermits ?? 0;
-        var wait = lease.IsAcquired
-            ? TimeSpan.Zero
-            : lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
-        return new RateDecision(lease.IsAcquired, bucket.Policy, remaining, wait);
+        return new RateDecision(lease.IsAcquired, policy, remaining, lease.IsAcquired ? TimeSpan.Zero : Wait(lease));
     }
+
+    private static TimeSpan Wait(RateLimitLease lease) =>
+        lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
 
     public void Dispose() => limiter.Dispose();
 

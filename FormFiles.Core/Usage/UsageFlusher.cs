@@ -18,7 +18,7 @@ internal sealed partial class UsageFlusher(UsageMeter meter, TimeProvider time, 
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    FlushFailed(logger, e); // A bug, not storage (the meter keeps those counts): the next tick tries again.
+                    FlushFailed(logger, e); // The next tick tries again.
                 }
             }
         }

@@ -17,7 +17,10 @@ namespace FormFiles.Usage;
 /// </summary>
 public sealed partial class UsageMeter(Tables tables, TimeProvider time, IOptions<FormFilesOptions> options, ILogger<UsageMeter> logger)
 {
-    private readonly string instance = Guid.NewGuid().ToString("N")[..12];
+    /// <summary>The rows this instance writes: the App Service instance (stable over restarts) in Azure, a new id elsewhere.</summary>
+    private readonly string instance = Environment.GetEnvironmentVariable("WEBSITE_INSTANCE_ID") is { Length: > 0 } azure
+        ? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(azure)))[..12]
+        : Guid.NewGuid().ToString("N")[..12];
     private readonly Lock gate = new();
     private readonly SemaphoreSlim flushing = new(1, 1);
     private const int RecentOps = 16;
@@ -44,11 +47,22 @@ public sealed partial class UsageMeter(Tables tables, TimeProvider time, IOption
         await flushing.WaitAsync(cancellationToken);
         try
         {
-            List<Merge> batch;
+            // One merge a row at a time: a row whose earlier merge is still unwritten keeps its new counts here.
+            List<Merge> batch = [];
             lock (gate)
             {
-                batch = [.. unwritten, .. pending.Select(p => new Merge(p.Key, p.Value, Guid.NewGuid().ToString("N")))];
-                (pending, unwritten) = ([], []);
+                var waiting = unwritten.Select(m => m.Key).ToHashSet();
+                var kept = new Dictionary<UsageKey, UsageCounts>();
+                batch.AddRange(unwritten);
+                foreach (var (key, counts) in pending)
+                {
+                    if (waiting.Contains(key))
+                        kept[key] = counts;
+                    else
+                        batch.Add(new Merge(key, counts, Guid.NewGuid().ToString("N")));
+                }
+
+                (pending, unwritten) = (kept, []);
             }
 
             var failed = new ConcurrentBag<Merge>();
@@ -58,9 +72,11 @@ public sealed partial class UsageMeter(Tables tables, TimeProvider time, IOption
                 {
                     await MergeAsync(merge, cancellationToken);
                 }
-                catch (Exception e) when (StorageFaults.IsStorageFailure(e) || e is OperationCanceledException or StorageContentionException)
+                catch (Exception e)
                 {
                     failed.Add(merge); // With its operation id: if it landed after all, the row says so.
+                    if (!StorageFaults.IsStorageFailure(e) && e is not (OperationCanceledException or StorageContentionException))
+                        MergeFailed(logger, e);
                 }
             });
 
@@ -120,7 +136,7 @@ public sealed partial class UsageMeter(Tables tables, TimeProvider time, IOption
 
     /// <summary>
     /// Adds a merge's counts to its row, conditional on the ETag read. The row lists the ids of its last
-    /// <see cref="RecentOps"/> merges (all of this instance, one or two a flush): a merge whose answer was
+    /// <see cref="RecentOps"/> merges (all of this instance, one a flush): a merge whose answer was
     /// lost, and that the SDK or a later flush tries again, finds its id there and is not counted twice.
     /// </summary>
     private async Task MergeAsync(Merge merge, CancellationToken cancellationToken) =>
@@ -151,6 +167,9 @@ public sealed partial class UsageMeter(Tables tables, TimeProvider time, IOption
 
     /// <summary>Counts on their way to one row, under an operation id that stays the same until they are written.</summary>
     private sealed record Merge(UsageKey Key, UsageCounts Counts, string Op);
+
+    [LoggerMessage(EventId = 2602, Level = LogLevel.Error, Message = "A usage merge failed unexpectedly; its counts wait for the next flush")]
+    private static partial void MergeFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 2600, Level = LogLevel.Warning, Message = "Usage flush: {Unwritten} of {Rows} rows could not be written; they wait for the next flush")]
     private static partial void NotFlushed(ILogger logger, int unwritten, int rows);

@@ -233,6 +233,48 @@ public sealed class IdempotencyTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task Work_that_outlasts_the_lease_keeps_its_key()
+    {
+        var slow = new SlowTasks();
+        await using var host = new FormFilesFactory(
+            new Dictionary<string, string?>
+            {
+                ["FormFiles:Storage:ConnectionString"] = service.Azurite.ConnectionString,
+                ["FormFiles:Idempotency:Lease"] = "00:00:02",
+            },
+            services => services.AddAzureClients(clients => clients.ConfigureDefaults(o => o.AddPolicy(slow, HttpPipelinePosition.PerCall))));
+        using var client = host.CreateClient();
+        var user = await service.Client.NewUserAsync() with { Client = client };
+        var task = await user.CreateTaskAsync(await user.CreateTemplateAsync(FileField));
+
+        slow.Delay = TimeSpan.FromSeconds(5);
+        var first = CreateAsync(user, task, "slow", size: 10);
+        await Task.Delay(TimeSpan.FromSeconds(3.5)); // Past the lease: only its renewal keeps the key.
+        var meanwhile = await CreateAsync(user, task, "slow", size: 10);
+        slow.Delay = TimeSpan.Zero;
+
+        meanwhile.AssertError(15, HttpStatusCode.TooManyRequests);
+        var created = (await first).AssertOk();
+        Assert.Equal(created.Raw, (await CreateAsync(user, task, "slow", size: 10)).Raw);
+        Assert.Equal(1, (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!["file_count"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task A_read_with_a_key_is_not_kept_and_a_malformed_key_on_a_read_is_ignored()
+    {
+        var user = await service.Client.NewUserAsync();
+        var task = await user.CreateTaskAsync(await user.CreateTemplateAsync(FileField));
+        (await CreateAsync(user, task, "order-1", size: 10)).AssertOk();
+
+        var read = await user.Client.CallAsync("file/stats/read", new JsonObject { ["hash"] = user.Hash }, headers: Key("order-1"));
+        var malformed = await user.Client.CallAsync("file/stats/read", new JsonObject { ["hash"] = user.Hash }, headers: Key(new string('k', 300)));
+
+        Assert.Null(read.AssertOk().Header("Idempotent-Replayed"));
+        malformed.AssertOk();
+        Assert.Equal("true", (await CreateAsync(user, task, "order-1", size: 10)).Header("Idempotent-Replayed"));
+    }
+
+    [Fact]
     public async Task A_call_without_a_key_runs_every_time()
     {
         var user = await service.Client.NewUserAsync();
@@ -251,6 +293,23 @@ public sealed class IdempotencyTests(ServiceFixture service)
         new() { ["hash"] = user.Hash, ["task_id"] = task, ["field_id"] = "doc", ["size"] = size };
 
     private static Dictionary<string, string> Key(string key) => new() { ["Idempotency-Key"] = key };
+
+    /// <summary>Holds every storage request but the key's row and key lookups for <see cref="Delay"/>: work that takes longer than its lease.</summary>
+    private sealed class SlowTasks : Azure.Core.Pipeline.HttpPipelinePolicy
+    {
+        public TimeSpan Delay { get; set; }
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline) =>
+            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline)
+        {
+            var path = message.Request.Uri.Path;
+            if (Delay > TimeSpan.Zero && !path.Contains("/idempotency", StringComparison.Ordinal) && !path.Contains("/apikeys", StringComparison.Ordinal) && !path.Contains("/users(", StringComparison.Ordinal))
+                await Task.Delay(Delay);
+            await ProcessNextAsync(message, pipeline);
+        }
+    }
 
     /// <summary>While armed, refuses every storage request but reads and inserts of the idempotency table and key lookups.</summary>
     private sealed class Crash : Azure.Core.Pipeline.HttpPipelineSynchronousPolicy
