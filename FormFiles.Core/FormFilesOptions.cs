@@ -28,6 +28,14 @@ public sealed class FormFilesOptions
     [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00", ErrorMessage = "FormFiles:ReservationTtl must be between 00:00:01 and 7.00:00:00.")]
     public TimeSpan ReservationTtl { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>How long an uploaded task attachment may stay unattached before the sweep deletes it.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00", ErrorMessage = "FormFiles:UnattachedTtl must be between 00:00:01 and 30.00:00:00.")]
+    public TimeSpan UnattachedTtl { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>The most attachments attached to one task (<c>task/file/attach</c>).</summary>
+    [Range(1, 10_000, ErrorMessage = "FormFiles:MaxTaskAttachments must be between 1 and 10000.")]
+    public int MaxTaskAttachments { get; set; } = 100;
+
     /// <summary>The largest file, whatever a field allows (Navixy: 16 MiB).</summary>
     [Range(1, MaxFileSizeCeiling, ErrorMessage = "FormFiles:MaxFileSize must be between 1 and 16777216.")]
     public long MaxFileSize { get; set; } = MaxFileSizeCeiling;

@@ -49,6 +49,7 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<FileViews>();
         services.AddSingleton<FileRemoval>();
         services.AddSingleton<FormSubmission>();
+        services.AddSingleton<TaskAttachments>();
         services.AddSingleton<ApiDispatcher>();
         services.AddSingleton<KeyedCalls>();
         services.AddSingleton<RateLimits>();
@@ -82,6 +83,10 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<IApiAction, FileUploadAction>();
         services.AddSingleton<IApiAction, FileReadAction>();
         services.AddSingleton<IApiAction, FileDeleteAction>();
+        services.AddSingleton<IApiAction, TaskFileCreateAction>();
+        services.AddSingleton<IApiAction, TaskFileAttachAction>();
+        services.AddSingleton<IApiAction, TaskFileDetachAction>();
+        services.AddSingleton<IApiAction, TaskFileListAction>();
         services.AddSingleton<IApiAction, TaskFormSubmitAction>();
         services.AddSingleton<IApiAction, TaskFormValuesUpdateAction>();
         services.AddSingleton<IApiAction, WebhookCreateAction>();

@@ -57,6 +57,8 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
         {
             if (holdsSlot)
                 task.Value!.CountUnsubmitted(file.FieldId, -1);
+            else if (file.IsAttachment() && file.Submitted)
+                task.Value!.AttachedFiles = Math.Max(0, task.Value.AttachedFiles - 1);
             changes.Add(new(TableTransactionActionType.UpdateReplace, task.Value!, task.Value!.ETag));
         }
 

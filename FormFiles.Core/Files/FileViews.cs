@@ -7,12 +7,19 @@ namespace FormFiles.Files;
 public sealed class FileViews(Tables tables, FileBlobs blobs)
 {
     /// <summary>The files of a task's form, in id order, all but deleted ones.</summary>
-    public async Task<List<FormFileView>> ListAsync(long taskId, CancellationToken cancellationToken)
+    public Task<List<FormFileView>> ListAsync(long taskId, CancellationToken cancellationToken) =>
+        ListAsync(taskId, file => file.State != FileStates.Deleted && !file.IsAttachment(), cancellationToken);
+
+    /// <summary>A task's attachments that are reserved, uploaded or attached, in id order.</summary>
+    public Task<List<FormFileView>> AttachmentsAsync(long taskId, CancellationToken cancellationToken) =>
+        ListAsync(taskId, file => file.IsAttachment() && file.State is not (FileStates.Deleted or FileStates.Rejected), cancellationToken);
+
+    private async Task<List<FormFileView>> ListAsync(long taskId, Func<FileEntity, bool> shown, CancellationToken cancellationToken)
     {
         var views = new List<FormFileView>();
         foreach (var file in await tables.FilesOfTaskAsync(Tables.Key(taskId), cancellationToken))
         {
-            if (file.State != FileStates.Deleted)
+            if (shown(file))
                 views.Add(await ViewAsync(file, cancellationToken));
         }
 
@@ -35,7 +42,9 @@ public sealed class FileViews(Tables tables, FileBlobs blobs)
         file.Metadata is null ? null : JsonDocument.Parse(file.Metadata).RootElement.Clone(),
         file.State,
         downloadUrl,
-        new FileBindings(new FormFieldBinding(file.FormId, file.FieldId, file.Submitted)));
+        file.IsAttachment()
+            ? new FileBindings(null, new TaskBinding(file.TaskId, file.Submitted))
+            : new FileBindings(new FormFieldBinding(file.FormId, file.FieldId, file.Submitted), null));
 }
 
 /// <summary>Navixy's <c>form_file</c>; <c>size</c> is the reserved maximum until the upload is done.</summary>
@@ -53,6 +62,11 @@ public sealed record FormFileView(
     Uri? DownloadUrl,
     FileBindings Bindings);
 
-public sealed record FileBindings(FormFieldBinding FormField);
+/// <summary>Where a file belongs: a form field, or (a task attachment) the task.</summary>
+public sealed record FileBindings(
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] FormFieldBinding? FormField,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] TaskBinding? Task);
+
+public sealed record TaskBinding(long TaskId, bool Attached);
 
 public sealed record FormFieldBinding(long FormId, string FieldId, bool Submitted);

@@ -40,7 +40,7 @@ public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentT
             UserId = userId,
             TaskId = task.Id,
             FieldId = field.Id,
-            FormId = task.FormId!.Value,
+            FormId = field.Id == Attachments.FieldId ? 0 : task.FormId!.Value,
             Type = field.Type == FieldTypes.File ? "file" : "image",
             ReservedSize = request.Size,
             Name = request.Filename,
@@ -115,25 +115,40 @@ public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentT
         return (field, metadata);
     }
 
-    /// <summary>201 (no form, no such field) → 231 (not a file-bearing field) → 255 (task closed).</summary>
+    /// <summary>201 (no form, no such field) → 231 (not a file-bearing field) → 255 (task closed); a task attachment needs no form.</summary>
     private static FormField FileField(TaskEntity task, string fieldId)
     {
+        if (fieldId == Attachments.FieldId)
+        {
+            RequireOpen(task);
+            return Attachments.Field;
+        }
+
         if (task.FormId is null)
             throw new ApiException(ErrorCode.NotFound, "Not found in database: the task has no form");
         var field = task.FormField(fieldId)
                     ?? throw new ApiException(ErrorCode.NotFound, $"Not found in database: the form has no field '{fieldId}'");
         if (!field.HoldsFiles)
             throw new ApiException(ErrorCode.EntityTypeMismatch, $"Entity type mismatch: field '{field.Id}' is a {field.Type} field, not file, photo or signature");
-        if (!TaskStatuses.AllowsFormChanges(task.Status))
-            throw new ApiException(ErrorCode.InvalidTaskState, $"Invalid task state: the task is {task.Status}; files are added only while it is unassigned, assigned or arrived");
+        RequireOpen(task);
         return field;
     }
 
-    /// <summary>267 once the field has six unsubmitted files.</summary>
+    private static void RequireOpen(TaskEntity task)
+    {
+        if (!TaskStatuses.AllowsFormChanges(task.Status))
+            throw new ApiException(ErrorCode.InvalidTaskState, $"Invalid task state: the task is {task.Status}; files are added only while it is unassigned, assigned or arrived");
+    }
+
+    /// <summary>267 once the field has six unsubmitted files (the task six unattached attachments).</summary>
     private static void RequireRoom(TaskEntity task, FormField field)
     {
         if (task.UnsubmittedFiles(field.Id) >= MaxUnsubmittedPerField)
-            throw new ApiException(ErrorCode.TooManyEntities, $"Too many entities: field '{field.Id}' already has {MaxUnsubmittedPerField} unsubmitted files");
+        {
+            throw new ApiException(ErrorCode.TooManyEntities, field.Id == Attachments.FieldId
+                ? $"Too many entities: task {task.Id} already has {MaxUnsubmittedPerField} unattached attachments"
+                : $"Too many entities: field '{field.Id}' already has {MaxUnsubmittedPerField} unsubmitted files");
+        }
     }
 
     private static void CheckFilename(string? filename, FormField field)

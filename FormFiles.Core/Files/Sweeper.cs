@@ -166,8 +166,18 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
                 await removal.FinishAsync(file, cancellationToken);
                 await ForgetAsync(row, file, cancellationToken);
                 return (true, Outcome.Finished);
+            case FileStates.Uploaded when file.IsAttachment() && !file.Submitted && completion.UnattachedDeadline(file) <= now:
+                // An attachment uploaded and never attached: it goes once FormFiles:UnattachedTtl has passed.
+                if (!await removal.TryMarkDeletedAsync(file, EventTypes.FileDeleted, DeleteReasons.Unattached, cancellationToken))
+                    return (false, Outcome.Failed);
+                await removal.FinishAsync(file, cancellationToken);
+                await DeleteRowAsync(row, cancellationToken);
+                SweepLog.Expired(logger, file.Id, file.TaskId);
+                return (true, Outcome.Expired);
             case FileStates.Uploaded:
                 await completion.HandleAsync(file.BlobName, cancellationToken);
+                if (file.IsAttachment() && !file.Submitted && row.PartitionKey == PendingEntity.Partition(completion.UnattachedDeadline(file), file.TaskId))
+                    return (true, Outcome.NotYetDue); // The row of its unattached deadline stays until then.
                 await ForgetAsync(row, file, cancellationToken);
                 return (true, Outcome.Completed);
         }

@@ -22,7 +22,7 @@ namespace FormFiles.Files;
 /// is conditional on the file row's ETag, and the steps after it (quota, blob deletion, the pending
 /// row) are idempotent, so every caller ends in the same state.
 /// </summary>
-public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger quota, FileRemoval removal, WebhookRelay relay, UsageMeter usage, TimeProvider time, ILogger<UploadCompletion> logger)
+public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger quota, FileRemoval removal, WebhookRelay relay, UsageMeter usage, TimeProvider time, IOptions<FormFilesOptions> options, ILogger<UploadCompletion> logger)
 {
     /// <summary>Enough of the file for the content type and a JPEG's EXIF segment (at most 64 KiB, and first).</summary>
     private const int HeadBytes = 64 * 1024;
@@ -94,7 +94,7 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
     private async Task<bool> JudgeAsync(FileEntity file, BlobDownloadResult head, CancellationToken cancellationToken)
     {
         var task = await tables.Tasks.GetEntityAsync<TaskEntity>(file.PartitionKey, TaskEntity.Row, cancellationToken: cancellationToken);
-        var field = task.Value.FormField(file.FieldId);
+        var field = task.Value.FileTarget(file.FieldId);
         var size = head.Details.ContentRange is { } range && range.Contains('/', StringComparison.Ordinal)
             ? long.Parse(range[(range.LastIndexOf('/') + 1)..], CultureInfo.InvariantCulture)
             : head.Details.ContentLength;
@@ -144,12 +144,20 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
     private static List<TableTransactionAction> Changes(TableTransactionAction change, WebhookRelay.Recorded? recorded, params TableTransactionAction[] more) =>
         [change, .. more, .. recorded is null ? [] : new[] { recorded.Outbox }];
 
-    /// <summary>The quota moves from the reserved to the real size; the reservation is settled.</summary>
+    /// <summary>
+    /// The quota moves from the reserved to the real size; the reservation is settled. An unattached
+    /// attachment is named in the pending index for when <c>FormFiles:UnattachedTtl</c> runs out, first.
+    /// </summary>
     private async Task SettleUploadedAsync(FileEntity file, CancellationToken cancellationToken)
     {
+        if (file.IsAttachment() && !file.Submitted)
+            await tables.Pending.UpsertEntityAsync(PendingEntity.For(file, UnattachedDeadline(file)), TableUpdateMode.Replace, cancellationToken);
         await quota.AdjustAsync(file.UserId, file.Id, file.Size ?? file.ReservedSize, cancellationToken);
         await tables.Pending.DeleteEntityAsync(PendingEntity.ExpiryPartition(file), Tables.Key(file.Id), ETag.All, cancellationToken);
     }
+
+    /// <summary>When an uploaded attachment that was never attached goes.</summary>
+    public DateTimeOffset UnattachedDeadline(FileEntity file) => (file.Uploaded ?? file.Created) + options.Value.UnattachedTtl;
 
     private async Task SettleRejectedAsync(FileEntity file, CancellationToken cancellationToken)
     {

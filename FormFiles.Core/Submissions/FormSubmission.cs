@@ -128,6 +128,6 @@ public sealed partial class FormSubmission(Tables tables, TaskStore tasks, Uploa
     private async Task<Dictionary<long, FileEntity>> FilesAsync(TaskEntity task, CancellationToken cancellationToken)
     {
         var files = await tables.FilesOfTaskAsync(task.PartitionKey, cancellationToken);
-        return files.Where(f => f.FormId == task.FormId).ToDictionary(f => f.Id);
+        return files.Where(f => f.FormId == task.FormId && !f.IsAttachment()).ToDictionary(f => f.Id);
     }
 }

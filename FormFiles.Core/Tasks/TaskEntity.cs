@@ -87,6 +87,12 @@ public sealed class TaskEntity : IStampedEntity
         FieldFiles = JsonSerializer.Serialize(counts);
     }
 
+    /// <summary>Attachments attached to the task (<c>task/file/attach</c>); at most <c>FormFiles:MaxTaskAttachments</c>.</summary>
+    public int AttachedFiles { get; set; }
+
+    /// <summary>The field a file of <paramref name="fieldId"/> is held to: a form field, or the task attachments' rules.</summary>
+    public FormField? FileTarget(string fieldId) => fieldId == Files.Attachments.FieldId ? Files.Attachments.Field : FormField(fieldId);
+
     public FormField? FormField(string fieldId) => FormId is null
         ? null
         : Templates.FormFields.Read(FormFields!).FirstOrDefault(f => f.Id == fieldId);

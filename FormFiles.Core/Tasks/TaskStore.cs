@@ -86,7 +86,7 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
             if (task.FormId is null)
                 throw NotFound.Form();
             RequireFormChanges(task);
-            var files = (await tables.FilesOfTaskAsync(task.PartitionKey, cancellationToken)).Where(f => f.State != FileStates.Deleted).ToList();
+            var files = (await tables.FilesOfTaskAsync(task.PartitionKey, cancellationToken)).Where(f => f.State != FileStates.Deleted && !f.IsAttachment()).ToList();
             await removal.AnnounceAsync(files, due, cancellationToken);
             foreach (var file in files)
                 file.State = FileStates.Deleted;

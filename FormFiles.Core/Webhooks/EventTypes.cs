@@ -25,4 +25,6 @@ public static class DeleteReasons
     public const string FormDeleted = "form_deleted";
     public const string TaskDeleted = "task_deleted";
     public const string LateUpload = "late_upload";
+    public const string Detached = "detached";
+    public const string Unattached = "unattached";
 }

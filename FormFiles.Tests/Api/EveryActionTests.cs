@@ -8,12 +8,13 @@ namespace FormFiles.Tests.Api;
 [Collection(ServiceFixture.Collection)]
 public sealed class EveryActionTests(ServiceFixture service)
 {
-    private static readonly string[] Reads = ["form/template/read", "form/template/list", "task/read", "task/list", "task/form/read", "task/form/file/read", "file/stats/read", "usage/read"];
+    private static readonly string[] Reads = ["form/template/read", "form/template/list", "task/read", "task/list", "task/form/read", "task/form/file/read", "file/stats/read", "usage/read", "task/file/list"];
 
     private static readonly string[] Writes =
     [
         "form/template/create", "form/template/delete", "task/create", "task/delete", "task/status/change", "task/form/create",
         "task/form/delete", "task/form/submit", "task/form/values/update", "task/form/file/create", "task/form/file/delete",
+        "task/file/create", "task/file/attach", "task/file/detach",
     ];
 
     public static TheoryData<string> KeyedActions => new(Reads.Concat(Writes));

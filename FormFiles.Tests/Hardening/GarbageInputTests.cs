@@ -26,7 +26,7 @@ public sealed class GarbageInputTests(ServiceFixture service)
         "task/form/create", "task/form/read", "task/form/delete", "task/form/submit", "task/form/values/update",
         "task/form/file/create", "task/form/file/read", "task/form/file/delete", "file/stats/read",
         "admin/user/create", "admin/user/read", "admin/api_key/create", "admin/api_key/revoke",
-        "usage/read", "admin/usage/read",
+        "usage/read", "admin/usage/read", "task/file/create", "task/file/attach", "task/file/detach", "task/file/list",
         "webhook/create", "webhook/list", "webhook/read", "webhook/update", "webhook/delete", "webhook/secret/rotate", "webhook/test",
         "webhook/delivery/list", "webhook/delivery/retry",
     ];
@@ -316,6 +316,22 @@ public sealed class GarbageInputTests(ServiceFixture service)
                     break;
                 case "admin/user/create":
                     Set("label", "Garbage Ltd");
+                    break;
+                case "task/file/create":
+                    Set("task_id", TaskId);
+                    Set("size", 10);
+                    Set("filename", "a.bin");
+                    break;
+                case "task/file/list":
+                    Set("task_id", TaskId);
+                    break;
+                case "task/file/attach":
+                    Set("task_id", TaskId);
+                    p["\"file_ids\""] = $"[{fileId}]";
+                    break;
+                case "task/file/detach":
+                    Set("task_id", TaskId);
+                    Set("file_id", reservationId);
                     break;
                 case "usage/read" or "admin/usage/read":
                     if (action == "admin/usage/read")
