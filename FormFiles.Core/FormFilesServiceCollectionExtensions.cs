@@ -52,6 +52,7 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<TaskAttachments>();
         services.AddSingleton<ApiDispatcher>();
         services.AddSingleton<KeyedCalls>();
+        services.AddSingleton<Dialects.OnlyOffice.OnlyOfficeEndpoints>();
         services.AddSingleton<RateLimits>();
         services.AddSingleton<IdempotencyKeys>();
         services.AddSingleton<UsageMeter>();

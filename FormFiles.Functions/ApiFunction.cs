@@ -6,12 +6,21 @@ namespace FormFiles.Functions;
 
 /// <summary>
 /// Every <c>/v2/{action}</c>, <c>health</c> included, any method → the Core dispatcher, which answers
-/// unknown actions and methods with the Navixy envelope (111 / 112). One HTTP function, so that no
-/// route ordering can send a call to the wrong one.
+/// unknown actions and methods with the Navixy envelope (111 / 112). One HTTP function for the
+/// canonical API, so that no route ordering can send a call to the wrong one; each dialect has its own
+/// (host.json's route prefix is empty: the routes carry their own).
 /// </summary>
 public sealed class ApiFunction(ApiDispatcher dispatcher)
 {
     [Function(nameof(Api))]
-    public Task Api([HttpTrigger(AuthorizationLevel.Anonymous, Route = "{*action}")] HttpRequest request, string? action) =>
+    public Task Api([HttpTrigger(AuthorizationLevel.Anonymous, Route = "v2/{*action}")] HttpRequest request, string? action) =>
         dispatcher.HandleAsync(request.HttpContext, action ?? string.Empty);
+}
+
+/// <summary>ONLYOFFICE's task files → the Core dialect (<see cref="Dialects.OnlyOffice.OnlyOfficeEndpoints"/>).</summary>
+public sealed class OnlyOfficeFunction(Dialects.OnlyOffice.OnlyOfficeEndpoints endpoints)
+{
+    [Function("OnlyOffice")]
+    public Task OnlyOffice([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "delete", Route = "api/2.0/project/task/{taskid}/files")] HttpRequest request, string? taskid) =>
+        endpoints.HandleAsync(request.HttpContext, taskid);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Azure;
+using FormFiles.Auth;
 using FormFiles.Calls;
 using FormFiles.Storage;
 using FormFiles.Usage;
@@ -40,8 +41,7 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, KeyedCalls ke
             return;
         }
 
-        if (call.Caller is { } caller && actions.TryGetValue(name, out var handler))
-            usage.Count(caller, handler.Name, answer.Status, call.Replayed);
+        Count(name, call, answer);
         try
         {
             await answer.ExecuteAsync(context);
@@ -50,6 +50,30 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, KeyedCalls ke
         {
             // The caller went away while the answer was being written.
         }
+    }
+
+    /// <summary>
+    /// A canonical action on behalf of a dialect, through the same pipeline as a call under <c>/v2/</c>
+    /// (rate limit, key, right, Idempotency-Key, usage): its Navixy answer, for the dialect to translate,
+    /// and the caller once known.
+    /// </summary>
+    public async Task<(ApiAnswer Answer, Caller? Caller)> CallAsync(HttpContext context, string name, ApiParameters parameters)
+    {
+        var handler = actions[name];
+        var call = new Call();
+        var answer = await AnswerAsync(context, name, RequestId.Of(context), () => RunAsync(context, handler, parameters, call));
+        Count(name, call, answer);
+        return (answer, call.Caller);
+    }
+
+    /// <summary>A canonical action run directly, for what a dialect shows after its call (no rate limit, not metered; the action checks the key itself).</summary>
+    public Task<ApiAnswer> ReadAsync(HttpContext context, string name, ApiParameters parameters) =>
+        AnswerAsync(context, name, RequestId.Of(context), () => actions[name].ExecuteAsync(new ApiRequest(context, parameters), context.RequestAborted));
+
+    private void Count(string name, Call call, ApiAnswer answer)
+    {
+        if (call.Caller is { } caller && actions.TryGetValue(name, out var handler))
+            usage.Count(caller, handler.Name, answer.Status, call.Replayed);
     }
 
     /// <summary>Runs <paramref name="work"/>; every failure that can still be answered becomes its envelope.</summary>
@@ -94,6 +118,12 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, KeyedCalls ke
         }
 
         var parameters = await ApiParameters.ReadAsync(context.Request, readBody: !handler.ReadsBody, context.RequestAborted);
+        return await RunAsync(context, handler, parameters, call);
+    }
+
+    private async Task<ApiAnswer> RunAsync(HttpContext context, IApiAction handler, ApiParameters parameters, Call call)
+    {
+        var name = handler.Name;
         var request = new ApiRequest(context, parameters);
         if (!handler.UsesApiKey || parameters.FindHash() is not { } hash)
             return await handler.ExecuteAsync(request, context.RequestAborted);

@@ -52,6 +52,15 @@ public sealed class ApiParameters
         return new ApiParameters(values, request.Headers.Authorization.ToString());
     }
 
+    /// <summary>Parameters a dialect translated into a canonical call, as a JSON body would bring them.</summary>
+    public static ApiParameters Of(System.Text.Json.Nodes.JsonObject parameters)
+    {
+        var values = new Dictionary<string, Value>(StringComparer.Ordinal);
+        foreach (var (name, node) in parameters)
+            values[name] = new Value(null, JsonSerializer.SerializeToElement(node));
+        return new ApiParameters(values, null);
+    }
+
     /// <summary>The members of a JSON object parameter, read with the same getters; errors name them as <c>parent.member</c>.</summary>
     public ApiParameters Nested(string name)
     {

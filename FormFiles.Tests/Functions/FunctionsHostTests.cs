@@ -23,9 +23,9 @@ public sealed class FunctionsHostTests
     private static JsonObject Trigger(string name) => Assert.Single(Function(name)["bindings"]!.AsArray())!.AsObject();
 
     [Fact]
-    public void The_app_has_exactly_one_http_function_one_blob_trigger_and_two_timers()
+    public void The_app_has_one_http_function_per_api_one_blob_trigger_and_two_timers()
     {
-        Assert.Equal(["Api", "BlobCreated", "Maintenance", "WebhookDeliveries"], Metadata.Value.Select(f => f!["name"]!.GetValue<string>()).Order());
+        Assert.Equal(["Api", "BlobCreated", "Maintenance", "OnlyOffice", "WebhookDeliveries"], Metadata.Value.Select(f => f!["name"]!.GetValue<string>()).Order());
         Assert.All(Metadata.Value, f => Assert.Equal("dotnet-isolated", f!["language"]!.GetValue<string>()));
     }
 
@@ -35,7 +35,7 @@ public sealed class FunctionsHostTests
         var trigger = Trigger("Api");
 
         Assert.Equal("httpTrigger", trigger["type"]!.GetValue<string>());
-        Assert.Equal("{*action}", trigger["route"]!.GetValue<string>());
+        Assert.Equal("v2/{*action}", trigger["route"]!.GetValue<string>());
         Assert.Equal("Anonymous", trigger["authLevel"]!.GetValue<string>());
         Assert.Null(trigger["methods"]); // Every method: the dispatcher answers 112 itself.
         Assert.Equal("FormFiles.Functions.ApiFunction.Api", Function("Api")["entryPoint"]!.GetValue<string>());
@@ -71,11 +71,21 @@ public sealed class FunctionsHostTests
     }
 
     [Fact]
-    public void Host_json_puts_the_api_under_v2()
+    public void Onlyoffice_task_files_reach_their_dialect()
+    {
+        var trigger = Trigger("OnlyOffice");
+
+        Assert.Equal("api/2.0/project/task/{taskid}/files", trigger["route"]!.GetValue<string>());
+        Assert.Equal(["delete", "get", "post"], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>().ToLowerInvariant()).Order());
+        Assert.Equal("Anonymous", trigger["authLevel"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Host_json_leaves_the_prefix_to_the_routes()
     {
         var host = JsonNode.Parse(File.ReadAllText(Path.Combine(DevHost.Azurite.AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory), "host.json")))!;
 
-        Assert.Equal("v2", host["extensions"]!["http"]!["routePrefix"]!.GetValue<string>());
+        Assert.Equal(string.Empty, host["extensions"]!["http"]!["routePrefix"]!.GetValue<string>());
     }
 
     [Fact]

@@ -1,0 +1,181 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FormFiles.Api;
+using FormFiles.Auth;
+using FormFiles.Tasks;
+
+namespace FormFiles.Dialects.OnlyOffice;
+
+/// <summary>
+/// ONLYOFFICE's task files, <c>/api/2.0/project/task/{taskid}/files</c>, as a translation of the task
+/// attachment actions: POST → <c>task/file/attach</c>, GET → <c>task/file/list</c> (attached ones),
+/// DELETE <c>?fileid=</c> → <c>task/file/detach</c>. The call goes through the canonical pipeline (rate
+/// limit, key, right, Idempotency-Key, usage); the task shown after it is read with canonical actions.
+/// </summary>
+public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher)
+{
+    public const string Route = "/api/2.0/project/task/{taskid}/files";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <param name="taskId">The route's <c>{taskid}</c>, as both hosts bind it.</param>
+    public async Task HandleAsync(HttpContext context, string? taskId)
+    {
+        RequestId.Assign(context);
+        JsonObject body;
+        int status;
+        try
+        {
+            (status, body) = await RunAsync(context, taskId);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (OnlyOfficeError e)
+        {
+            (status, body) = (e.StatusCode, Error(e.StatusCode, e.Message));
+        }
+        catch (Exception) when (!context.Response.HasStarted)
+        {
+            // The canonical pipeline answers every failure of its own; this is a translation's bug. No stack trace leaves.
+            (status, body) = (StatusCodes.Status500InternalServerError, Error(StatusCodes.Status500InternalServerError, $"Unexpected error (request {RequestId.Of(context)})"));
+        }
+
+        context.Response.StatusCode = status;
+        await context.Response.WriteAsJsonAsync(body, Json, context.RequestAborted);
+    }
+
+    private async Task<(int, JsonObject)> RunAsync(HttpContext context, string? route)
+    {
+        var request = context.Request;
+        var key = CanonicalAnswer.Key(request, bearerOnly: false) ?? throw new OnlyOfficeError(StatusCodes.Status401Unauthorized, "No API key: send it in Authorization");
+        if (!long.TryParse(route, NumberStyles.None, CultureInfo.InvariantCulture, out var taskId))
+            throw new OnlyOfficeError(StatusCodes.Status404NotFound, "No such task");
+
+        var call = new JsonObject { ["hash"] = key, ["task_id"] = taskId };
+        string action;
+        if (HttpMethods.IsPost(request.Method))
+        {
+            var files = await ReadFilesAsync(request, taskId);
+            call["file_ids"] = files;
+            action = "task/file/attach";
+        }
+        else if (HttpMethods.IsDelete(request.Method))
+        {
+            if (!long.TryParse(request.Query["fileid"], NumberStyles.None, CultureInfo.InvariantCulture, out var fileId))
+                throw new OnlyOfficeError(StatusCodes.Status400BadRequest, "fileid must be given in the query as a file id");
+            call["file_id"] = fileId;
+            action = "task/file/detach";
+        }
+        else
+        {
+            action = "task/file/list";
+        }
+
+        var (answer, caller) = await dispatcher.CallAsync(context, action, ApiParameters.Of(call));
+        var result = Check(CanonicalAnswer.Of(answer));
+        if (action == "task/file/list")
+        {
+            var wrappers = Attached(result.Body);
+            return (StatusCodes.Status200OK, Success(wrappers, wrappers.Count));
+        }
+
+        return (StatusCodes.Status200OK, Success(await TaskAsync(context, key, taskId, caller), 1));
+    }
+
+    /// <summary>The body: <c>{"files": [ids], "taskid"?}</c>; a <c>taskid</c> must be the route's.</summary>
+    private static async Task<JsonNode> ReadFilesAsync(HttpRequest request, long taskId)
+    {
+        if (request.ContentLength > ApiParameters.MaxBodyBytes)
+            throw new OnlyOfficeError(StatusCodes.Status400BadRequest, $"The body must take at most {ApiParameters.MaxBodyBytes} bytes");
+        JsonNode? body;
+        try
+        {
+            body = await JsonNode.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+        }
+        catch (JsonException)
+        {
+            throw new OnlyOfficeError(StatusCodes.Status400BadRequest, "The body must be JSON: {\"files\": [file ids]}");
+        }
+
+        if (body is not JsonObject json || json["files"] is not JsonArray files)
+            throw new OnlyOfficeError(StatusCodes.Status400BadRequest, "The body must be a JSON object with files: [file ids]");
+        if (json["taskid"] is { } given && given.ToJsonString() != taskId.ToString(CultureInfo.InvariantCulture) && given.ToJsonString() != $"\"{taskId}\"")
+            throw new OnlyOfficeError(StatusCodes.Status400BadRequest, "taskid in the body must be the task of the URL");
+        return files.DeepClone();
+    }
+
+    /// <summary>The task as ONLYOFFICE shows it, with its attached files, read with task/read and task/file/list.</summary>
+    private async Task<JsonObject> TaskAsync(HttpContext context, string key, long taskId, Caller? caller)
+    {
+        var parameters = new JsonObject { ["hash"] = key, ["task_id"] = taskId };
+        var task = Check(CanonicalAnswer.Of(await dispatcher.ReadAsync(context, "task/read", ApiParameters.Of(parameters)))).Body["value"]!;
+        var files = Check(CanonicalAnswer.Of(await dispatcher.ReadAsync(context, "task/file/list", ApiParameters.Of(parameters)))).Body;
+        var userId = task["user_id"]!.GetValue<long>();
+        return new JsonObject
+        {
+            ["id"] = taskId,
+            ["title"] = task["label"]?.DeepClone(),
+            ["description"] = task["description"]?.DeepClone() ?? string.Empty,
+            ["deadline"] = CanonicalAnswer.Iso(task["to"]),
+            ["status"] = TaskStatuses.AllowsFormChanges(task["status"]!.GetValue<string>()) ? 1 : 2,
+            ["created"] = CanonicalAnswer.Iso(task["created"]),
+            ["createdBy"] = new JsonObject { ["id"] = userId.ToString(CultureInfo.InvariantCulture), ["displayName"] = $"API user {userId}" },
+            ["canEdit"] = caller?.May(Access.Write) ?? false,
+            ["files"] = Attached(files),
+        };
+    }
+
+    private static JsonArray Attached(JsonObject list) =>
+        [.. list["list"]!.AsArray().Where(f => f!["bindings"]!["task"]!["attached"]!.GetValue<bool>()).Select(f => (JsonNode)FileWrapper(f!))];
+
+    /// <summary>ONLYOFFICE's FileWrapper of a canonical file view.</summary>
+    private static JsonObject FileWrapper(JsonNode file)
+    {
+        var name = file["name"]?.GetValue<string>() ?? string.Empty;
+        var size = file["size"]!.GetValue<long>();
+        return new JsonObject
+        {
+            ["id"] = file["id"]!.GetValue<long>(),
+            ["title"] = name,
+            ["fileExst"] = Path.GetExtension(name),
+            ["pureContentLength"] = size,
+            ["contentLength"] = Readable(size),
+            ["created"] = CanonicalAnswer.Iso(file["created"]),
+            ["updated"] = CanonicalAnswer.Iso(file["uploaded"] ?? file["created"]),
+            ["viewUrl"] = file["download_url"]?.DeepClone(),
+        };
+    }
+
+    private static string Readable(long bytes) => bytes switch
+    {
+        < 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
+        < 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.#} KB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0.#} MB"),
+    };
+
+    /// <summary>A canonical error as ONLYOFFICE's: 401 (key), 403 (right), 404 (not found or another user's), 429, 5xx for storage, 400 otherwise.</summary>
+    private static CanonicalAnswer Check(CanonicalAnswer answer) => answer.Success ? answer : throw new OnlyOfficeError((ErrorCode)answer.Code switch
+    {
+        ErrorCode.WrongHash or ErrorCode.KeyNotFound => StatusCodes.Status401Unauthorized,
+        ErrorCode.AccessDenied => StatusCodes.Status403Forbidden,
+        ErrorCode.NotFound => StatusCodes.Status404NotFound,
+        ErrorCode.TooManyRequests => StatusCodes.Status429TooManyRequests,
+        ErrorCode.StorageUnavailable => StatusCodes.Status503ServiceUnavailable,
+        ErrorCode.StorageError or ErrorCode.UnexpectedError => StatusCodes.Status500InternalServerError,
+        _ => StatusCodes.Status400BadRequest,
+    }, answer.Description);
+
+    private static JsonObject Success(JsonNode response, int count) =>
+        new() { ["count"] = count, ["response"] = response, ["status"] = 0, ["statusCode"] = StatusCodes.Status200OK };
+
+    private static JsonObject Error(int statusCode, string message) =>
+        new() { ["error"] = new JsonObject { ["message"] = message }, ["status"] = 1, ["statusCode"] = statusCode };
+
+    private sealed class OnlyOfficeError(int statusCode, string message) : Exception(message)
+    {
+        public int StatusCode { get; } = statusCode;
+    }
+}
