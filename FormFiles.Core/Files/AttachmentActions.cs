@@ -90,15 +90,18 @@ internal static class FileIdList
     public static IReadOnlyList<long> Read(ApiParameters parameters, string name, int max)
     {
         var array = parameters.RequiredArray(name);
+        if (array.GetArrayLength() is 0 || array.GetArrayLength() > max)
+            throw ApiException.InvalidParameter(name, $"must name 1 to {max} files");
         var ids = new List<long>();
+        var seen = new HashSet<long>();
         foreach (var item in array.EnumerateArray())
         {
             if (!JsonValues.TryGetInt64(item, out var id) || id <= 0)
                 throw ApiException.InvalidParameter(name, "must hold file ids (positive integers)");
-            if (!ids.Contains(id))
+            if (seen.Add(id))
                 ids.Add(id);
         }
 
-        return ids.Count is > 0 && ids.Count <= max ? ids : throw ApiException.InvalidParameter(name, $"must name 1 to {max} files");
+        return ids;
     }
 }

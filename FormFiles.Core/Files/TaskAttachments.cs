@@ -64,7 +64,11 @@ public sealed class TaskAttachments(Tables tables, TaskStore tasks, FileRemoval 
         {
             var file = await tables.FindFileAsync(fileId, cancellationToken);
             if (file is null || file.TaskId != taskId || file.UserId != userId || !file.IsAttachment() || file.State == FileStates.Deleted)
-                throw new ApiException(ErrorCode.NotFound, $"Not found in database: task {taskId} has no attachment {fileId}");
+            {
+                // Once announced, a file that is gone was detached by this call (its landed commit, finished by the sweep).
+                return announced ? true : throw new ApiException(ErrorCode.NotFound, $"Not found in database: task {taskId} has no attachment {fileId}");
+            }
+
             if (!announced)
             {
                 await removal.AnnounceAsync([file], due, cancellationToken);

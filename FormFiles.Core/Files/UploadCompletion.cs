@@ -150,10 +150,12 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
     /// </summary>
     private async Task SettleUploadedAsync(FileEntity file, CancellationToken cancellationToken)
     {
-        if (file.IsAttachment() && !file.Submitted)
-            await tables.Pending.UpsertEntityAsync(PendingEntity.For(file, UnattachedDeadline(file)), TableUpdateMode.Replace, cancellationToken);
+        var deadline = file.IsAttachment() && !file.Submitted ? PendingEntity.For(file, UnattachedDeadline(file)) : null;
+        if (deadline is not null)
+            await tables.Pending.UpsertEntityAsync(deadline, TableUpdateMode.Replace, cancellationToken);
         await quota.AdjustAsync(file.UserId, file.Id, file.Size ?? file.ReservedSize, cancellationToken);
-        await tables.Pending.DeleteEntityAsync(PendingEntity.ExpiryPartition(file), Tables.Key(file.Id), ETag.All, cancellationToken);
+        if (deadline?.PartitionKey != PendingEntity.ExpiryPartition(file)) // The same row when both fall in one minute: it stays.
+            await tables.Pending.DeleteEntityAsync(PendingEntity.ExpiryPartition(file), Tables.Key(file.Id), ETag.All, cancellationToken);
     }
 
     /// <summary>When an uploaded attachment that was never attached goes.</summary>

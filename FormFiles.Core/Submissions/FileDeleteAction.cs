@@ -29,7 +29,11 @@ internal sealed class FileDeleteAction(ApiKeys keys, Tables tables, FileRemoval 
             if (file is null || file.UserId != caller.UserId || file.State == FileStates.Deleted)
                 throw new ApiException(ErrorCode.NotFound, "Not found in database: no such file");
             if (file.Submitted)
-                throw new ApiException(ErrorCode.InvalidFileState, $"Invalid file state: file {file.Id} is submitted; a submission that leaves it out deletes it");
+            {
+                throw new ApiException(ErrorCode.InvalidFileState, file.IsAttachment()
+                    ? $"Invalid file state: file {file.Id} is attached to its task; task/file/detach deletes it"
+                    : $"Invalid file state: file {file.Id} is submitted; a submission that leaves it out deletes it");
+            }
 
             if (!announced)
             {

@@ -112,9 +112,13 @@ public sealed class TaskEntity : IStampedEntity
         FormCreated = now;
     }
 
+    /// <summary>The form goes with its values and its fields' counters; the task attachments' count stays.</summary>
     public void DetachForm()
     {
+        var attachments = UnsubmittedFiles(Files.Attachments.FieldId);
         FieldFiles = null;
+        if (attachments > 0)
+            CountUnsubmitted(Files.Attachments.FieldId, attachments);
         FormValues = null;
         FormSubmitted = null;
         FormSubmitLocation = null;
@@ -142,12 +146,16 @@ public sealed class TaskEntity : IStampedEntity
     public IReadOnlyList<FormField> ReadFormFields() =>
         FormFields is null ? [] : Templates.FormFields.Read(FormFields);
 
-    /// <summary>Sets the unsubmitted-file counters from the files the partition will hold.</summary>
-    public void RecountUnsubmitted(IEnumerable<Files.FileEntity> files) =>
-        FieldFiles = JsonSerializer.Serialize(files
+    /// <summary>Sets the form fields' unsubmitted-file counters from the form's files the partition will hold (the task attachments' count stays).</summary>
+    public void RecountUnsubmitted(IEnumerable<Files.FileEntity> files)
+    {
+        var counts = files
             .Where(f => f.AwaitsUpload || (f.State == Files.FileStates.Uploaded && !f.Submitted))
             .GroupBy(f => f.FieldId)
-            .ToDictionary(g => g.Key, g => g.Count()));
+            .ToDictionary(g => g.Key, g => g.Count());
+        counts[Files.Attachments.FieldId] = UnsubmittedFiles(Files.Attachments.FieldId);
+        FieldFiles = JsonSerializer.Serialize(counts);
+    }
 }
 
 /// <summary>A task as the API shows it (Navixy's names).</summary>

@@ -26,6 +26,8 @@ public sealed class OnlyOfficeTests(ServiceFixture service)
         Assert.Equal(task, response["id"]!.GetValue<long>());
         Assert.Equal("Fit the kitchen", response["title"]!.GetValue<string>());
         Assert.Equal(1, response["status"]!.GetValue<int>());
+        Assert.Matches("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z$", response["created"]!.GetValue<string>());
+        Assert.Null(response["deadline"]);
         Assert.True(response["canEdit"]!.GetValue<bool>());
         Assert.Equal(user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), response["createdBy"]!["id"]!.GetValue<string>());
         Assert.Equal([plan, photo], response["files"]!.AsArray().Select(f => f!["id"]!.GetValue<long>()));
@@ -70,9 +72,19 @@ public sealed class OnlyOfficeTests(ServiceFixture service)
         broken.Headers.TryAddWithoutValidation("Authorization", user.Hash);
         await AssertErrorAsync(await ReadAsync(await service.Client.SendAsync(broken)), HttpStatusCode.BadRequest);
 
+        foreach (var body in new[] { "{\"files\": [\"\\ud800\"]}", "{\"files\": 5}", "[1, 2]", "{\"files\": [1], \"taskid\": \"\\udc00\"}", new string('[', 5000) })
+        {
+            using var hostile = new HttpRequestMessage(HttpMethod.Post, $"/api/2.0/project/task/{task}/files") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+            hostile.Headers.TryAddWithoutValidation("Authorization", user.Hash);
+            await AssertErrorAsync(await ReadAsync(await service.Client.SendAsync(hostile)), HttpStatusCode.BadRequest);
+        }
+
+        var same = await SendAsync(HttpMethod.Post, task, "Bearer " + user.Hash, new JsonObject { ["files"] = new JsonArray(file), ["taskid"] = task.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        Assert.Equal(HttpStatusCode.OK, same.Status);
+
         var bearer = await SendAsync(HttpMethod.Get, task, "Bearer " + user.Hash);
         Assert.Equal(HttpStatusCode.OK, bearer.Status);
-        Assert.Equal(0, bearer.Body["count"]!.GetValue<int>());
+        Assert.Equal(1, bearer.Body["count"]!.GetValue<int>());
     }
 
     private static Task AssertErrorAsync((HttpStatusCode Status, JsonObject Body) answer, HttpStatusCode expected)

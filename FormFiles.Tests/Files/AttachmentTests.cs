@@ -119,6 +119,8 @@ public sealed class AttachmentTests(ServiceFixture service)
         Assert.Equal(100, stats["total_size"]!.GetValue<long>());
         var list = (await user.CallAsync("task/file/list", new JsonObject { ["task_id"] = task })).AssertOk().Body["list"]!.AsArray();
         Assert.Equal([files[0].FileId, files[1].FileId], list.Select(f => f!["id"]!.GetValue<long>()));
+        var slots = await Task.WhenAll(Enumerable.Range(0, 7).Select(_ => user.CallAsync("task/file/create", new JsonObject { ["task_id"] = task, ["size"] = 1 })));
+        Assert.Equal(6, slots.Count(a => a.Success)); // The swept ones gave their slots back.
     }
 
     [Fact]
@@ -140,6 +142,48 @@ public sealed class AttachmentTests(ServiceFixture service)
         (await user.CallAsync("task/delete", new JsonObject { ["task_id"] = task })).AssertOk();
         Assert.Equal(0, (await StatsAsync(user))["file_count"]!.GetValue<long>());
         (await user.CallAsync("task/form/file/read", new JsonObject { ["file_id"] = loose.FileId })).AssertError(201, HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Form_submission_and_form_deletion_keep_the_count_of_unattached_attachments()
+    {
+        var user = await service.Client.NewUserAsync();
+        var task = await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields));
+        for (var i = 0; i < 6; i++)
+            await ReserveAsync(user, task, 10);
+
+        (await user.CallAsync("task/form/submit", new JsonObject { ["task_id"] = task, ["values"] = new JsonObject() })).AssertOk();
+        (await user.CallAsync("task/file/create", new JsonObject { ["task_id"] = task, ["size"] = 10 })).AssertError(267, HttpStatusCode.BadRequest);
+        (await user.CallAsync("task/form/values/update", new JsonObject { ["task_id"] = task, ["values"] = new JsonObject() })).AssertOk();
+        (await user.CallAsync("task/file/create", new JsonObject { ["task_id"] = task, ["size"] = 10 })).AssertError(267, HttpStatusCode.BadRequest);
+        (await user.CallAsync("task/form/delete", new JsonObject { ["task_id"] = task })).AssertOk();
+        (await user.CallAsync("task/file/create", new JsonObject { ["task_id"] = task, ["size"] = 10 })).AssertError(267, HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task An_upload_whose_deadline_falls_in_its_reservation_minute_is_still_swept()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = new FormFilesFactory(
+            new Dictionary<string, string?>(ServiceFixture.FastWebhooks)
+            {
+                ["FormFiles:Storage:ConnectionString"] = service.Azurite.ConnectionString,
+                ["FormFiles:SweepInterval"] = "1.00:00:00",
+                ["FormFiles:ReconcileInterval"] = "1.00:00:00",
+                ["FormFiles:ReservationTtl"] = "01:00:00",
+                ["FormFiles:UnattachedTtl"] = "01:00:00",
+            },
+            services => services.AddSingleton<TimeProvider>(clock));
+        var user = await service.Client.NewUserAsync() with { Client = host.CreateClient() };
+        var task = await user.CreateTaskAsync();
+        var file = await ReserveAsync(user, task, 100);
+        (await file.UploadAsync(new byte[50])).AssertOk(); // Uploaded in the reservation's minute: both rows are one.
+
+        clock.Advance(TimeSpan.FromHours(1) + TimeSpan.FromMinutes(2));
+        await host.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
+
+        Assert.Equal(0, (await StatsAsync(user))["file_count"]!.GetValue<long>());
+        Assert.Empty((await user.CallAsync("task/file/list", new JsonObject { ["task_id"] = task })).AssertOk().Body["list"]!.AsArray());
     }
 
     [Fact]

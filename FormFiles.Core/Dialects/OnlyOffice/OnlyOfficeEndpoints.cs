@@ -13,7 +13,7 @@ namespace FormFiles.Dialects.OnlyOffice;
 /// DELETE <c>?fileid=</c> → <c>task/file/detach</c>. The call goes through the canonical pipeline (rate
 /// limit, key, right, Idempotency-Key, usage); the task shown after it is read with canonical actions.
 /// </summary>
-public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher)
+public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher, ILogger<OnlyOfficeEndpoints> logger)
 {
     public const string Route = "/api/2.0/project/task/{taskid}/files";
 
@@ -37,13 +37,16 @@ public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher)
         {
             (status, body) = (e.StatusCode, Error(e.StatusCode, e.Message));
         }
-        catch (Exception) when (!context.Response.HasStarted)
+        catch (Exception e) when (!context.Response.HasStarted)
         {
             // The canonical pipeline answers every failure of its own; this is a translation's bug. No stack trace leaves.
+            ApiLog.UnhandledError(logger, e, "onlyoffice", RequestId.Of(context));
             (status, body) = (StatusCodes.Status500InternalServerError, Error(StatusCodes.Status500InternalServerError, $"Unexpected error (request {RequestId.Of(context)})"));
         }
 
         context.Response.StatusCode = status;
+        if (status == StatusCodes.Status503ServiceUnavailable)
+            context.Response.Headers.RetryAfter = ((int)Storage.StorageFaults.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
         await context.Response.WriteAsJsonAsync(body, Json, context.RequestAborted);
     }
 
@@ -85,26 +88,27 @@ public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher)
         return (StatusCodes.Status200OK, Success(await TaskAsync(context, key, taskId, caller), 1));
     }
 
-    /// <summary>The body: <c>{"files": [ids], "taskid"?}</c>; a <c>taskid</c> must be the route's.</summary>
+    /// <summary>
+    /// The body: <c>{"files": [ids], "taskid"?}</c>, read by the canonical reader (its size limit, UTF-8 and
+    /// Unicode checks); a <c>taskid</c> must be the route's.
+    /// </summary>
     private static async Task<JsonNode> ReadFilesAsync(HttpRequest request, long taskId)
     {
-        if (request.ContentLength > ApiParameters.MaxBodyBytes)
-            throw new OnlyOfficeError(StatusCodes.Status400BadRequest, $"The body must take at most {ApiParameters.MaxBodyBytes} bytes");
-        JsonNode? body;
         try
         {
-            body = await JsonNode.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+            var body = await ApiParameters.ReadAsync(request, readBody: true, request.HttpContext.RequestAborted);
+            if (body.OptionalInt64("taskid") is { } given && given != taskId)
+                throw new OnlyOfficeError(StatusCodes.Status400BadRequest, "taskid in the body must be the task of the URL");
+            return JsonSerializer.SerializeToNode(body.RequiredArray("files"))!;
         }
-        catch (JsonException)
+        catch (ApiException e)
         {
-            throw new OnlyOfficeError(StatusCodes.Status400BadRequest, "The body must be JSON: {\"files\": [file ids]}");
+            throw new OnlyOfficeError(StatusCodes.Status400BadRequest, e.Message);
         }
-
-        if (body is not JsonObject json || json["files"] is not JsonArray files)
-            throw new OnlyOfficeError(StatusCodes.Status400BadRequest, "The body must be a JSON object with files: [file ids]");
-        if (json["taskid"] is { } given && given.ToJsonString() != taskId.ToString(CultureInfo.InvariantCulture) && given.ToJsonString() != $"\"{taskId}\"")
-            throw new OnlyOfficeError(StatusCodes.Status400BadRequest, "taskid in the body must be the task of the URL");
-        return files.DeepClone();
+        catch (BadHttpRequestException e)
+        {
+            throw new OnlyOfficeError(StatusCodes.Status400BadRequest, $"The body could not be read: {e.Message}");
+        }
     }
 
     /// <summary>The task as ONLYOFFICE shows it, with its attached files, read with task/read and task/file/list.</summary>
@@ -121,7 +125,7 @@ public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher)
             ["description"] = task["description"]?.DeepClone() ?? string.Empty,
             ["deadline"] = CanonicalAnswer.Iso(task["to"]),
             ["status"] = TaskStatuses.AllowsFormChanges(task["status"]!.GetValue<string>()) ? 1 : 2,
-            ["created"] = CanonicalAnswer.Iso(task["created"]),
+            ["created"] = CanonicalAnswer.Iso(task["creation_date"]),
             ["createdBy"] = new JsonObject { ["id"] = userId.ToString(CultureInfo.InvariantCulture), ["displayName"] = $"API user {userId}" },
             ["canEdit"] = caller?.May(Access.Write) ?? false,
             ["files"] = Attached(files),
