@@ -50,6 +50,7 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<FileRemoval>();
         services.AddSingleton<FormSubmission>();
         services.AddSingleton<TaskAttachments>();
+        services.AddSingleton<MultipartUploads>();
         services.AddSingleton<ApiDispatcher>();
         services.AddSingleton<KeyedCalls>();
         services.AddSingleton<Dialects.OnlyOffice.OnlyOfficeEndpoints>();

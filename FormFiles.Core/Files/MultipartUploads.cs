@@ -12,13 +12,14 @@ using Microsoft.Net.Http.Headers;
 namespace FormFiles.Files;
 
 /// <summary>
-/// <c>task/form/file/upload</c>: Navixy's multipart POST, authorised by the reservation's
-/// <c>token</c> (no hash), the fields first and the file part last. The file part is streamed into
+/// Multipart uploads into a reservation, authorised by its <c>token</c>: Navixy's
+/// <c>task/form/file/upload</c> (<see cref="FileUploadAction"/>) and the dialects' one-call uploads.
+/// The fields come first and the file part last. The file part is streamed into
 /// the reserved blob in 2 MiB blocks, at most two staged at once from pooled buffers, never held whole; reading stops at
 /// the reserved size + 1 byte (271, nothing stored, the reservation still usable). The file is
 /// <c>in_progress</c> while it streams; completion runs at the end, so the answer is the final state.
 /// </summary>
-internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCompletion completion, FileViews views, TimeProvider time) : IApiAction
+public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompletion completion, FileViews views, TimeProvider time)
 {
     private const int BlockSize = 2 * 1024 * 1024;
     private const int StagesInFlight = 2;
@@ -27,18 +28,16 @@ internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCom
     private static readonly ArrayPool<byte> Buffers = ArrayPool<byte>.Create(BlockSize, maxArraysPerBucket: 32);
     private const int MaxFieldLength = 4096;
     private const int MaxFields = 16;
-    private const string FilePart = "file";
-
     /// <summary>RFC 2046's longest boundary.</summary>
     private const int MaxBoundaryLength = 70;
 
-    public string Name => "task/form/file/upload";
-
-    public bool ReadsBody => true;
-
-    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the form fields of <paramref name="http"/> up to the file part (named <paramref name="filePart"/>,
+    /// or any part with a filename), and hands them and the unread file part to <paramref name="upload"/>:
+    /// 5 for a body that is not well-formed multipart, 9 for too many or too long fields, 7 without a file part.
+    /// </summary>
+    public async Task<ApiAnswer> ReadAsync(HttpRequest http, string filePart, Func<IReadOnlyDictionary<string, string>, FilePart, Task<ApiAnswer>> upload, CancellationToken cancellationToken)
     {
-        var http = request.HttpContext.Request;
         if (!MediaTypeHeaderValue.TryParse(http.ContentType, out var contentType)
             || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
             || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 and <= MaxBoundaryLength } boundary)
@@ -57,14 +56,14 @@ internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCom
         {
             if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
                 throw new ApiException(ErrorCode.WrongRequestFormat, "Wrong request format: every part of the upload needs a Content-Disposition");
-            if (disposition.IsFileDisposition() || disposition.Name.Value == FilePart)
-                return await UploadAsync(fields, section, disposition, cancellationToken);
+            if (disposition.IsFileDisposition() || disposition.Name.Value == filePart)
+                return await upload(fields, new FilePart(filePart, section, disposition));
             if (fields.Count == MaxFields)
                 throw new ApiException(ErrorCode.RequestTooLarge, $"Too large request: at most {MaxFields} form fields come before the file");
             fields[disposition.Name.Value ?? string.Empty] = await ReadBodyAsync(() => ReadFieldAsync(section, cancellationToken), cancellationToken);
         }
 
-        throw ApiException.InvalidParameter(FilePart, "is required, as the last part of the form");
+        throw ApiException.InvalidParameter(filePart, "is required, as the last part of the form");
     }
 
     /// <summary>A read of the request body: a body that breaks the multipart format is the client's error (5), not ours.</summary>
@@ -80,9 +79,15 @@ internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCom
         }
     }
 
-    private async Task<ApiAnswer> UploadAsync(Dictionary<string, string> fields, MultipartSection section, ContentDispositionHeaderValue disposition, CancellationToken cancellationToken)
+    /// <summary>
+    /// Streams <paramref name="part"/> into the reservation of <paramref name="token"/> and completes it:
+    /// <c>{value: file}</c> once uploaded; 4 or 269 for the token, 271 past the reserved size (the
+    /// reservation stays as it was), 7 when completion rejects the content.
+    /// </summary>
+    public async Task<ApiAnswer> UploadAsync(string? token, FilePart part, CancellationToken cancellationToken)
     {
-        var (file, reservedName) = await ClaimAsync(fields.GetValueOrDefault("token"), disposition.FileName.Value, cancellationToken);
+        var (section, disposition) = (part.Section, part.Disposition);
+        var (file, reservedName) = await ClaimAsync(token, disposition.FileName.Value, cancellationToken);
         bool stored;
         try
         {
@@ -110,7 +115,7 @@ internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCom
         return completed.State switch
         {
             FileStates.Uploaded => ApiResults.Ok(new ValueResponse<FormFileView>(await views.ViewAsync(completed, cancellationToken))),
-            FileStates.Rejected => throw ApiException.InvalidParameter(FilePart, $"was rejected: {completed.Rejection}"),
+            FileStates.Rejected => throw ApiException.InvalidParameter(part.Name, $"was rejected: {completed.Rejection}"),
             _ => throw new ApiException(ErrorCode.InvalidFileState, $"Invalid file state: file {file.Id} was not accepted; its reservation expired or was deleted during the upload"),
         };
     }
@@ -245,4 +250,18 @@ internal sealed class FileUploadAction(Tables tables, FileBlobs blobs, UploadCom
     }
 
     private static ApiException NotVerified() => new(ErrorCode.KeyNotFound, "The upload token does not verify");
+}
+
+/// <summary>The unread file part of a multipart upload, under the name its form gave it.</summary>
+public sealed record FilePart(string Name, MultipartSection Section, ContentDispositionHeaderValue Disposition);
+
+/// <summary><c>task/form/file/upload</c>: Navixy's multipart POST, the <c>token</c> before the part <c>file</c>.</summary>
+internal sealed class FileUploadAction(MultipartUploads uploads) : IApiAction
+{
+    public string Name => "task/form/file/upload";
+
+    public bool ReadsBody => true;
+
+    public Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken) =>
+        uploads.ReadAsync(request.HttpContext.Request, "file", (fields, part) => uploads.UploadAsync(fields.GetValueOrDefault("token"), part, cancellationToken), cancellationToken);
 }
