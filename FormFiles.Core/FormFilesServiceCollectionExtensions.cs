@@ -54,6 +54,7 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<ApiDispatcher>();
         services.AddSingleton<KeyedCalls>();
         services.AddSingleton<Dialects.OnlyOffice.OnlyOfficeEndpoints>();
+        services.AddSingleton<Dialects.Tallyfy.TallyfyEndpoints>();
         services.AddSingleton<RateLimits>();
         services.AddSingleton<IdempotencyKeys>();
         services.AddSingleton<UsageMeter>();

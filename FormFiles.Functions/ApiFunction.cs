@@ -24,3 +24,11 @@ public sealed class OnlyOfficeFunction(Dialects.OnlyOffice.OnlyOfficeEndpoints e
     public Task OnlyOffice([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "delete", Route = "api/2.0/project/task/{taskid}/files")] HttpRequest request, string? taskid) =>
         endpoints.HandleAsync(request.HttpContext, taskid);
 }
+
+/// <summary>Tallyfy's files and task data → the Core dialect (<see cref="Dialects.Tallyfy.TallyfyEndpoints"/>), which routes the rest itself.</summary>
+public sealed class TallyfyFunction(Dialects.Tallyfy.TallyfyEndpoints endpoints)
+{
+    [Function("Tallyfy")]
+    public Task Tallyfy([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "delete", Route = "organizations/{*rest}")] HttpRequest request, string? rest) =>
+        endpoints.HandleAsync(request.HttpContext, rest);
+}

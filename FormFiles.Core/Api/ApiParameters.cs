@@ -42,7 +42,7 @@ public sealed class ApiParameters
     {
         var values = new Dictionary<string, Value>(StringComparer.Ordinal);
         AddText(values, request.Query);
-        if (readBody && HttpMethods.IsPost(request.Method))
+        if (readBody && !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method)) // POST here; a dialect PUT too
         {
             var body = await ReadBodyAsync(request, cancellationToken);
             if (body.Length > 0)

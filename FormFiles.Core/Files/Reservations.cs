@@ -99,7 +99,7 @@ public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentT
     private (FormField Field, string? Metadata) Check(TaskEntity task, ReservationRequest request)
     {
         var field = FileField(task, request.FieldId);
-        var max = Math.Min(field.MaxFileSize ?? long.MaxValue, options.Value.MaxFileSize);
+        var max = MaxSize(field);
         if (request.Size > max)
             throw new ApiException(ErrorCode.FileTooLarge, $"File size is larger than the maximum allowed: field '{field.Id}' takes at most {max} bytes");
         if (request.Size <= 0)
@@ -114,6 +114,9 @@ public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentT
         RequireRoom(task, field);
         return (field, metadata);
     }
+
+    /// <summary>The largest file <paramref name="field"/> takes: its own maximum, within <c>FormFiles:MaxFileSize</c>.</summary>
+    public long MaxSize(FormField field) => Math.Min(field.MaxFileSize ?? long.MaxValue, options.Value.MaxFileSize);
 
     /// <summary>201 (no form, no such field) → 231 (not a file-bearing field) → 255 (task closed); a task attachment needs no form.</summary>
     private static FormField FileField(TaskEntity task, string fieldId)

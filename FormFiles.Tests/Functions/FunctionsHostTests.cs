@@ -25,7 +25,7 @@ public sealed class FunctionsHostTests
     [Fact]
     public void The_app_has_one_http_function_per_api_one_blob_trigger_and_two_timers()
     {
-        Assert.Equal(["Api", "BlobCreated", "Maintenance", "OnlyOffice", "WebhookDeliveries"], Metadata.Value.Select(f => f!["name"]!.GetValue<string>()).Order());
+        Assert.Equal(["Api", "BlobCreated", "Maintenance", "OnlyOffice", "Tallyfy", "WebhookDeliveries"], Metadata.Value.Select(f => f!["name"]!.GetValue<string>()).Order());
         Assert.All(Metadata.Value, f => Assert.Equal("dotnet-isolated", f!["language"]!.GetValue<string>()));
     }
 
@@ -78,6 +78,15 @@ public sealed class FunctionsHostTests
         Assert.Equal("api/2.0/project/task/{taskid}/files", trigger["route"]!.GetValue<string>());
         Assert.Equal(["delete", "get", "post"], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>().ToLowerInvariant()).Order());
         Assert.Equal("Anonymous", trigger["authLevel"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Tallyfy_organizations_reach_their_dialect()
+    {
+        var trigger = Trigger("Tallyfy");
+
+        Assert.Equal("organizations/{*rest}", trigger["route"]!.GetValue<string>());
+        Assert.Equal(["delete", "get", "post", "put"], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>().ToLowerInvariant()).Order());
     }
 
     [Fact]

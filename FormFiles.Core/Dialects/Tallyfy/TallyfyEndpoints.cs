@@ -1,0 +1,289 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FormFiles.Api;
+using FormFiles.Auth;
+using FormFiles.Files;
+using FormFiles.Storage;
+using FormFiles.Templates;
+
+namespace FormFiles.Dialects.Tallyfy;
+
+/// <summary>
+/// Tallyfy's files and task data, <c>/organizations/{org_id}/…</c>, as translations of canonical actions.
+/// The organization is the key's user. The one-call upload reserves on the field (its maximum, settled
+/// to the real size by completion), streams the file part into the reservation and completes it;
+/// <c>PUT …/runs/{run}/tasks/{task}</c> merges the named file fields into the form's values and commits
+/// them as <c>task/form/submit</c> the first time and <c>task/form/values/update</c> after.
+/// </summary>
+public sealed class TallyfyEndpoints(ApiDispatcher dispatcher, ApiKeys keys, Reservations reservations, MultipartUploads uploads, ILogger<TallyfyEndpoints> logger)
+{
+    public const string Route = "/organizations/{**rest}";
+    private const string Run = "Run";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <param name="rest">The path after <c>/organizations/</c>, as both hosts bind it.</param>
+    public async Task HandleAsync(HttpContext context, string? rest)
+    {
+        RequestId.Assign(context);
+        int status;
+        JsonNode body;
+        try
+        {
+            (status, body) = await RouteAsync(context, (rest ?? string.Empty).Split('/'));
+            if (status == StatusCodes.Status302Found)
+            {
+                context.Response.Redirect(body.GetValue<string>());
+                return;
+            }
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (TallyfyError e)
+        {
+            (status, body) = (e.StatusCode, Error(e.Message, e.Code, e.Errors));
+        }
+        catch (ApiException e)
+        {
+            (status, body) = (StatusOf(e.Code), Error(e.Message, (int)e.Code, null));
+        }
+        catch (Exception e) when (StorageFaults.IsUnavailable(e) && !context.Response.HasStarted)
+        {
+            (status, body) = (StatusCodes.Status503ServiceUnavailable, Error($"Database unavailable, try again later (request {RequestId.Of(context)})", (int)ErrorCode.StorageUnavailable, null));
+        }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            ApiLog.UnhandledError(logger, e, "tallyfy", RequestId.Of(context));
+            (status, body) = (StatusCodes.Status500InternalServerError, Error($"Unexpected error (request {RequestId.Of(context)})", (int)ErrorCode.UnexpectedError, null));
+        }
+
+        context.Response.StatusCode = status;
+        if (status == StatusCodes.Status503ServiceUnavailable)
+            context.Response.Headers.RetryAfter = ((int)StorageFaults.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        await context.Response.WriteAsJsonAsync(body, Json, context.RequestAborted);
+    }
+
+    private async Task<(int, JsonNode)> RouteAsync(HttpContext context, string[] path)
+    {
+        var request = context.Request;
+        var hash = CanonicalAnswer.Key(request, bearerOnly: true);
+        if (hash is null || !ApiParameters.IsWellFormedHash(hash))
+            throw new TallyfyError(StatusCodes.Status401Unauthorized, (int)ErrorCode.WrongHash, "Unauthenticated: send Authorization: Bearer <api key>");
+        var caller = await keys.IdentifyAsync(hash, context.RequestAborted);
+        if (!long.TryParse(path[0], NumberStyles.None, CultureInfo.InvariantCulture, out var org) || org != caller.UserId)
+            throw NotFound("No such organization");
+        var api = new Call(context, hash, org);
+
+        return (request.Method, path[1..]) switch
+        {
+            ("POST", ["file"]) => (StatusCodes.Status200OK, new JsonObject { ["data"] = new JsonArray(await UploadAsync(api)) }),
+            ("GET", ["file", var asset]) => (StatusCodes.Status200OK, new JsonObject { ["data"] = await AssetAsync(api, FileId(asset)) }),
+            ("GET", ["file", var asset, "dl"]) => (StatusCodes.Status302Found, await DownloadUrlAsync(api, FileId(asset))),
+            ("DELETE", ["file", var asset]) => (StatusCodes.Status200OK, await DeleteAsync(api, FileId(asset))),
+            ("PUT", ["runs", var run, "tasks", var task]) => (StatusCodes.Status200OK, new JsonObject { ["data"] = await TaskDataAsync(api, run, task) }),
+            _ => throw NotFound("No such route"),
+        };
+    }
+
+    /// <summary><c>POST /file</c>: reserve on the field, stream, complete; anything short of an accepted upload keeps nothing.</summary>
+    private Task<JsonObject> UploadAsync(Call api) =>
+        UploadedAsync(uploads.ReadAsync(api.Context.Request, "name", async (fields, part) =>
+        {
+            var fieldId = Field(fields, "uploaded_from");
+            if (fields.GetValueOrDefault("subject_type", Run) != Run)
+                throw Invalid("subject_type must be Run (a task's form field)");
+            if (fields.GetValueOrDefault("source", "local") != "local")
+                throw Invalid("source must be local");
+            if (!long.TryParse(Field(fields, "subject_id"), NumberStyles.None, CultureInfo.InvariantCulture, out var taskId))
+                throw Invalid("subject_id must be the run (task) id");
+
+            var form = await FormAsync(api, taskId);
+            if (fields.GetValueOrDefault("checklist_id") is { } checklist && checklist != form["template_id"]?.ToJsonString())
+                throw Invalid("checklist_id must be the template of the run's form");
+            var field = form["fields"]!.AsArray().Select(f => f.Deserialize<FormField>(ApiJson.Options)!).FirstOrDefault(f => f.Id == fieldId);
+
+            var (created, _) = await dispatcher.CallAsync(api.Context, "task/form/file/create", ApiParameters.Of(api.Parameters(new()
+            {
+                ["task_id"] = taskId, ["field_id"] = fieldId, ["size"] = field is null ? 1 : reservations.MaxSize(field),
+            })));
+            var value = Check(created).Body["value"]!;
+            var fileId = value["file_id"]!.GetValue<long>();
+            try
+            {
+                var uploaded = await uploads.UploadAsync(value["fields"]!["token"]!.GetValue<string>(), part, api.Context.RequestAborted);
+                var asset = Asset(api, Check(uploaded).Body["value"]!);
+                asset["step_id"] = fields.GetValueOrDefault("step_id");
+                return new ApiAnswer(JsonSerializer.SerializeToUtf8Bytes(asset), StatusCodes.Status200OK);
+            }
+            catch
+            {
+                await dispatcher.ReadAsync(api.Context, "task/form/file/delete", ApiParameters.Of(api.Parameters(new() { ["file_id"] = fileId })));
+                throw;
+            }
+        }, api.Context.RequestAborted));
+
+    /// <summary>The asset the upload answered with (its errors were thrown as they came).</summary>
+    private static async Task<JsonObject> UploadedAsync(Task<ApiAnswer> upload) =>
+        JsonNode.Parse((await upload).Body)!.AsObject();
+
+    /// <summary><c>PUT /runs/{run}/tasks/{task}</c>: the named file fields, merged into the form's values and committed.</summary>
+    private async Task<JsonObject> TaskDataAsync(Call api, string run, string task)
+    {
+        if (!long.TryParse(run, NumberStyles.None, CultureInfo.InvariantCulture, out var taskId) || task != run)
+            throw NotFound("No such task in this run (a run has one task, of the same id)");
+        JsonElement taskData;
+        try
+        {
+            taskData = (await ApiParameters.ReadAsync(api.Context.Request, readBody: true, api.Context.RequestAborted)).RequiredObject("taskdata");
+        }
+        catch (BadHttpRequestException e)
+        {
+            throw new TallyfyError(StatusCodes.Status400BadRequest, (int)ErrorCode.WrongRequestFormat, $"The body could not be read: {e.Message}");
+        }
+
+        var form = await FormAsync(api, taskId);
+        var types = form["fields"]!.AsArray().ToDictionary(f => f!["id"]!.GetValue<string>(), f => f!["type"]!.GetValue<string>());
+        var values = form["values"]?.DeepClone().AsObject() ?? [];
+        foreach (var field in taskData.EnumerateObject())
+        {
+            if (field.Value.ValueKind != JsonValueKind.Array)
+                throw Invalid($"taskdata.{field.Name} must be a list of assets");
+            var ids = new JsonArray();
+            foreach (var asset in field.Value.EnumerateArray())
+                ids.Add(asset.ValueKind == JsonValueKind.Object && asset.TryGetProperty("id", out var id) && JsonValues.TryGetInt64(id, out var fileId) ? fileId : throw Invalid($"taskdata.{field.Name} holds an asset without a valid id"));
+            var type = types.GetValueOrDefault(field.Name, FieldTypes.File);
+            values[field.Name] = type == FieldTypes.Signature
+                ? new JsonObject { ["type"] = type, ["file_id"] = ids.Count == 1 ? ids[0]!.DeepClone() : null }
+                : new JsonObject { ["type"] = type, ["file_ids"] = ids };
+        }
+
+        var action = form["submitted"] is null ? "task/form/submit" : "task/form/values/update";
+        var (answer, _) = await dispatcher.CallAsync(api.Context, action, ApiParameters.Of(api.Parameters(new() { ["task_id"] = taskId, ["values"] = values })));
+        Check(answer);
+
+        var read = Check(await dispatcher.ReadAsync(api.Context, "task/form/read", ApiParameters.Of(api.Parameters(new() { ["task_id"] = taskId })))).Body;
+        var info = Check(await dispatcher.ReadAsync(api.Context, "task/read", ApiParameters.Of(api.Parameters(new() { ["task_id"] = taskId })))).Body["value"]!;
+        var files = read["files"]!.AsArray().ToDictionary(f => f!["id"]!.GetValue<long>());
+        var shown = new JsonObject();
+        foreach (var (fieldId, value) in read["value"]!["values"]?.AsObject() ?? [])
+        {
+            if (types.GetValueOrDefault(fieldId) is FieldTypes.File or FieldTypes.Photo or FieldTypes.Signature)
+                shown[fieldId] = new JsonArray([.. BoundIds(value).Where(files.ContainsKey).Select(id => (JsonNode)Asset(api, files[id]!))]);
+        }
+
+        return new JsonObject
+        {
+            ["id"] = taskId.ToString(CultureInfo.InvariantCulture),
+            ["run_id"] = taskId.ToString(CultureInfo.InvariantCulture),
+            ["title"] = info["label"]?.DeepClone(),
+            ["status"] = info["status"]?.DeepClone(),
+            ["taskdata"] = shown,
+        };
+    }
+
+    private async Task<JsonObject> AssetAsync(Call api, long fileId) =>
+        Asset(api, Check(await dispatcher.ReadAsync(api.Context, "task/form/file/read", ApiParameters.Of(api.Parameters(new() { ["file_id"] = fileId })))).Body["value"]!);
+
+    private async Task<JsonNode> DownloadUrlAsync(Call api, long fileId)
+    {
+        var file = Check(await dispatcher.ReadAsync(api.Context, "task/form/file/read", ApiParameters.Of(api.Parameters(new() { ["file_id"] = fileId })))).Body["value"]!;
+        return file["download_url"]?.DeepClone() ?? throw NotFound($"Asset {fileId} has no file yet (not uploaded)");
+    }
+
+    /// <summary><c>DELETE /file/{asset}</c>: as task/form/file/delete; a submitted file is 422 (it is in the task data).</summary>
+    private async Task<JsonNode> DeleteAsync(Call api, long fileId)
+    {
+        var (answer, _) = await dispatcher.CallAsync(api.Context, "task/form/file/delete", ApiParameters.Of(api.Parameters(new() { ["file_id"] = fileId })));
+        var result = CanonicalAnswer.Of(answer);
+        if (result.Code == (int)ErrorCode.InvalidFileState)
+            throw new TallyfyError(StatusCodes.Status422UnprocessableEntity, result.Code, $"Asset {fileId} is in the task data: remove it from taskdata first");
+        Check(answer);
+        return new JsonObject();
+    }
+
+    /// <summary>The run's form (<c>task/form/read</c>'s value); 404 when the run has none.</summary>
+    private async Task<JsonObject> FormAsync(Call api, long taskId) =>
+        Check(await dispatcher.ReadAsync(api.Context, "task/form/read", ApiParameters.Of(api.Parameters(new() { ["task_id"] = taskId })))).Body["value"] as JsonObject
+        ?? throw NotFound($"Run {taskId} has no form");
+
+    /// <summary>Tallyfy's asset of a canonical file view.</summary>
+    private static JsonObject Asset(Call api, JsonNode file)
+    {
+        var id = file["id"]!.GetValue<long>();
+        return new JsonObject
+        {
+            ["id"] = id.ToString(CultureInfo.InvariantCulture),
+            ["filename"] = file["name"]?.DeepClone(),
+            ["version"] = 1,
+            ["step_id"] = null,
+            ["uploaded_from"] = file["bindings"]?["form_field"]?["field_id"]?.DeepClone(),
+            ["subject"] = new JsonObject { ["id"] = Files.FileIds.TaskOf(id).ToString(CultureInfo.InvariantCulture), ["type"] = Run },
+            ["url"] = $"/organizations/{api.Org}/file/{id}/dl",
+            ["uploaded_at"] = CanonicalAnswer.Iso(file["uploaded"]),
+            ["uploaded_to_s3"] = true,
+            ["size"] = file["size"]?.DeepClone(),
+            ["mime_type"] = file["mime_type"]?.DeepClone(),
+        };
+    }
+
+    private static IEnumerable<long> BoundIds(JsonNode? value) =>
+        value?["file_ids"] is JsonArray many ? many.Select(i => i!.GetValue<long>())
+        : value?["file_id"] is JsonValue one ? [one.GetValue<long>()]
+        : [];
+
+    private static long FileId(string asset) =>
+        long.TryParse(asset, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : throw NotFound($"No such asset '{asset}'");
+
+    private static string Field(IReadOnlyDictionary<string, string> fields, string name) =>
+        fields.TryGetValue(name, out var value) && value.Length > 0 ? value : throw Invalid($"{name} is required, before the file part 'name'");
+
+    /// <summary>A canonical answer, or its error in Tallyfy's terms.</summary>
+    private static CanonicalAnswer Check(ApiAnswer answer)
+    {
+        var result = CanonicalAnswer.Of(answer);
+        return result.Success ? result
+            : throw new TallyfyError(StatusOf((ErrorCode)result.Code), result.Code, result.Description, result.Body["errors"]?.DeepClone().AsArray());
+    }
+
+    private static int StatusOf(ErrorCode code) => code switch
+    {
+        ErrorCode.WrongHash or ErrorCode.KeyNotFound => StatusCodes.Status401Unauthorized,
+        ErrorCode.AccessDenied => StatusCodes.Status403Forbidden,
+        ErrorCode.NotFound => StatusCodes.Status404NotFound,
+        ErrorCode.FileTooLarge or ErrorCode.RequestTooLarge => StatusCodes.Status413PayloadTooLarge,
+        ErrorCode.TooManyRequests => StatusCodes.Status429TooManyRequests,
+        ErrorCode.StorageUnavailable => StatusCodes.Status503ServiceUnavailable,
+        ErrorCode.StorageError or ErrorCode.UnexpectedError => StatusCodes.Status500InternalServerError,
+        ErrorCode.WrongRequestFormat => StatusCodes.Status400BadRequest,
+        _ => StatusCodes.Status422UnprocessableEntity,
+    };
+
+    private static JsonObject Error(string message, int code, JsonArray? errors) =>
+        new() { ["message"] = message, ["code"] = code, ["errors"] = errors ?? [] };
+
+    private static TallyfyError NotFound(string message) => new(StatusCodes.Status404NotFound, (int)ErrorCode.NotFound, message);
+
+    private static TallyfyError Invalid(string message) => new(StatusCodes.Status422UnprocessableEntity, (int)ErrorCode.InvalidParameters, message);
+
+    /// <summary>One dialect request: its context, key and organization.</summary>
+    private sealed record Call(HttpContext Context, string Hash, long Org)
+    {
+        public JsonObject Parameters(JsonObject parameters)
+        {
+            parameters["hash"] = Hash;
+            return parameters;
+        }
+    }
+
+    private sealed class TallyfyError(int statusCode, int code, string message, JsonArray? errors = null) : Exception(message)
+    {
+        public int StatusCode { get; } = statusCode;
+
+        public int Code { get; } = code;
+
+        public JsonArray? Errors { get; } = errors;
+    }
+}

@@ -1,0 +1,156 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using FormFiles.Tests.Infrastructure;
+
+namespace FormFiles.Tests.Dialects;
+
+/// <summary>Tallyfy's upload-then-attach flow, as its client sends it: Bearer key, multipart with its fields, task data by PUT.</summary>
+[Collection(ServiceFixture.Collection)]
+public sealed class TallyfyTests(ServiceFixture service)
+{
+    private static JsonArray Fields =>
+    [
+        new JsonObject { ["id"] = "name", ["label"] = "Name", ["type"] = "text" },
+        new JsonObject { ["id"] = "photo", ["label"] = "Photo", ["type"] = "photo" },
+        new JsonObject { ["id"] = "doc", ["label"] = "Document", ["type"] = "file", ["max_file_size"] = 1000 },
+    ];
+
+    [Fact]
+    public async Task Upload_put_taskdata_read_it_canonically_and_download()
+    {
+        var user = await service.Client.NewUserAsync();
+        var template = await user.CreateTemplateAsync(Fields);
+        var task = await user.CreateTaskAsync(template, label: "Deliver parcel");
+        var bytes = Uploads.JpegLike(700);
+
+        var uploaded = await UploadAsync(user, user.Id, task, "photo", bytes, "parcel.jpg", checklist: template.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.True(uploaded.Status == HttpStatusCode.OK, uploaded.Body.ToJsonString());
+        var asset = uploaded.Body["data"]![0]!;
+        var id = asset["id"]!.GetValue<string>();
+        Assert.Equal("parcel.jpg", asset["filename"]!.GetValue<string>());
+        Assert.Equal(1, asset["version"]!.GetValue<int>());
+        Assert.Equal("step-1", asset["step_id"]!.GetValue<string>());
+        Assert.Equal("photo", asset["uploaded_from"]!.GetValue<string>());
+        Assert.Equal(task.ToString(System.Globalization.CultureInfo.InvariantCulture), asset["subject"]!["id"]!.GetValue<string>());
+        Assert.Equal("Run", asset["subject"]!["type"]!.GetValue<string>());
+        Assert.Equal(700, asset["size"]!.GetValue<long>());
+        Assert.Equal("image/jpeg", asset["mime_type"]!.GetValue<string>());
+        Assert.True(asset["uploaded_to_s3"]!.GetValue<bool>());
+        Assert.Equal(700, (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!["total_size"]!.GetValue<long>()); // Settled from the field's maximum.
+
+        var put = await SendAsync(HttpMethod.Put, $"/organizations/{user.Id}/runs/{task}/tasks/{task}", user.Hash, new JsonObject { ["taskdata"] = new JsonObject { ["photo"] = new JsonArray(asset.DeepClone()) } });
+        Assert.True(put.Status == HttpStatusCode.OK, put.Body.ToJsonString());
+        Assert.Equal("Deliver parcel", put.Body["data"]!["title"]!.GetValue<string>());
+        Assert.Equal(id, put.Body["data"]!["taskdata"]!["photo"]![0]!["id"]!.GetValue<string>());
+
+        var form = (await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = task })).AssertOk().Body["value"]!;
+        Assert.NotNull(form["submitted"]);
+        Assert.Equal(long.Parse(id, System.Globalization.CultureInfo.InvariantCulture), form["values"]!["photo"]!["file_ids"]![0]!.GetValue<long>());
+
+        // Again: now a values update, the other fields kept.
+        var second = await UploadAsync(user, user.Id, task, "photo", Uploads.JpegLike(300), "door.jpg");
+        var both = new JsonArray(asset.DeepClone(), second.Body["data"]![0]!.DeepClone());
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Put, $"/organizations/{user.Id}/runs/{task}/tasks/{task}", user.Hash, new JsonObject { ["taskdata"] = new JsonObject { ["photo"] = both } })).Status);
+        Assert.Equal(2, (await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = task })).AssertOk().Body["value"]!["values"]!["photo"]!["file_ids"]!.AsArray().Count);
+
+        var read = await SendAsync(HttpMethod.Get, $"/organizations/{user.Id}/file/{id}", user.Hash);
+        Assert.Equal(id, read.Body["data"]!["id"]!.GetValue<string>());
+        using var noRedirect = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = service.Client.BaseAddress };
+        using var dl = new HttpRequestMessage(HttpMethod.Get, $"/organizations/{user.Id}/file/{id}/dl");
+        dl.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.Hash);
+        using var redirect = await noRedirect.SendAsync(dl);
+        Assert.True(redirect.StatusCode == HttpStatusCode.Redirect, $"{redirect.StatusCode}: {await redirect.Content.ReadAsStringAsync()}");
+        using (var http = new HttpClient())
+            Assert.Equal(bytes, await http.GetByteArrayAsync(redirect.Headers.Location));
+
+        var delete = await SendAsync(HttpMethod.Delete, $"/organizations/{user.Id}/file/{id}", user.Hash);
+        AssertError(delete, HttpStatusCode.UnprocessableEntity, 269);
+    }
+
+    [Fact]
+    public async Task Errors_come_in_its_envelope_and_a_refused_upload_keeps_nothing()
+    {
+        var user = await service.Client.NewUserAsync();
+        var stranger = await service.Client.NewUserAsync();
+        var task = await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields));
+        var strangersTask = await stranger.CreateTaskAsync(await stranger.CreateTemplateAsync(Fields));
+
+        AssertError(await SendAsync(HttpMethod.Get, $"/organizations/{user.Id}/file/1", hash: null), HttpStatusCode.Unauthorized, 3);
+        AssertError(await SendAsync(HttpMethod.Get, $"/organizations/{user.Id}/file/1", "0123456789abcdef0123456789abcdef"), HttpStatusCode.Unauthorized, 4);
+        AssertError(await SendAsync(HttpMethod.Get, $"/organizations/{stranger.Id}/file/1", user.Hash), HttpStatusCode.NotFound, 201);
+        AssertError(await UploadAsync(user, user.Id, strangersTask, "photo", Uploads.JpegLike(10), "p.jpg"), HttpStatusCode.NotFound, 201);
+        AssertError(await UploadAsync(user, user.Id, task, "doc", new byte[2000], "big.bin"), HttpStatusCode.RequestEntityTooLarge, 271);
+        AssertError(await UploadAsync(user, user.Id, task, "photo", new byte[100], "fake.jpg"), HttpStatusCode.UnprocessableEntity, 7);
+        AssertError(await UploadAsync(user, user.Id, task, "photo", Uploads.JpegLike(10), "p.jpg", checklist: "999999"), HttpStatusCode.UnprocessableEntity, 7);
+        AssertError(await SendAsync(HttpMethod.Put, $"/organizations/{user.Id}/runs/{task}/tasks/{task + 1}", user.Hash, new JsonObject { ["taskdata"] = new JsonObject() }), HttpStatusCode.NotFound, 201);
+        AssertError(await SendAsync(HttpMethod.Put, $"/organizations/{user.Id}/runs/{task}/tasks/{task}", user.Hash, new JsonObject { ["taskdata"] = new JsonObject { ["photo"] = new JsonArray(new JsonObject { ["id"] = "x" }) } }), HttpStatusCode.UnprocessableEntity, 7);
+        var invalid = await SendAsync(HttpMethod.Put, $"/organizations/{user.Id}/runs/{task}/tasks/{task}", user.Hash, new JsonObject { ["taskdata"] = new JsonObject { ["name"] = new JsonArray(new JsonObject { ["id"] = "12345" }) } });
+        AssertError(invalid, HttpStatusCode.UnprocessableEntity, 242);
+        Assert.NotEmpty(invalid.Body["errors"]!.AsArray());
+
+        var stats = (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!;
+        Assert.Equal(0, stats["file_count"]!.GetValue<long>());
+        Assert.Empty((await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = task })).AssertOk().Body["files"]!.AsArray());
+    }
+
+    /// <summary>The dialects hold no rule of their own: a user's quota, changed once in Core, refuses all three paths.</summary>
+    [Fact]
+    public async Task One_core_rule_changes_every_api_alike()
+    {
+        var user = await service.Client.NewUserAsync();
+        var task = await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields));
+        (await service.Client.AdminAsync("admin/user/update", new JsonObject { ["user_id"] = user.Id, ["quota_bytes"] = 500 })).AssertOk();
+
+        (await user.CallAsync("task/form/file/create", new JsonObject { ["task_id"] = task, ["field_id"] = "doc", ["size"] = 600 })).AssertError(268, HttpStatusCode.PaymentRequired);
+        (await user.CallAsync("task/file/create", new JsonObject { ["task_id"] = task, ["size"] = 600 })).AssertError(268, HttpStatusCode.PaymentRequired);
+        AssertError(await UploadAsync(user, user.Id, task, "doc", new byte[600], "a.bin"), HttpStatusCode.UnprocessableEntity, 268);
+
+        (await service.Client.AdminAsync("admin/user/update", new JsonObject { ["user_id"] = user.Id, ["quota_bytes"] = 100_000 })).AssertOk();
+        Assert.Equal(HttpStatusCode.OK, (await UploadAsync(user, user.Id, task, "doc", new byte[600], "a.bin")).Status);
+    }
+
+    private static void AssertError((HttpStatusCode Status, JsonObject Body) answer, HttpStatusCode status, int code)
+    {
+        Assert.True(answer.Status == status, $"{answer.Status}: {answer.Body.ToJsonString()}");
+        Assert.True(code == answer.Body["code"]!.GetValue<int>(), answer.Body.ToJsonString());
+        Assert.False(string.IsNullOrWhiteSpace(answer.Body["message"]!.GetValue<string>()));
+        Assert.NotNull(answer.Body["errors"]!.AsArray());
+    }
+
+    private async Task<(HttpStatusCode Status, JsonObject Body)> UploadAsync(TestUser user, long org, long task, string field, byte[] bytes, string filename, string? checklist = null)
+    {
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent(field), "uploaded_from" },
+            { new StringContent("Run"), "subject_type" },
+            { new StringContent(task.ToString(System.Globalization.CultureInfo.InvariantCulture)), "subject_id" },
+            { new StringContent("local"), "source" },
+            { new StringContent("step-1"), "step_id" },
+        };
+        if (checklist is not null)
+            form.Add(new StringContent(checklist), "checklist_id");
+        var file = new ByteArrayContent(bytes);
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        form.Add(file, "name", filename);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/organizations/{org}/file") { Content = form };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.Hash);
+        request.Headers.TryAddWithoutValidation("X-Tallyfy-Client", "APIClient");
+        return await ReadAsync(await service.Client.SendAsync(request));
+    }
+
+    private async Task<(HttpStatusCode Status, JsonObject Body)> SendAsync(HttpMethod method, string path, string? hash, JsonObject? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+            request.Content = JsonContent.Create(body);
+        if (hash is not null)
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", hash);
+        return await ReadAsync(await service.Client.SendAsync(request));
+    }
+
+    private static async Task<(HttpStatusCode, JsonObject)> ReadAsync(HttpResponseMessage response) =>
+        (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject());
+}
