@@ -61,14 +61,17 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, KeyedCalls ke
     {
         var handler = actions[name];
         var call = new Call();
-        var answer = await AnswerAsync(context, name, RequestId.Of(context), () => RunAsync(context, handler, parameters, call));
+        var answer = await AnswerAsync(context, name, RequestId.Of(context), () => RunAsync(context, handler, parameters, call, idempotent: false));
         Count(name, call, answer);
         return (answer, call.Caller);
     }
 
-    /// <summary>A canonical action run directly, for what a dialect shows after its call (no rate limit, not metered; the action checks the key itself).</summary>
-    public Task<ApiAnswer> ReadAsync(HttpContext context, string name, ApiParameters parameters) =>
-        AnswerAsync(context, name, RequestId.Of(context), () => actions[name].ExecuteAsync(new ApiRequest(context, parameters), context.RequestAborted));
+    /// <summary>
+    /// A canonical action run directly, for what a dialect shows after its call or undoes after a failure
+    /// (no rate limit, not metered; the action checks the key itself).
+    /// </summary>
+    public Task<ApiAnswer> ReadAsync(HttpContext context, string name, ApiParameters parameters, CancellationToken? cancellationToken = null) =>
+        AnswerAsync(context, name, RequestId.Of(context), () => actions[name].ExecuteAsync(new ApiRequest(context, parameters), cancellationToken ?? context.RequestAborted));
 
     private void Count(string name, Call call, ApiAnswer answer)
     {
@@ -118,10 +121,10 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, KeyedCalls ke
         }
 
         var parameters = await ApiParameters.ReadAsync(context.Request, readBody: !handler.ReadsBody, context.RequestAborted);
-        return await RunAsync(context, handler, parameters, call);
+        return await RunAsync(context, handler, parameters, call, idempotent: true);
     }
 
-    private async Task<ApiAnswer> RunAsync(HttpContext context, IApiAction handler, ApiParameters parameters, Call call)
+    private async Task<ApiAnswer> RunAsync(HttpContext context, IApiAction handler, ApiParameters parameters, Call call, bool idempotent)
     {
         var name = handler.Name;
         var request = new ApiRequest(context, parameters);
@@ -129,7 +132,7 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, KeyedCalls ke
             return await handler.ExecuteAsync(request, context.RequestAborted);
 
         // The action's own failures are answers too: the usage meter counts them and an Idempotency-Key keeps them.
-        return await keyedCalls.RunAsync(handler, request, hash, call, cancellationToken =>
+        return await keyedCalls.RunAsync(handler, request, hash, call, idempotent, cancellationToken =>
             AnswerAsync(context, name, RequestId.Of(context), () => handler.ExecuteAsync(request, cancellationToken)));
     }
 }

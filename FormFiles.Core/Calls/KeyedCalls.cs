@@ -10,7 +10,8 @@ namespace FormFiles.Calls;
 /// </summary>
 public sealed class KeyedCalls(ApiKeys keys, RateLimits limits, IdempotencyKeys idempotency)
 {
-    public async Task<ApiAnswer> RunAsync(IApiAction action, ApiRequest request, string hash, Call call, Func<CancellationToken, Task<ApiAnswer>> work)
+    /// <param name="idempotent">Whether an <c>Idempotency-Key</c> header applies: for calls under <c>/v2/</c>, not for a dialect's translation (its request may become several canonical calls).</param>
+    public async Task<ApiAnswer> RunAsync(IApiAction action, ApiRequest request, string hash, Call call, bool idempotent, Func<CancellationToken, Task<ApiAnswer>> work)
     {
         var context = request.HttpContext;
         var known = keys.Peek(hash);
@@ -24,7 +25,7 @@ public sealed class KeyedCalls(ApiKeys keys, RateLimits limits, IdempotencyKeys 
         call.Caller = caller;
         ApiKeys.Authorize(caller, action.Access);
         // Reads are safe to repeat: their Idempotency-Key is not kept (nor can a read-only key claim one).
-        if (action.Access != Access.Write || IdempotencyKeys.Read(context.Request) is not { } key)
+        if (!idempotent || action.Access != Access.Write || IdempotencyKeys.Read(context.Request) is not { } key)
             return await work(context.RequestAborted);
 
         var answer = await idempotency.RunAsync(caller, key, request.Parameters.Fingerprint(action.Name), work, context.Response);

@@ -96,6 +96,54 @@ public sealed class TallyfyTests(ServiceFixture service)
         Assert.Empty((await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = task })).AssertOk().Body["files"]!.AsArray());
     }
 
+    [Fact]
+    public async Task Task_data_keeps_other_values_checks_signatures_and_unknown_fields_and_assets_are_uploaded_field_files()
+    {
+        var user = await service.Client.NewUserAsync();
+        var task = await user.CreateTaskAsync(await user.CreateTemplateAsync(
+            [.. Fields.Select(f => f!.DeepClone()), new JsonObject { ["id"] = "sign", ["label"] = "Signature", ["type"] = "signature" }]));
+        (await user.CallAsync("task/form/submit", new JsonObject { ["task_id"] = task, ["values"] = new JsonObject { ["name"] = new JsonObject { ["type"] = "text", ["value"] = "Ann" } } })).AssertOk();
+        var one = (await UploadAsync(user, user.Id, task, "sign", Uploads.JpegLike(50), "s.jpg")).Body["data"]![0]!;
+        var two = (await UploadAsync(user, user.Id, task, "sign", Uploads.JpegLike(60), "t.jpg")).Body["data"]![0]!;
+        var path = $"/organizations/{user.Id}/runs/{task}/tasks/{task}";
+
+        AssertError(await SendAsync(HttpMethod.Put, path, user.Hash, new JsonObject { ["taskdata"] = new JsonObject { ["sign"] = new JsonArray(one.DeepClone(), two.DeepClone()) } }), HttpStatusCode.UnprocessableEntity, 7);
+        AssertError(await SendAsync(HttpMethod.Put, path, user.Hash, new JsonObject { ["taskdata"] = new JsonObject { ["nope"] = new JsonArray() } }), HttpStatusCode.NotFound, 201);
+        var put = await SendAsync(HttpMethod.Put, path, user.Hash, new JsonObject { ["taskdata"] = new JsonObject { ["sign"] = new JsonArray(one.DeepClone()) } });
+        Assert.True(put.Status == HttpStatusCode.OK, put.Body.ToJsonString());
+
+        var values = (await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = task })).AssertOk().Body["value"]!["values"]!;
+        Assert.Equal("Ann", values["name"]!["value"]!.GetValue<string>());
+        Assert.Equal(long.Parse(one["id"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture), values["sign"]!["file_id"]!.GetValue<long>());
+
+        // Not assets: an attachment, a reservation not uploaded.
+        var attachment = (await user.CallAsync("task/file/create", new JsonObject { ["task_id"] = task, ["size"] = 10 })).AssertOk().Body["value"]!["file_id"]!.GetValue<long>();
+        var reserved = (await user.ReserveAsync(task, "photo", 10)).FileId;
+        foreach (var id in new[] { attachment, reserved })
+        {
+            AssertError(await SendAsync(HttpMethod.Get, $"/organizations/{user.Id}/file/{id}", user.Hash), HttpStatusCode.NotFound, 201);
+            AssertError(await SendAsync(HttpMethod.Get, $"/organizations/{user.Id}/file/{id}/dl", user.Hash), HttpStatusCode.NotFound, 201);
+        }
+
+        AssertError(await SendAsync(HttpMethod.Delete, $"/organizations/{user.Id}/file/{attachment}", user.Hash), HttpStatusCode.NotFound, 201);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Delete, $"/organizations/{user.Id}/file/{reserved}", user.Hash)).Status);
+    }
+
+    [Fact]
+    public async Task An_idempotency_key_does_not_turn_a_second_upload_into_a_replay()
+    {
+        var user = await service.Client.NewUserAsync();
+        var task = await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields));
+
+        var first = await UploadAsync(user, user.Id, task, "photo", Uploads.JpegLike(40), "a.jpg", idempotencyKey: "same");
+        var second = await UploadAsync(user, user.Id, task, "photo", Uploads.JpegLike(40), "a.jpg", idempotencyKey: "same");
+
+        Assert.Equal(HttpStatusCode.OK, first.Status);
+        Assert.Equal(HttpStatusCode.OK, second.Status);
+        Assert.NotEqual(first.Body["data"]![0]!["id"]!.GetValue<string>(), second.Body["data"]![0]!["id"]!.GetValue<string>());
+        Assert.Equal(80, (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!["total_size"]!.GetValue<long>());
+    }
+
     /// <summary>The dialects hold no rule of their own: a user's quota, changed once in Core, refuses all three paths.</summary>
     [Fact]
     public async Task One_core_rule_changes_every_api_alike()
@@ -120,7 +168,7 @@ public sealed class TallyfyTests(ServiceFixture service)
         Assert.NotNull(answer.Body["errors"]!.AsArray());
     }
 
-    private async Task<(HttpStatusCode Status, JsonObject Body)> UploadAsync(TestUser user, long org, long task, string field, byte[] bytes, string filename, string? checklist = null)
+    private async Task<(HttpStatusCode Status, JsonObject Body)> UploadAsync(TestUser user, long org, long task, string field, byte[] bytes, string filename, string? checklist = null, string? idempotencyKey = null)
     {
         using var form = new MultipartFormDataContent
         {
@@ -138,6 +186,8 @@ public sealed class TallyfyTests(ServiceFixture service)
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/organizations/{org}/file") { Content = form };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.Hash);
         request.Headers.TryAddWithoutValidation("X-Tallyfy-Client", "APIClient");
+        if (idempotencyKey is not null)
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
         return await ReadAsync(await service.Client.SendAsync(request));
     }
 

@@ -16,7 +16,7 @@ namespace FormFiles.Dialects.Tallyfy;
 /// <c>PUT …/runs/{run}/tasks/{task}</c> merges the named file fields into the form's values and commits
 /// them as <c>task/form/submit</c> the first time and <c>task/form/values/update</c> after.
 /// </summary>
-public sealed class TallyfyEndpoints(ApiDispatcher dispatcher, ApiKeys keys, Reservations reservations, MultipartUploads uploads, ILogger<TallyfyEndpoints> logger)
+public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ApiKeys keys, Reservations reservations, MultipartUploads uploads, ILogger<TallyfyEndpoints> logger)
 {
     public const string Route = "/organizations/{**rest}";
     private const string Run = "Run";
@@ -48,7 +48,7 @@ public sealed class TallyfyEndpoints(ApiDispatcher dispatcher, ApiKeys keys, Res
         }
         catch (ApiException e)
         {
-            (status, body) = (StatusOf(e.Code), Error(e.Message, (int)e.Code, null));
+            (status, body) = (StatusOf(e.Code), Error(e.Message, (int)e.Code, e.Errors is null ? null : JsonSerializer.SerializeToNode(e.Errors, ApiJson.Options)!.AsArray()));
         }
         catch (Exception e) when (StorageFaults.IsUnavailable(e) && !context.Response.HasStarted)
         {
@@ -120,7 +120,10 @@ public sealed class TallyfyEndpoints(ApiDispatcher dispatcher, ApiKeys keys, Res
             }
             catch
             {
-                await dispatcher.ReadAsync(api.Context, "task/form/file/delete", ApiParameters.Of(api.Parameters(new() { ["file_id"] = fileId })));
+                // Nothing is kept, even when the client went away mid-stream.
+                var undone = CanonicalAnswer.Of(await dispatcher.ReadAsync(api.Context, "task/form/file/delete", ApiParameters.Of(api.Parameters(new() { ["file_id"] = fileId })), CancellationToken.None));
+                if (!undone.Success)
+                    NotUndone(logger, fileId, undone.Code);
                 throw;
             }
         }, api.Context.RequestAborted));
@@ -154,10 +157,14 @@ public sealed class TallyfyEndpoints(ApiDispatcher dispatcher, ApiKeys keys, Res
             var ids = new JsonArray();
             foreach (var asset in field.Value.EnumerateArray())
                 ids.Add(asset.ValueKind == JsonValueKind.Object && asset.TryGetProperty("id", out var id) && JsonValues.TryGetInt64(id, out var fileId) ? fileId : throw Invalid($"taskdata.{field.Name} holds an asset without a valid id"));
-            var type = types.GetValueOrDefault(field.Name, FieldTypes.File);
-            values[field.Name] = type == FieldTypes.Signature
-                ? new JsonObject { ["type"] = type, ["file_id"] = ids.Count == 1 ? ids[0]!.DeepClone() : null }
-                : new JsonObject { ["type"] = type, ["file_ids"] = ids };
+            var type = types.TryGetValue(field.Name, out var known) ? known : throw NotFound($"The run's form has no field '{field.Name}'");
+            values[field.Name] = type switch
+            {
+                FieldTypes.Signature when ids.Count == 0 => null, // Cleared.
+                FieldTypes.Signature when ids.Count > 1 => throw Invalid($"taskdata.{field.Name} is a signature: one asset at most"),
+                FieldTypes.Signature => new JsonObject { ["type"] = type, ["file_id"] = ids[0]!.DeepClone() },
+                _ => new JsonObject { ["type"] = type, ["file_ids"] = ids },
+            };
         }
 
         var action = form["submitted"] is null ? "task/form/submit" : "task/form/values/update";
@@ -184,18 +191,24 @@ public sealed class TallyfyEndpoints(ApiDispatcher dispatcher, ApiKeys keys, Res
         };
     }
 
-    private async Task<JsonObject> AssetAsync(Call api, long fileId) =>
-        Asset(api, Check(await dispatcher.ReadAsync(api.Context, "task/form/file/read", ApiParameters.Of(api.Parameters(new() { ["file_id"] = fileId })))).Body["value"]!);
+    private async Task<JsonObject> AssetAsync(Call api, long fileId) => Asset(api, await UploadedFileAsync(api, fileId));
 
-    private async Task<JsonNode> DownloadUrlAsync(Call api, long fileId)
+    private async Task<JsonNode> DownloadUrlAsync(Call api, long fileId) => (await UploadedFileAsync(api, fileId))["download_url"]!.DeepClone();
+
+    /// <summary>An asset is an uploaded file of a form field (<c>task/form/file/read</c>, metered); anything else is 404.</summary>
+    private async Task<JsonNode> UploadedFileAsync(Call api, long fileId)
     {
-        var file = Check(await dispatcher.ReadAsync(api.Context, "task/form/file/read", ApiParameters.Of(api.Parameters(new() { ["file_id"] = fileId })))).Body["value"]!;
-        return file["download_url"]?.DeepClone() ?? throw NotFound($"Asset {fileId} has no file yet (not uploaded)");
+        var (answer, _) = await dispatcher.CallAsync(api.Context, "task/form/file/read", ApiParameters.Of(api.Parameters(new() { ["file_id"] = fileId })));
+        var file = Check(answer).Body["value"]!;
+        return file["bindings"]?["form_field"] is not null && file["download_url"] is not null ? file : throw NotFound($"No such asset {fileId} (a form field's uploaded file)");
     }
 
     /// <summary><c>DELETE /file/{asset}</c>: as task/form/file/delete; a submitted file is 422 (it is in the task data).</summary>
     private async Task<JsonNode> DeleteAsync(Call api, long fileId)
     {
+        var file = Check(await dispatcher.ReadAsync(api.Context, "task/form/file/read", ApiParameters.Of(api.Parameters(new() { ["file_id"] = fileId })))).Body["value"]!;
+        if (file["bindings"]?["form_field"] is null)
+            throw NotFound($"No such asset {fileId} (a form field's file)");
         var (answer, _) = await dispatcher.CallAsync(api.Context, "task/form/file/delete", ApiParameters.Of(api.Parameters(new() { ["file_id"] = fileId })));
         var result = CanonicalAnswer.Of(answer);
         if (result.Code == (int)ErrorCode.InvalidFileState)
@@ -286,4 +299,7 @@ public sealed class TallyfyEndpoints(ApiDispatcher dispatcher, ApiKeys keys, Res
 
         public JsonArray? Errors { get; } = errors;
     }
+
+    [LoggerMessage(EventId = 2700, Level = LogLevel.Warning, Message = "A refused Tallyfy upload's reservation {FileId} could not be deleted (code {Code}); the sweep removes it at its expiry")]
+    private static partial void NotUndone(ILogger logger, long fileId, int code);
 }
