@@ -92,6 +92,7 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<IApiAction, TaskFileListAction>();
         services.AddSingleton<IApiAction, TaskFormSubmitAction>();
         services.AddSingleton<IApiAction, TaskFormValuesUpdateAction>();
+        services.AddSingleton<IApiAction, TaskFormValuesMergeAction>();
         services.AddSingleton<IApiAction, WebhookCreateAction>();
         services.AddSingleton<IApiAction, WebhookListAction>();
         services.AddSingleton<IApiAction, WebhookReadAction>();

@@ -21,7 +21,10 @@ public sealed partial class FormSubmission(Tables tables, TaskStore tasks, Uploa
     public const int MaxValuesBytes = 60 * 1024;
     private const int MaxChangesPerCommit = 99; // With the task row: the 100 changes a transaction takes (98 when an outbox row goes too).
 
-    public async Task SubmitAsync(long userId, long taskId, JsonElement values, string? location, bool update, CancellationToken cancellationToken)
+    /// <param name="mode">A submission, an update of a submitted form, or a merge: <paramref name="given"/>'s fields
+    /// replace theirs in the values the form holds at the moment of the commit (a null removes one), as the
+    /// submission the first time and as an update after; only the named fields' unreferenced uploads are deleted.</param>
+    public async Task SubmitAsync(long userId, long taskId, JsonElement given, string? location, SubmissionMode mode, CancellationToken cancellationToken)
     {
         var announced = new HashSet<long>();
         DateTimeOffset? due = null;
@@ -32,8 +35,10 @@ public sealed partial class FormSubmission(Tables tables, TaskStore tasks, Uploa
                 throw NotFound.Form();
             if (!TaskStatuses.AllowsFormChanges(task.Status))
                 throw new ApiException(ErrorCode.InvalidTaskState, $"Invalid task state: the task is {task.Status}; a form is submitted only while it is unassigned, assigned or arrived");
-            if (update && task.FormSubmitted is null)
+            if (mode == SubmissionMode.Update && task.FormSubmitted is null)
                 throw new ApiException(ErrorCode.InvalidTaskState, "Invalid task state: the form was never submitted; use task/form/submit first");
+            var update = mode == SubmissionMode.Update || (mode == SubmissionMode.Merge && task.FormSubmitted is not null);
+            var values = mode == SubmissionMode.Merge ? Merged(task.FormValues, given) : given;
 
             var files = await CompleteReferencedAsync(task, values, await FilesAsync(task, cancellationToken), cancellationToken);
             var now = time.GetUtcNow();
@@ -45,7 +50,9 @@ public sealed partial class FormSubmission(Tables tables, TaskStore tasks, Uploa
             }
 
             var bound = outcome.FileIds.Select(id => files[id]).Where(f => !f.Submitted).ToList();
-            var dropped = files.Values.Where(f => f.State == FileStates.Uploaded && !outcome.FileIds.Contains(f.Id)).ToList();
+            // A merge leaves the uploads of the fields it does not name alone.
+            var dropped = files.Values.Where(f => f.State == FileStates.Uploaded && !outcome.FileIds.Contains(f.Id)
+                                                  && (mode != SubmissionMode.Merge || given.TryGetProperty(f.FieldId, out _))).ToList();
             if (bound.Count + dropped.Count > MaxChangesPerCommit)
                 throw ApiException.InvalidParameter("values", $"may bind and drop at most {MaxChangesPerCommit} files in one submission");
 
@@ -107,6 +114,21 @@ public sealed partial class FormSubmission(Tables tables, TaskStore tasks, Uploa
         }, cancellationToken);
     }
 
+    /// <summary>The stored values with <paramref name="given"/>'s fields in place of theirs (a null removes one).</summary>
+    private static JsonElement Merged(byte[]? stored, JsonElement given)
+    {
+        var values = stored is null ? [] : System.Text.Json.Nodes.JsonNode.Parse(stored)!.AsObject();
+        foreach (var field in given.EnumerateObject())
+        {
+            if (field.Value.ValueKind == JsonValueKind.Null)
+                values.Remove(field.Name);
+            else
+                values[field.Name] = System.Text.Json.Nodes.JsonNode.Parse(field.Value.GetRawText());
+        }
+
+        return JsonSerializer.SerializeToElement(values);
+    }
+
     private async Task WithdrawAsync(HashSet<long> announced, DateTimeOffset? due, CancellationToken cancellationToken)
     {
         if (due is { } announcedAt)
@@ -130,4 +152,11 @@ public sealed partial class FormSubmission(Tables tables, TaskStore tasks, Uploa
         var files = await tables.FilesOfTaskAsync(task.PartitionKey, cancellationToken);
         return files.Where(f => f.FormId == task.FormId && !f.IsAttachment()).ToDictionary(f => f.Id);
     }
+}
+
+public enum SubmissionMode
+{
+    Submit,
+    Update,
+    Merge,
 }

@@ -19,7 +19,7 @@ internal sealed class TaskFormSubmitAction(ApiKeys keys, FormSubmission submissi
         var taskId = p.RequiredInt64("task_id");
         var values = p.RequiredObject("values");
         var location = p.OptionalObject("location") is { } l ? Location(l) : null;
-        await submissions.SubmitAsync(caller.UserId, taskId, values, location, update: false, cancellationToken);
+        await submissions.SubmitAsync(caller.UserId, taskId, values, location, SubmissionMode.Submit, cancellationToken);
         return ApiResults.Ok(new EmptyResponse());
     }
 
@@ -49,7 +49,29 @@ internal sealed class TaskFormValuesUpdateAction(ApiKeys keys, FormSubmission su
         var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var taskId = request.Parameters.RequiredInt64("task_id");
         var values = request.Parameters.RequiredObject("values");
-        await submissions.SubmitAsync(caller.UserId, taskId, values, location: null, update: true, cancellationToken);
+        await submissions.SubmitAsync(caller.UserId, taskId, values, location: null, SubmissionMode.Update, cancellationToken);
+        return ApiResults.Ok(new EmptyResponse());
+    }
+}
+
+/// <summary>
+/// <c>task/form/values/merge {task_id, values}</c> (ours): the given fields replace theirs in the form's
+/// values as they are at the commit (a null removes one), the rest stays, and so do the uploads of fields
+/// it does not name; the first time it is the submission, after it an update, with their rules. Two merges
+/// of different fields both keep theirs.
+/// </summary>
+internal sealed class TaskFormValuesMergeAction(ApiKeys keys, FormSubmission submissions) : IApiAction
+{
+    public string Name => "task/form/values/merge";
+
+    public Access Access => Access.Write;
+
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
+        var taskId = request.Parameters.RequiredInt64("task_id");
+        var values = request.Parameters.RequiredObject("values");
+        await submissions.SubmitAsync(caller.UserId, taskId, values, location: null, SubmissionMode.Merge, cancellationToken);
         return ApiResults.Ok(new EmptyResponse());
     }
 }

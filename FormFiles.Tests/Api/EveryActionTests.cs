@@ -14,7 +14,7 @@ public sealed class EveryActionTests(ServiceFixture service)
     [
         "form/template/create", "form/template/delete", "task/create", "task/delete", "task/status/change", "task/form/create",
         "task/form/delete", "task/form/submit", "task/form/values/update", "task/form/file/create", "task/form/file/delete",
-        "task/file/create", "task/file/attach", "task/file/detach",
+        "task/file/create", "task/file/attach", "task/file/detach", "task/form/values/merge",
     ];
 
     public static TheoryData<string> KeyedActions => new(Reads.Concat(Writes));

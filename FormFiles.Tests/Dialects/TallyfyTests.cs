@@ -130,6 +130,28 @@ public sealed class TallyfyTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task Parallel_puts_on_different_fields_both_land()
+    {
+        var user = await service.Client.NewUserAsync();
+        var task = await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields));
+        var path = $"/organizations/{user.Id}/runs/{task}/tasks/{task}";
+        for (var round = 0; round < 3; round++)
+        {
+            var photo = (await UploadAsync(user, user.Id, task, "photo", Uploads.JpegLike(30), "p.jpg")).Body["data"]![0]!;
+            var doc = (await UploadAsync(user, user.Id, task, "doc", new byte[30], "d.bin")).Body["data"]![0]!;
+
+            var puts = await Task.WhenAll(
+                SendAsync(HttpMethod.Put, path, user.Hash, new JsonObject { ["taskdata"] = new JsonObject { ["photo"] = new JsonArray(photo.DeepClone()) } }),
+                SendAsync(HttpMethod.Put, path, user.Hash, new JsonObject { ["taskdata"] = new JsonObject { ["doc"] = new JsonArray(doc.DeepClone()) } }));
+
+            Assert.All(puts, p => Assert.True(p.Status == HttpStatusCode.OK, p.Body.ToJsonString()));
+            var values = (await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = task })).AssertOk().Body["value"]!["values"]!;
+            Assert.Equal(photo["id"]!.GetValue<string>(), values["photo"]!["file_ids"]![0]!.ToString());
+            Assert.Equal(doc["id"]!.GetValue<string>(), values["doc"]!["file_ids"]![0]!.ToString());
+        }
+    }
+
+    [Fact]
     public async Task An_idempotency_key_does_not_turn_a_second_upload_into_a_replay()
     {
         var user = await service.Client.NewUserAsync();

@@ -26,7 +26,7 @@ public sealed class GarbageInputTests(ServiceFixture service)
         "task/form/create", "task/form/read", "task/form/delete", "task/form/submit", "task/form/values/update",
         "task/form/file/create", "task/form/file/read", "task/form/file/delete", "file/stats/read",
         "admin/user/create", "admin/user/read", "admin/api_key/create", "admin/api_key/revoke",
-        "usage/read", "admin/usage/read", "task/file/create", "task/file/attach", "task/file/detach", "task/file/list",
+        "usage/read", "admin/usage/read", "task/file/create", "task/file/attach", "task/file/detach", "task/file/list", "task/form/values/merge",
         "webhook/create", "webhook/list", "webhook/read", "webhook/update", "webhook/delete", "webhook/secret/rotate", "webhook/test",
         "webhook/delivery/list", "webhook/delivery/retry",
     ];
@@ -297,7 +297,7 @@ public sealed class GarbageInputTests(ServiceFixture service)
                     Set("task_id", spareTaskId);
                     Set("template_id", templateId);
                     break;
-                case "task/form/submit" or "task/form/values/update":
+                case "task/form/submit" or "task/form/values/update" or "task/form/values/merge":
                     Set("task_id", TaskId);
                     p["\"values\""] = $$$"""{"name": {"type": "text", "value": "Ann"}, "sign": {"type": "signature", "file_id": {{{fileId}}}}, "photo": {"type": "photo", "file_ids": [{{{fileId}}}]}}""";
                     break;

@@ -13,8 +13,8 @@ namespace FormFiles.Dialects.Tallyfy;
 /// Tallyfy's files and task data, <c>/organizations/{org_id}/…</c>, as translations of canonical actions.
 /// The organization is the key's user. The one-call upload reserves on the field (its maximum, settled
 /// to the real size by completion), streams the file part into the reservation and completes it;
-/// <c>PUT …/runs/{run}/tasks/{task}</c> merges the named file fields into the form's values and commits
-/// them as <c>task/form/submit</c> the first time and <c>task/form/values/update</c> after.
+/// <c>PUT …/runs/{run}/tasks/{task}</c> merges the named file fields into the form's values
+/// (<c>task/form/values/merge</c>: a submission the first time, an update after).
 /// </summary>
 public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ApiKeys keys, Reservations reservations, MultipartUploads uploads, ILogger<TallyfyEndpoints> logger)
 {
@@ -149,7 +149,7 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ApiKeys k
 
         var form = await FormAsync(api, taskId);
         var types = form["fields"]!.AsArray().ToDictionary(f => f!["id"]!.GetValue<string>(), f => f!["type"]!.GetValue<string>());
-        var values = form["values"]?.DeepClone().AsObject() ?? [];
+        var values = new JsonObject();
         foreach (var field in taskData.EnumerateObject())
         {
             if (field.Value.ValueKind != JsonValueKind.Array)
@@ -167,8 +167,8 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ApiKeys k
             };
         }
 
-        var action = form["submitted"] is null ? "task/form/submit" : "task/form/values/update";
-        var (answer, _) = await dispatcher.CallAsync(api.Context, action, ApiParameters.Of(api.Parameters(new() { ["task_id"] = taskId, ["values"] = values })));
+        // Merged into the values as they are at the commit: the first time a submission, then an update.
+        var (answer, _) = await dispatcher.CallAsync(api.Context, "task/form/values/merge", ApiParameters.Of(api.Parameters(new() { ["task_id"] = taskId, ["values"] = values })));
         Check(answer);
 
         var read = Check(await dispatcher.ReadAsync(api.Context, "task/form/read", ApiParameters.Of(api.Parameters(new() { ["task_id"] = taskId })))).Body;
