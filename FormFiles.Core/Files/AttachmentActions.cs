@@ -18,17 +18,7 @@ internal sealed class TaskFileCreateAction(ApiKeys keys, Reservations reservatio
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
-        var p = request.Parameters;
-        var taskId = p.RequiredInt64("task_id");
-        var size = p.RequiredInt64("size");
-        var filename = p.OptionalString("filename");
-
-        var reservation = await reservations.CreateAsync(
-            caller,
-            new ReservationRequest(taskId, Attachments.FieldId, size, filename, () => p.OptionalObject("metadata")?.GetRawText()),
-            reservations.UploadUrl(request.HttpContext.Request),
-            cancellationToken);
-        return ApiResults.Ok(new ValueResponse<ReservationView>(reservation));
+        return await reservations.AnswerAsync(caller, request, request.Parameters.RequiredInt64("task_id"), Attachments.FieldId, cancellationToken);
     }
 }
 

@@ -17,18 +17,8 @@ internal sealed class FileCreateAction(ApiKeys keys, Reservations reservations) 
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
-        var p = request.Parameters;
-        var taskId = p.RequiredInt64("task_id");
-        var fieldId = p.RequiredString("field_id");
-        var size = p.RequiredInt64("size");
-        var filename = p.OptionalString("filename");
-
-        var reservation = await reservations.CreateAsync(
-            caller,
-            new ReservationRequest(taskId, fieldId, size, filename, () => p.OptionalObject("metadata")?.GetRawText()),
-            reservations.UploadUrl(request.HttpContext.Request),
-            cancellationToken);
-        return ApiResults.Ok(new ValueResponse<ReservationView>(reservation));
+        var taskId = request.Parameters.RequiredInt64("task_id");
+        return await reservations.AnswerAsync(caller, request, taskId, request.Parameters.RequiredString("field_id"), cancellationToken);
     }
 }
 

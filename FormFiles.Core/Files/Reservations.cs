@@ -67,6 +67,23 @@ public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentT
             new Dictionary<string, string> { ["x-ms-blob-type"] = "BlockBlob" });
     }
 
+    /// <summary>
+    /// The reservation an action asks for: <c>size</c>, <c>filename</c> and <c>metadata</c> read from its
+    /// parameters (after the ids it read itself), answered as <c>{value: credentials}</c>.
+    /// </summary>
+    public async Task<ApiAnswer> AnswerAsync(Caller caller, ApiRequest request, long taskId, string fieldId, CancellationToken cancellationToken)
+    {
+        var p = request.Parameters;
+        var size = p.RequiredInt64("size");
+        var filename = p.OptionalString("filename");
+        var reservation = await CreateAsync(
+            caller,
+            new ReservationRequest(taskId, fieldId, size, filename, () => p.OptionalObject("metadata")?.GetRawText()),
+            UploadUrl(request.HttpContext.Request),
+            cancellationToken);
+        return ApiResults.Ok(new ValueResponse<ReservationView>(reservation));
+    }
+
     /// <summary>The checks, on the remembered task row when there is one; an error found there is confirmed on a fresh read.</summary>
     private async Task<(TaskEntity Task, FormField Field, string? Metadata)> CheckAsync(long userId, ReservationRequest request, CancellationToken cancellationToken)
     {

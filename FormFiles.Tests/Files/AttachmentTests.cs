@@ -85,15 +85,7 @@ public sealed class AttachmentTests(ServiceFixture service)
     public async Task Unattached_uploads_are_swept_after_the_ttl_attached_ones_stay_and_the_limit_of_attached_holds()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var host = new FormFilesFactory(
-            new Dictionary<string, string?>(ServiceFixture.FastWebhooks)
-            {
-                ["FormFiles:Storage:ConnectionString"] = service.Azurite.ConnectionString,
-                ["FormFiles:SweepInterval"] = "1.00:00:00",
-                ["FormFiles:ReconcileInterval"] = "1.00:00:00",
-                ["FormFiles:MaxTaskAttachments"] = "2",
-            },
-            services => services.AddSingleton<TimeProvider>(clock));
+        await using var host = HostOn(clock, ("FormFiles:MaxTaskAttachments", "2"));
         var user = await service.Client.NewUserAsync() with { Client = host.CreateClient() };
         var task = await user.CreateTaskAsync();
         var files = new List<Uploads.Reservation>();
@@ -164,16 +156,7 @@ public sealed class AttachmentTests(ServiceFixture service)
     public async Task An_upload_whose_deadline_falls_in_its_reservation_minute_is_still_swept()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var host = new FormFilesFactory(
-            new Dictionary<string, string?>(ServiceFixture.FastWebhooks)
-            {
-                ["FormFiles:Storage:ConnectionString"] = service.Azurite.ConnectionString,
-                ["FormFiles:SweepInterval"] = "1.00:00:00",
-                ["FormFiles:ReconcileInterval"] = "1.00:00:00",
-                ["FormFiles:ReservationTtl"] = "01:00:00",
-                ["FormFiles:UnattachedTtl"] = "01:00:00",
-            },
-            services => services.AddSingleton<TimeProvider>(clock));
+        await using var host = HostOn(clock, ("FormFiles:ReservationTtl", "01:00:00"), ("FormFiles:UnattachedTtl", "01:00:00"));
         var user = await service.Client.NewUserAsync() with { Client = host.CreateClient() };
         var task = await user.CreateTaskAsync();
         var file = await ReserveAsync(user, task, 100);
@@ -210,6 +193,20 @@ public sealed class AttachmentTests(ServiceFixture service)
         var more = await Task.WhenAll(Enumerable.Range(0, 7).Select(_ => user.CallAsync("task/file/create", new JsonObject { ["task_id"] = task, ["size"] = 1 })));
         Assert.Equal(6, more.Count(a => a.Success));
         Assert.Equal(3, (await user.CallAsync("task/file/list", new JsonObject { ["task_id"] = task })).AssertOk().Body["list"]!.AsArray().Count(f => f!["bindings"]!["task"]!["attached"]!.GetValue<bool>()));
+    }
+
+    /// <summary>A host of its own on <paramref name="clock"/> (its loops never tick by themselves), with <paramref name="settings"/>.</summary>
+    private FormFilesFactory HostOn(FakeTimeProvider clock, params (string Key, string Value)[] settings)
+    {
+        var all = new Dictionary<string, string?>(ServiceFixture.FastWebhooks)
+        {
+            ["FormFiles:Storage:ConnectionString"] = service.Azurite.ConnectionString,
+            ["FormFiles:SweepInterval"] = "1.00:00:00",
+            ["FormFiles:ReconcileInterval"] = "1.00:00:00",
+        };
+        foreach (var (key, value) in settings)
+            all[key] = value;
+        return new FormFilesFactory(all, services => services.AddSingleton<TimeProvider>(clock));
     }
 
     private static async Task<Uploads.Reservation> ReserveAsync(TestUser user, long task, long size, string? filename = null)
