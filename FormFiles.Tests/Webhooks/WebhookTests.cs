@@ -134,6 +134,33 @@ public sealed class WebhookTests(ServiceFixture service) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Detached_and_never_attached_attachments_send_file_deleted_with_their_reasons()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var clocked = FormFilesFactory.OnClock(service.Azurite.ConnectionString, clock);
+        var user = (await service.Client.NewUserAsync()) with { Client = clocked.CreateClient() };
+        var taskId = await user.CreateTaskAsync();
+        await SubscribeAsync(user, receiver.Url, "file.deleted");
+        var ids = new List<long>();
+        for (var i = 0; i < 2; i++)
+        {
+            var value = (await user.CallAsync("task/file/create", new JsonObject { ["task_id"] = taskId, ["size"] = 10 })).AssertOk().Body["value"]!;
+            var reservation = new Uploads.Reservation(value["file_id"]!.GetValue<long>(), value["fields"]!["token"]!.GetValue<string>(), new Uri(value["sas_url"]!.GetValue<string>()), user);
+            (await reservation.UploadAsync(new byte[5])).AssertOk();
+            ids.Add(reservation.FileId);
+        }
+
+        (await user.CallAsync("task/file/detach", new JsonObject { ["task_id"] = taskId, ["file_id"] = ids[0] })).AssertOk();
+        clock.Advance(TimeSpan.FromHours(24) + TimeSpan.FromMinutes(2));
+        await clocked.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
+
+        var deleted = (await receiver.WaitForAsync(r => r.Select(d => d.Id).Distinct().Count() >= 2)).DistinctBy(d => d.Id).ToList();
+        Assert.True(deleted.Count == 2, string.Join(", ", deleted.Select(d => $"{d.Id} {d.Json["data"]!["id"]} {d.Json["data"]!["reason"]}")));
+        Assert.Equal("detached", deleted.Single(d => d.Json["data"]!["id"]!.GetValue<long>() == ids[0]).Json["data"]!["reason"]!.GetValue<string>());
+        Assert.Equal("unattached", deleted.Single(d => d.Json["data"]!["id"]!.GetValue<long>() == ids[1]).Json["data"]!["reason"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_reservation_swept_without_an_upload_sends_file_expired()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-3));
