@@ -41,13 +41,14 @@ public sealed class FileViews(Tables tables, FileBlobs blobs)
         file.MimeType,
         file.Metadata is null ? null : JsonDocument.Parse(file.Metadata).RootElement.Clone(),
         file.State,
+        file.Rejection,
         downloadUrl,
         file.IsAttachment()
             ? new FileBindings(null, new TaskBinding(file.TaskId, file.Submitted))
             : new FileBindings(new FormFieldBinding(file.FormId, file.FieldId, file.Submitted), null));
 }
 
-/// <summary>Navixy's <c>form_file</c>; <c>size</c> is the reserved maximum until the upload is done.</summary>
+/// <summary>Navixy's <c>form_file</c>; <c>size</c> is the reserved maximum until the upload is done; <c>rejection</c> (ours) says why a rejected upload was refused.</summary>
 public sealed record FormFileView(
     long Id,
     long UserId,
@@ -59,6 +60,7 @@ public sealed record FormFileView(
     string? MimeType,
     JsonElement? Metadata,
     string State,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Rejection,
     Uri? DownloadUrl,
     FileBindings Bindings);
 

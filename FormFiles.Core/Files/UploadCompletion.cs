@@ -161,11 +161,11 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
     /// <summary>When an uploaded attachment that was never attached goes.</summary>
     public DateTimeOffset UnattachedDeadline(FileEntity file) => (file.Uploaded ?? file.Created) + options.Value.UnattachedTtl;
 
+    /// <summary>The blob goes and the quota comes back; the file row stays (it says why) until the sweep takes it at the reservation's expiry.</summary>
     private async Task SettleRejectedAsync(FileEntity file, CancellationToken cancellationToken)
     {
         await blobs.DeleteAsync(file.BlobName, file.LeaseId, cancellationToken);
         await quota.ReleaseAsync(file.UserId, file.Id, cancellationToken);
-        await tables.Pending.DeleteEntityAsync(PendingEntity.ExpiryPartition(file), Tables.Key(file.Id), ETag.All, cancellationToken);
     }
 
     /// <summary>The client's metadata, plus the EXIF orientation of a JPEG (read by MetadataExtractor).</summary>

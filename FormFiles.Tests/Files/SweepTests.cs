@@ -51,6 +51,32 @@ public sealed class SweepTests(ServiceFixture service)
         (await Table(table).QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"UserId eq {userId}")).ToListAsync()).Count;
 
     [Fact]
+    public async Task A_rejected_upload_says_why_frees_its_slot_at_once_and_goes_with_the_sweep_at_its_expiry()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = HostOn(clock);
+        var (user, tasks) = await UserWithTasksAsync(host.CreateClient(), 1);
+        var reservations = new List<Uploads.Reservation>();
+        for (var i = 0; i < 6; i++)
+            reservations.Add(await user.ReserveAsync(tasks[0], "photo", 100, "p.jpg"));
+        (await reservations[0].UploadAsync(System.Text.Encoding.UTF8.GetBytes("not a photo"), "p.jpg")).AssertError(7, HttpStatusCode.BadRequest);
+
+        var rejected = await reservations[0].ReadFileAsync();
+        Assert.Equal("rejected", rejected["state"]!.GetValue<string>());
+        Assert.Contains("images", rejected["rejection"]!.GetValue<string>(), StringComparison.Ordinal);
+        var form = (await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = tasks[0] })).AssertOk();
+        Assert.NotNull(form.Body["files"]!.AsArray().Single(f => f!["id"]!.GetValue<long>() == reservations[0].FileId)!["rejection"]);
+        Assert.Null(form.Body["files"]!.AsArray().First(f => f!["id"]!.GetValue<long>() == reservations[1].FileId)!["rejection"]);
+        await user.ReserveAsync(tasks[0], "photo", 100); // Its slot is free again.
+
+        clock.Advance(PastExpiry);
+        await host.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
+
+        (await user.CallAsync("task/form/file/read", new JsonObject { ["file_id"] = reservations[0].FileId })).AssertError(201, HttpStatusCode.BadRequest);
+        Assert.Empty((await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = tasks[0] })).AssertOk().Body["files"]!.AsArray());
+    }
+
+    [Fact]
     public async Task Expired_reservation_is_swept_and_an_upload_after_the_sweep_is_deleted_by_completion()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-3));
