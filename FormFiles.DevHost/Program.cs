@@ -4,8 +4,10 @@ using FormFiles.DevHost;
 using FormFiles.DevHost.Azurite;
 
 var persist = args.Contains(LocalStorage.PersistFlag);
-var builder = WebApplication.CreateBuilder(args.Where(a => a != LocalStorage.PersistFlag).ToArray());
+var demo = args.Contains(Demo.Flag);
+var builder = WebApplication.CreateBuilder(args.Where(a => a != LocalStorage.PersistFlag && a != Demo.Flag).ToArray());
 await using var azurite = await LocalStorage.StartUnlessConfiguredAsync(builder, persist);
+var madeAdminKey = Demo.EnsureAdminKey(builder);
 builder.Services.AddFormFiles(builder.Configuration);
 builder.Services.AddHostedService<ReconciliationLoop>();
 builder.Services.AddHostedService<SweepLoop>();
@@ -16,6 +18,28 @@ app.Lifetime.ApplicationStarted.Register(() =>
 {
     foreach (var url in app.Urls)
         Console.WriteLine($"FormFiles is serving {url.TrimEnd('/')}/{ApiRoutes.Prefix}/ (try {url.TrimEnd('/')}/{ApiRoutes.Prefix}/health)");
+    if (madeAdminKey is not null)
+        Console.WriteLine($"Admin key for this run (no FormFiles:AdminKey is configured): X-Admin-Key: {madeAdminKey}");
+    var adminKey = app.Configuration[$"{FormFilesOptions.Section}:AdminKey"];
+    if (demo && !string.IsNullOrEmpty(adminKey))
+    {
+        var api = new Uri($"{app.Urls.First().TrimEnd('/')}/{ApiRoutes.Prefix}/");
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await Demo.RunAsync(api, adminKey, Console.Out);
+            }
+            catch (Exception e) when (e is HttpRequestException or InvalidOperationException)
+            {
+                Console.Error.WriteLine($"The demo could not be set up: {e.Message}");
+            }
+        });
+    }
+    else if (demo)
+    {
+        Console.Error.WriteLine("--demo needs the admin API: run in Development, or set FormFiles:AdminKey.");
+    }
 });
 await app.RunAsync();
 

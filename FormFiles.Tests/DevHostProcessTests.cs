@@ -25,7 +25,55 @@ public sealed partial class DevHostProcessTests
         Assert.False(IsAlive(azurite), $"Azurite {azurite} outlived the DevHost");
     }
 
-    private static Process StartDevHost()
+    [Fact]
+    public async Task Demo_prints_an_admin_key_and_a_curl_sequence_that_reserves_uploads_and_submits()
+    {
+        using var devHost = StartDevHost(development: true, "--demo");
+        var lines = new List<string>();
+        var sequenceDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        devHost.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+                return;
+            lock (lines)
+                lines.Add(e.Data);
+            if (e.Data == "# --- end ---")
+                sequenceDone.TrySetResult();
+        };
+        devHost.ErrorDataReceived += (_, _) => { };
+        devHost.BeginOutputReadLine();
+        devHost.BeginErrorReadLine();
+        try
+        {
+            await sequenceDone.Task.WaitAsync(Patience);
+            string[] printed;
+            lock (lines)
+                printed = [.. lines];
+            Assert.Contains(printed, l => l.StartsWith("Admin key for this run", StringComparison.Ordinal) && l.Contains("X-Admin-Key: dev-", StringComparison.Ordinal));
+            var sequence = printed.SkipWhile(l => l != "# --- reserve, upload, submit ---").TakeWhile(l => l != "# --- end ---").ToList();
+
+            var folder = Directory.CreateTempSubdirectory("formfiles-demo-");
+            var script = Path.Combine(folder.FullName, "demo.sh");
+            await File.WriteAllLinesAsync(script, ["set -e", .. sequence]);
+            var bash = new ProcessStartInfo("bash", [script]) { WorkingDirectory = folder.FullName, RedirectStandardOutput = true, RedirectStandardError = true };
+            using var run = Process.Start(bash)!;
+            var output = await run.StandardOutput.ReadToEndAsync();
+            await run.WaitForExitAsync().WaitAsync(Patience);
+
+            Assert.True(run.ExitCode == 0, output + await run.StandardError.ReadToEndAsync());
+            Assert.Contains("\"state\":\"uploaded\"", output, StringComparison.Ordinal);
+            Assert.Contains("\"submitted\":\"", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("\"success\":false", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            using var kill = Process.Start("kill", ["-TERM", devHost.Id.ToString(CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
+            await devHost.WaitForExitAsync().WaitAsync(Patience);
+        }
+    }
+
+    private static Process StartDevHost(bool development = false, params string[] arguments)
     {
         // The DevHost's own build output sits beside this project's, in the same configuration.
         var devHostFolder = AppContext.BaseDirectory.Replace("FormFiles.Tests", "FormFiles.DevHost", StringComparison.Ordinal);
@@ -36,9 +84,11 @@ public sealed partial class DevHostProcessTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { Path.Combine(devHostFolder, "FormFiles.DevHost.dll"), "--urls", "http://127.0.0.1:0" })
+        foreach (var argument in new[] { Path.Combine(devHostFolder, "FormFiles.DevHost.dll"), "--urls", "http://127.0.0.1:0" }.Concat(arguments))
             start.ArgumentList.Add(argument);
         start.Environment.Remove("FormFiles__Storage__ConnectionString");
+        start.Environment.Remove("FormFiles__AdminKey");
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = development ? "Development" : "Production";
         return Process.Start(start) ?? throw new InvalidOperationException("Could not start the DevHost.");
     }
 
