@@ -57,7 +57,7 @@ public sealed class UsageTests(ServiceFixture service)
     [Fact]
     public async Task Two_instances_over_one_storage_add_up_even_when_storage_loses_responses()
     {
-        var lost = new LostResponses(0.5);
+        var lost = new LostResponses(0.9);
         await using var second = new FormFilesFactory(
             new Dictionary<string, string?> { ["FormFiles:Storage:ConnectionString"] = service.Azurite.ConnectionString },
             services => services.AddAzureClients(clients => clients.ConfigureDefaults(o => o.AddPolicy(lost, HttpPipelinePosition.PerRetry))));
