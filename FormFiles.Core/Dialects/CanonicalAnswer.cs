@@ -29,3 +29,20 @@ internal sealed record CanonicalAnswer(JsonObject Body, int Code, string Descrip
         return bearerOnly || header.Length == 0 ? null : header;
     }
 }
+
+/// <summary>How a dialect writes its answer: its JSON (camelCase names as given, readable text), <c>Retry-After</c> on a 503.</summary>
+internal static class DialectResponse
+{
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static Task WriteAsync(HttpContext context, int status, JsonNode body)
+    {
+        context.Response.StatusCode = status;
+        if (status == StatusCodes.Status503ServiceUnavailable)
+            context.Response.Headers.RetryAfter = ((int)Storage.StorageFaults.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return context.Response.WriteAsJsonAsync(body, Json, context.RequestAborted);
+    }
+}

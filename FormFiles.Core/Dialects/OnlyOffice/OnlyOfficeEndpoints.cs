@@ -17,8 +17,6 @@ public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher, ILogger<OnlyOf
 {
     public const string Route = "/api/2.0/project/task/{taskid}/files";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     /// <param name="taskId">The route's <c>{taskid}</c>, as both hosts bind it.</param>
     public async Task HandleAsync(HttpContext context, string? taskId)
     {
@@ -44,10 +42,7 @@ public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher, ILogger<OnlyOf
             (status, body) = (StatusCodes.Status500InternalServerError, Error(StatusCodes.Status500InternalServerError, $"Unexpected error (request {RequestId.Of(context)})"));
         }
 
-        context.Response.StatusCode = status;
-        if (status == StatusCodes.Status503ServiceUnavailable)
-            context.Response.Headers.RetryAfter = ((int)Storage.StorageFaults.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-        await context.Response.WriteAsJsonAsync(body, Json, context.RequestAborted);
+        await DialectResponse.WriteAsync(context, status, body);
     }
 
     private async Task<(int, JsonObject)> RunAsync(HttpContext context, string? route)

@@ -21,8 +21,6 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ApiKeys k
     public const string Route = "/organizations/{**rest}";
     private const string Run = "Run";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     /// <param name="rest">The path after <c>/organizations/</c>, as both hosts bind it.</param>
     public async Task HandleAsync(HttpContext context, string? rest)
     {
@@ -60,10 +58,7 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ApiKeys k
             (status, body) = (StatusCodes.Status500InternalServerError, Error($"Unexpected error (request {RequestId.Of(context)})", (int)ErrorCode.UnexpectedError, null));
         }
 
-        context.Response.StatusCode = status;
-        if (status == StatusCodes.Status503ServiceUnavailable)
-            context.Response.Headers.RetryAfter = ((int)StorageFaults.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-        await context.Response.WriteAsJsonAsync(body, Json, context.RequestAborted);
+        await DialectResponse.WriteAsync(context, status, body);
     }
 
     private async Task<(int, JsonNode)> RouteAsync(HttpContext context, string[] path)
