@@ -164,6 +164,44 @@ public sealed class GarbageInputTests(ServiceFixture service)
         }, iter: Iterations, threads: 1);
     }
 
+    /// <summary>The dialects' routes with generated paths, methods, headers and bodies: no 5xx, and an error changes nothing.</summary>
+    [Fact]
+    public async Task Generated_dialect_requests_never_give_a_5xx_and_errors_change_nothing()
+    {
+        var world = await World.CreateAsync(service.Client);
+        var ids = Gen.OneOf(world.TaskId.ToString(System.Globalization.CultureInfo.InvariantCulture), world.User.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "0", "-1", "x", "", "..", "9223372036854775808", "%20", new string('9', 300));
+        var paths = Gen.OneOf(
+            ids.Select(id => $"/api/2.0/project/task/{id}/files"),
+            Gen.Select(ids, Gen.OneOf(Numbers, Strings), (id, file) => $"/api/2.0/project/task/{id}/files?fileid={Uri.EscapeDataString(file)}"),
+            Gen.Select(ids, ids, (org, rest) => $"/organizations/{org}/file/{rest}"),
+            Gen.Select(ids, ids, (org, rest) => $"/organizations/{org}/file/{rest}/dl"),
+            ids.Select(org => $"/organizations/{org}/file"),
+            Gen.Select(ids, ids, (run, task) => $"/organizations/{world.User.Id}/runs/{run}/tasks/{task}"));
+        var bodies = Gen.Frequency(
+            (3, Trees.Select(Encoding.UTF8.GetBytes)),
+            (2, Trees.Select(t => Encoding.UTF8.GetBytes($"{{\"taskdata\": {t}, \"files\": {t}}}"))),
+            (1, Gen.Byte.Array[0, 300]));
+        var requests = Gen.Select(
+            paths,
+            Gen.OneOf("GET", "POST", "PUT", "DELETE"),
+            Gen.OneOf("application/json", "multipart/form-data; boundary=b", "text/plain", "application/x-www-form-urlencoded"),
+            Gen.OneOf(world.User.Hash, "Bearer " + world.User.Hash, "Bearer x", "", "NVX " + world.User.Hash),
+            bodies);
+
+        await requests.SampleAsync(async (path, method, contentType, authorization, body) =>
+        {
+            var request = new HttpRequestMessage(new HttpMethod(method), path);
+            if (method is "POST" or "PUT")
+            {
+                request.Content = new ByteArrayContent(body);
+                request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+            }
+
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+            await world.AssertDialectHarmlessAsync(request);
+        }, iter: Iterations, threads: 1);
+    }
+
     [Fact]
     public async Task Generated_random_bodies_never_give_a_5xx_and_change_nothing()
     {
@@ -391,6 +429,26 @@ public sealed class GarbageInputTests(ServiceFixture service)
             Assert.True(body["status"]!["code"]!.GetValue<int>() > 0, raw);
             Assert.False(string.IsNullOrEmpty(body["status"]!["description"]!.GetValue<string>()), raw);
             if (judged is not null && body["status"]!["description"]!.GetValue<string>().Contains(judged, StringComparison.Ordinal))
+                return;
+            var after = await SnapshotAsync();
+            Assert.True(JsonNode.DeepEquals(before, after), $"{described} answered {raw} but changed {before.ToJsonString()} into {after.ToJsonString()}");
+        }
+
+        /// <summary>A dialect's answer: below 500, JSON (or a redirect), and an error leaves everything as it was.</summary>
+        public async Task AssertDialectHarmlessAsync(HttpRequestMessage request)
+        {
+            var before = await SnapshotAsync();
+            var described = $"{request.Method} {request.RequestUri}";
+            using var noRedirect = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = User.Client.BaseAddress };
+            var response = await noRedirect.SendAsync(request);
+            var raw = await response.Content.ReadAsStringAsync();
+
+            Assert.True((int)response.StatusCode < 500, $"{(int)response.StatusCode} for {described}: {raw}");
+            if ((int)response.StatusCode is >= 300 and < 400)
+                return;
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+            Assert.NotNull(JsonNode.Parse(raw));
+            if (response.IsSuccessStatusCode)
                 return;
             var after = await SnapshotAsync();
             Assert.True(JsonNode.DeepEquals(before, after), $"{described} answered {raw} but changed {before.ToJsonString()} into {after.ToJsonString()}");

@@ -15,11 +15,12 @@ using Microsoft.Extensions.Time.Testing;
 namespace FormFiles.Tests.Hardening;
 
 /// <summary>
-/// Eight clients create → upload → submit (and create tasks and move them along) in parallel through
-/// two DevHost instances while storage loses 8 % of its responses after executing the request (the SDK
-/// retries writes that landed) and, for 7 s, refuses everything; both instances run the background
-/// passes beside them. Afterwards nothing may be lost, doubled or stuck. On an Azurite of its own, so
-/// that it can check every row and blob there is.
+/// Eight clients create (with an Idempotency-Key, retried after a fault) → upload → submit, attach task
+/// attachments, and create tasks and move them along, in parallel through two DevHost instances while
+/// storage loses 8 % of its responses after executing the request (the SDK retries writes that landed)
+/// and, for 7 s, refuses everything; both instances run the background passes and flush usage beside
+/// them. Afterwards nothing may be lost, doubled or stuck, and usage adds up. On an Azurite of its own,
+/// so that it can check every row and blob there is.
 /// </summary>
 public sealed class StorageFaultLoadTests : IAsyncLifetime
 {
@@ -39,6 +40,9 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
     private readonly StorageOutage outage = new();
     private readonly ConcurrentBag<string> violations = [];
     private readonly ConcurrentBag<(long UserId, long TaskId)> createdTasks = [];
+    private readonly ConcurrentDictionary<string, ConcurrentBag<long>> keyedFiles = new();
+    private readonly ConcurrentDictionary<long, int> createsRun = new();
+    private readonly ConcurrentDictionary<long, int> createsReplayed = new();
     private readonly (FormFilesFactory Host, HttpClient Client)[] instances = new (FormFilesFactory, HttpClient)[2];
     private AzuriteProcess azurite = null!;
 
@@ -94,13 +98,19 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
         for (var c = 0; c < Clients; c++)
             last[c] = await FinalSubmissionAsync(users[c].User with { Client = PrimaryClient }, users[c].TaskId);
 
-        clock.Advance(Primary.Services.GetRequiredService<IOptions<FormFilesOptions>>().Value.ReservationTtl + FileBlobs.ClockSkew + TimeSpan.FromMinutes(5));
+        // Usage written, then every reservation and every never-attached attachment past its time.
+        await Task.WhenAll(instances.Select(i => i.Host.Services.GetRequiredService<Usage.UsageMeter>().FlushAsync(CancellationToken.None)));
+        if (!restartMidway)
+            await AssertUsageAddsUpAsync(users.Select(u => u.User with { Client = PrimaryClient }).ToList());
+        var settings = Primary.Services.GetRequiredService<IOptions<FormFilesOptions>>().Value;
+        clock.Advance(TimeSpan.FromTicks(Math.Max(settings.ReservationTtl.Ticks, settings.UnattachedTtl.Ticks)) + FileBlobs.ClockSkew + TimeSpan.FromMinutes(5));
         await Primary.Services.GetRequiredService<Reconciliation>().RunAsync(CancellationToken.None);
         for (var pass = 0; pass < 2; pass++)
             await Primary.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
 
         Assert.True(lost.Lost > 20, $"only {lost.Lost} responses were lost");
         Assert.True(violations.IsEmpty, string.Join("\n", violations.Take(20)));
+        Assert.All(keyedFiles, k => Assert.True(k.Value.Distinct().Count() == 1, $"{k.Key} made files {string.Join(",", k.Value.Distinct())}"));
         for (var c = 0; c < Clients; c++)
         {
             var user = users[c].User with { Client = PrimaryClient };
@@ -130,7 +140,10 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
                 await CallAsync(() => (user with { Client = Instance() }).CallAsync("task/status/change", new JsonObject { ["task_id"] = taskId, ["status"] = n % 8 == 3 ? "arrived" : "assigned" }));
             }
 
-            var created = await CallAsync(() => (user with { Client = Instance() }).CallAsync("task/form/file/create", new JsonObject { ["task_id"] = taskId, ["field_id"] = "photo", ["size"] = 3000 }));
+            if (n % 3 == 1)
+                await AttachmentAsync(user with { Client = Instance() }, taskId);
+
+            var created = await KeyedCreateAsync(user, Instance, taskId, $"load-{c}-{n}");
             if (created is not { Success: true })
                 continue;
             var value = created.Body["value"]!;
@@ -155,6 +168,56 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
         }
     }
 
+    /// <summary>A create with an Idempotency-Key, sent again (same key, same instance or the other) after a fault, as a client retries.</summary>
+    private async Task<Envelope?> KeyedCreateAsync(TestUser user, Func<HttpClient> instance, long taskId, string key)
+    {
+        Envelope? created = null;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            created = await CallAsync(() => instance().CallAsync("task/form/file/create", new JsonObject { ["hash"] = user.Hash, ["task_id"] = taskId, ["field_id"] = "photo", ["size"] = 3000 },
+                headers: new Dictionary<string, string> { ["Idempotency-Key"] = key }));
+            if (created is { Success: true })
+            {
+                keyedFiles.GetOrAdd(key, _ => []).Add(created.Body["value"]!["file_id"]!.GetValue<long>());
+                var counted = created.Header("Idempotent-Replayed") == "true" ? createsReplayed : createsRun;
+                counted.AddOrUpdate(user.Id, 1, (_, count) => count + 1);
+                return created;
+            }
+
+            if (created is not null && created.Code is not (14 or 15))
+                return created;
+            await Task.Delay(200);
+        }
+
+        return created;
+    }
+
+    /// <summary>A task attachment: reserved, uploaded through the token, attached; detached when the attach failed.</summary>
+    private async Task AttachmentAsync(TestUser user, long taskId)
+    {
+        var created = await CallAsync(() => user.CallAsync("task/file/create", new JsonObject { ["task_id"] = taskId, ["size"] = 3000 }));
+        if (created is not { Success: true })
+            return;
+        var fileId = created.Body["value"]!["file_id"]!.GetValue<long>();
+        await CallAsync(() => user.Client.UploadAsync(created.Body["value"]!["fields"]!["token"]!.GetValue<string>(), new MemoryStream(new byte[1500]), "plan.bin"));
+        var attached = await CallAsync(() => user.CallAsync("task/file/attach", new JsonObject { ["task_id"] = taskId, ["file_ids"] = new JsonArray(fileId) }));
+        if (attached is not { Success: true })
+            await CallAsync(() => user.CallAsync("task/file/detach", new JsonObject { ["task_id"] = taskId, ["file_id"] = fileId }));
+    }
+
+    /// <summary>Without a restart nothing is lost: every create a client saw run is counted ok (the final one too), every replay as replayed.</summary>
+    private async Task AssertUsageAddsUpAsync(List<TestUser> users)
+    {
+        var today = clock.GetUtcNow().ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var user in users)
+        {
+            var usage = (await PrimaryClient.AdminAsync("admin/usage/read", new JsonObject { ["user_id"] = user.Id, ["from"] = today, ["to"] = today })).AssertOk().Body;
+            var creates = usage["list"]!.AsArray().Where(l => l!["action"]!.GetValue<string>() == "task/form/file/create").ToList();
+            Assert.Equal(createsRun.GetValueOrDefault(user.Id) + 1, creates.Sum(l => l!["ok"]!.GetValue<long>()));
+            Assert.Equal(createsReplayed.GetValueOrDefault(user.Id), creates.Sum(l => l!["replayed"]!.GetValue<long>()));
+        }
+    }
+
     /// <summary>An answer must be a success, a Navixy 4xx, or 14 (503): anything else is recorded as a violation.</summary>
     private async Task<Envelope?> CallAsync(Func<Task<Envelope>> call)
     {
@@ -176,12 +239,16 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
         return answer;
     }
 
-    /// <summary>The timer's passes, as Azure runs them, every half second on both instances, under the same faults.</summary>
+    /// <summary>The timer's passes and the usage flush, every half second on both instances, under the same faults.</summary>
     private async Task MaintainAsync(CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
-            await Task.WhenAll(instances.Select(i => i.Host.Services.GetRequiredService<Maintenance>().RunAsync(CancellationToken.None)));
+            await Task.WhenAll(instances.SelectMany(i => new[]
+            {
+                i.Host.Services.GetRequiredService<Maintenance>().RunAsync(CancellationToken.None),
+                i.Host.Services.GetRequiredService<Usage.UsageMeter>().FlushAsync(CancellationToken.None),
+            }));
             await Task.Delay(500, CancellationToken.None);
         }
     }
