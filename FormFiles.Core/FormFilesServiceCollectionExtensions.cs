@@ -46,6 +46,7 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<Sweeper>();
         services.AddSingleton<ItemBackoff>();
         services.AddSingleton<Maintenance>();
+        services.AddSingleton<SweepRecord>();
         services.AddSingleton<FileViews>();
         services.AddSingleton<FileRemoval>();
         services.AddSingleton<FormSubmission>();

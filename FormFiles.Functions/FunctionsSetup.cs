@@ -15,7 +15,8 @@ public static class FunctionsSetup
         builder.Services
             .AddApplicationInsightsTelemetryWorkerService()
             .ConfigureFunctionsApplicationInsights()
-            .AddFormFiles(builder.Configuration);
+            .AddFormFiles(builder.Configuration)
+            .PostConfigure<FormFilesOptions>(options => options.SweepInterval = MaintenanceFunction.Interval);
 
         // The Application Insights SDK adds a rule that keeps only Warning and above for its provider, so
         // Core's Information lifecycle lines would never arrive. Without it, host.json and Logging decide.

@@ -15,6 +15,10 @@ public sealed class HealthTests(ServiceFixture service)
 
         Assert.Equal("ok", response.Body["storage"]!["tables"]!.GetValue<string>());
         Assert.Equal("ok", response.Body["storage"]!["blobs"]!.GetValue<string>());
+        Assert.False(response.Body["sweep"]!["late"]!.GetValue<bool>());
+        Assert.Equal(86400, response.Body["sweep"]!["interval_seconds"]!.GetValue<long>());
+        Assert.NotNull(response.Body["pending"]);
+        Assert.NotNull(response.Body["webhooks"]);
     }
 
     [Fact]

@@ -19,6 +19,7 @@ namespace FormFiles.Storage;
 /// <item><c>pending</c>: PK <c>{shard}-{due minute}</c>, RK file id or <c>task-{task id}</c>; work not yet settled.</item>
 /// <item><c>idempotency</c>: PK user id, RK SHA-256 of an <c>Idempotency-Key</c>; the claim and then the kept answer.</item>
 /// <item><c>usage</c>: PK user id, RK <c>{day}|{key}|{action}</c>; metered calls and bytes (see <see cref="FormFiles.Usage.UsageMeter"/>).</item>
+/// <item><c>maintenance</c>: PK <c>sweep</c>, RK <c>last</c>; when the sweep last completed a pass (see <see cref="FormFiles.Health.SweepRecord"/>).</item>
 /// <item><c>usertasks</c> also holds each user's <c>count</c> row and external-id index rows (see <see cref="Tasks.TaskList"/>).</item>
 /// </list>
 /// </summary>
@@ -48,7 +49,9 @@ public sealed class Tables(TableServiceClient service)
 
     public TableClient Usage { get; } = service.GetTableClient("usage");
 
-    public IEnumerable<TableClient> All => [Users, ApiKeys, Templates, Tasks, UserTasks, Counters, Pending, Webhooks, Deliveries, DeliveriesDue, Idempotency, Usage];
+    public TableClient Maintenance { get; } = service.GetTableClient("maintenance");
+
+    public IEnumerable<TableClient> All => [Users, ApiKeys, Templates, Tasks, UserTasks, Counters, Pending, Webhooks, Deliveries, DeliveriesDue, Idempotency, Usage, Maintenance];
 
     /// <summary>A row key for an id that sorts numerically (19 digits hold every positive int64).</summary>
     public static string Key(long id) => id.ToString("D19", CultureInfo.InvariantCulture);

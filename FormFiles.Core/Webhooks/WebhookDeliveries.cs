@@ -123,6 +123,19 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
         return started;
     }
 
+    /// <summary>When the longest-waiting undelivered delivery fell (or falls) due: the first row of each shard's due index.</summary>
+    public async Task<DateTimeOffset?> OldestDueAsync(CancellationToken cancellationToken)
+    {
+        var firsts = await Task.WhenAll(Enumerable.Range(0, Shards).Select(async shard =>
+        {
+            var filter = TableClient.CreateQueryFilter($"PartitionKey ge {$"{shard:x1}-"} and PartitionKey lt {$"{shard:x1}."}");
+            await foreach (var row in tables.DeliveriesDue.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["PartitionKey"], cancellationToken: cancellationToken))
+                return (DateTimeOffset?)DateTimeOffset.ParseExact(row.PartitionKey[2..], "yyyyMMddHHmm", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+            return null;
+        }));
+        return firsts.Min();
+    }
+
     private bool IsAvailable(long webhookId, DateTimeOffset now)
     {
         if (coolingUntil.TryGetValue(webhookId, out var until))

@@ -1,0 +1,113 @@
+using System.Net;
+using Azure.Data.Tables;
+using FormFiles.DevHost.Azurite;
+using FormFiles.Files;
+using FormFiles.Health;
+using FormFiles.Storage;
+using FormFiles.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FormFiles.Tests;
+
+/// <summary>
+/// Health's sweep and backlogs, on an Azurite of their own (the sweep record is shared by every host of a
+/// storage account) and a clock that the test moves without firing the host's timers.
+/// </summary>
+public sealed class SweepHealthTests : IAsyncLifetime
+{
+    private AzuriteProcess azurite = null!;
+
+    public async Task InitializeAsync() =>
+        azurite = await AzuriteProcess.StartAsync(AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory), persistFolder: null, TextWriter.Null);
+
+    public async Task DisposeAsync() => await azurite.DisposeAsync();
+
+    [Fact]
+    public async Task Health_reports_the_backlogs_and_is_503_when_the_sweep_is_three_intervals_late_until_a_pass_completes()
+    {
+        var clock = new ShiftedClock();
+        await using var factory = new FormFilesFactory(
+            new Dictionary<string, string?> { ["FormFiles:Storage:ConnectionString"] = azurite.ConnectionString, ["FormFiles:SweepInterval"] = "1.00:00:00" },
+            services => services.AddSingleton<TimeProvider>(clock));
+        factory.StartServer();
+        using var client = factory.CreateClient();
+
+        var fresh = (await HealthAsync(client)).AssertOk();
+        Assert.Null(fresh.Body["sweep"]!["last_completed"]);
+        Assert.False(fresh.Body["sweep"]!["late"]!.GetValue<bool>());
+        Assert.Null(fresh.Body["pending"]!["oldest_due"]);
+        Assert.Null(fresh.Body["webhooks"]!["oldest_due"]);
+
+        // An item that fell due two minutes ago (a file row that never came), and a delivery due five minutes ago.
+        var tables = new TableServiceClient(azurite.ConnectionString);
+        var now = clock.GetUtcNow();
+        await tables.GetTableClient("pending").AddEntityAsync(new PendingEntity
+        {
+            PartitionKey = PendingEntity.Partition(now.AddMinutes(-2), 7), RowKey = Tables.Key(77), UserId = 1, TaskId = 7, FileId = 77, Expires = now.AddMinutes(-2),
+        });
+        await tables.GetTableClient("deliveriesdue").AddEntityAsync(new TableEntity($"3-{now.AddMinutes(-5).UtcDateTime:yyyyMMddHHmm}", "x") { ["WebhookId"] = 0L });
+        var backlog = (await HealthAsync(client)).AssertOk();
+        Assert.InRange(backlog.Body["pending"]!["age_seconds"]!.GetValue<long>(), 61, 180);
+        Assert.InRange(backlog.Body["webhooks"]!["age_seconds"]!.GetValue<long>(), 241, 360);
+
+        // Three intervals and a minute without a pass: late.
+        clock.Offset = TimeSpan.FromDays(3) + TimeSpan.FromMinutes(1);
+        var late = await HealthAsync(client);
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, false, 14), (late.HttpStatus, late.Success, late.Code));
+        Assert.StartsWith("Sweep late", late.Description);
+        Assert.True(late.Body["sweep"]!["late"]!.GetValue<bool>());
+        Assert.Equal("ok", late.Body["storage"]!["tables"]!.GetValue<string>());
+
+        // A completed pass ends it.
+        await factory.Services.GetRequiredService<Maintenance>().SweepAsync(CancellationToken.None);
+        var swept = (await HealthAsync(client)).AssertOk();
+        Assert.False(swept.Body["sweep"]!["late"]!.GetValue<bool>());
+        Assert.Equal(0, swept.Body["sweep"]!["age_seconds"]!.GetValue<long>());
+        Assert.True(swept.Body["sweep"]!["last_pass_items"]!.GetValue<int>() >= 1);
+        var completed = swept.Body["sweep"]!["last_completed"]!.GetValue<string>();
+
+        // A pass on an earlier clock never moves the record back.
+        clock.Offset = TimeSpan.Zero;
+        await factory.Services.GetRequiredService<Maintenance>().SweepAsync(CancellationToken.None);
+        clock.Offset = TimeSpan.FromDays(3) + TimeSpan.FromMinutes(1);
+        Assert.Equal(completed, (await HealthAsync(client)).AssertOk().Body["sweep"]!["last_completed"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Parallel_passes_on_different_clocks_leave_the_latest_completion()
+    {
+        var service = new TableServiceClient(azurite.ConnectionString);
+        await service.GetTableClient("maintenance").CreateIfNotExistsAsync();
+        var start = DateTimeOffset.UtcNow;
+        var clocks = Enumerable.Range(0, 24).Select(i => new ShiftedClock { Offset = TimeSpan.FromSeconds(i * 37 % 24) }).ToArray();
+
+        await Parallel.ForEachAsync(clocks, new ParallelOptions { MaxDegreeOfParallelism = 24 }, async (clock, token) =>
+            await new SweepRecord(new Tables(service), clock).RecordAsync(1, token));
+
+        var last = await new SweepRecord(new Tables(service), TimeProvider.System).LastCompletedAsync(CancellationToken.None);
+        Assert.True(last >= start + TimeSpan.FromSeconds(23), $"{last:o} is not the latest of the passes (from {start:o} + 23 s)");
+    }
+
+    [Theory]
+    [InlineData(null, 0, 179, false)] // A fresh instance has three intervals before a first pass is due.
+    [InlineData(null, 0, 181, true)]
+    [InlineData(-600, 0, 179, false)] // A restart after a long stop counts from the start.
+    [InlineData(100, 0, 280, false)]
+    [InlineData(100, 0, 281, true)]
+    [InlineData(500, 0, 400, false)] // A pass stamped by a clock running ahead.
+    public void The_sweep_is_late_after_three_intervals_since_the_later_of_its_last_pass_and_the_instance_start(int? lastPass, int start, int now, bool late)
+    {
+        var origin = new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.Zero);
+        Assert.Equal(late, SweepRecord.IsLate(lastPass is { } s ? origin.AddSeconds(s) : null, origin.AddSeconds(start), origin.AddSeconds(now), TimeSpan.FromMinutes(1)));
+    }
+
+    private static async Task<Envelope> HealthAsync(HttpClient client) => await Envelope.ReadAsync(await client.GetAsync("/v2/health"));
+
+    /// <summary>The system clock moved by <see cref="Offset"/>; its timers stay on real time, so moving it fires none of the host's loops.</summary>
+    private sealed class ShiftedClock : TimeProvider
+    {
+        public TimeSpan Offset { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Offset;
+    }
+}
