@@ -8,6 +8,7 @@ using FormFiles.Quota;
 using FormFiles.Storage;
 using FormFiles.Submissions;
 using FormFiles.Tasks;
+using FormFiles.Telemetry;
 using FormFiles.Templates;
 using FormFiles.Usage;
 using FormFiles.Webhooks;
@@ -61,6 +62,7 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<UsageMeter>();
         services.AddHostedService<UsageFlusher>();
         services.AddWebhooks();
+        services.AddFormFilesTelemetry();
 
         services.AddSingleton<IApiAction, HealthAction>();
         services.AddSingleton<IApiAction, UserCreateAction>();

@@ -2,6 +2,8 @@ using FormFiles;
 using FormFiles.Api;
 using FormFiles.DevHost;
 using FormFiles.DevHost.Azurite;
+using FormFiles.Telemetry;
+using OpenTelemetry;
 
 var persist = args.Contains(LocalStorage.PersistFlag);
 var demo = args.Contains(Demo.Flag);
@@ -11,6 +13,10 @@ var madeAdminKey = Demo.EnsureAdminKey(builder);
 builder.Services.AddFormFiles(builder.Configuration);
 builder.Services.AddHostedService<ReconciliationLoop>();
 builder.Services.AddHostedService<SweepLoop>();
+if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+    builder.Services.AddOpenTelemetry().UseOtlpExporter(); // Metrics, traces and logs, to the endpoint the OTEL_* variables name.
+else
+    builder.Services.AddHostedService<CounterSummary>();
 
 var app = builder.Build();
 app.MapFormFiles();

@@ -1,32 +1,34 @@
-using Microsoft.Azure.Functions.Worker;
+using Azure.Identity;
+using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.ApplicationInsights;
 
 namespace FormFiles.Functions;
 
-/// <summary>The Functions host's wiring: ASP.NET Core integration, Application Insights, and the Core services.</summary>
+/// <summary>
+/// The Functions host's wiring: ASP.NET Core integration, the Core services, and OpenTelemetry (Core's
+/// setup, the worker's invocation spans) exported to Application Insights with the app's managed identity.
+/// No Application Insights SDK: nothing drops Information lines; host.json and <c>Logging</c> decide.
+/// </summary>
 public static class FunctionsSetup
 {
     public static FunctionsApplicationBuilder AddFormFilesFunctions(this FunctionsApplicationBuilder builder)
     {
         builder.ConfigureFunctionsWebApplication();
         builder.Services
-            .AddApplicationInsightsTelemetryWorkerService()
-            .ConfigureFunctionsApplicationInsights()
             .AddFormFiles(builder.Configuration)
             .PostConfigure<FormFilesOptions>(options => options.SweepInterval = MaintenanceFunction.Interval);
 
-        // The Application Insights SDK adds a rule that keeps only Warning and above for its provider, so
-        // Core's Information lifecycle lines would never arrive. Without it, host.json and Logging decide.
-        builder.Services.Configure<LoggerFilterOptions>(options =>
+        var telemetry = builder.Services.AddOpenTelemetry().UseFunctionsWorkerDefaults(); // Core added its meter, sources and logs.
+        if (!string.IsNullOrEmpty(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
         {
-            var warningsOnly = options.Rules.FirstOrDefault(rule => rule.ProviderName == typeof(ApplicationInsightsLoggerProvider).FullName
-                                                                    && rule.CategoryName is null && rule.LogLevel == LogLevel.Warning);
-            if (warningsOnly is not null)
-                options.Rules.Remove(warningsOnly);
-        });
+            var clientId = builder.Configuration[$"{FormFilesOptions.Section}:Storage:ClientId"];
+            telemetry.UseAzureMonitorExporter(exporter => exporter.Credential = string.IsNullOrEmpty(clientId)
+                ? new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned)
+                : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId)));
+        }
+
         return builder;
     }
 }

@@ -3,6 +3,7 @@ using Azure;
 using FormFiles.Auth;
 using FormFiles.Calls;
 using FormFiles.Storage;
+using FormFiles.Telemetry;
 using FormFiles.Usage;
 
 namespace FormFiles.Api;
@@ -11,9 +12,10 @@ namespace FormFiles.Api;
 /// The one entry point of every HTTP call, in both hosts: finds the action, binds its parameters, takes
 /// a keyed call through <see cref="KeyedCalls"/>, runs it, turns every failure into the Navixy envelope,
 /// and counts the answer. Every response carries <c>X-Request-Id</c>; an unexpected failure is logged
-/// once with it and answered with code 6, never with a stack trace.
+/// once with it and answered with code 6, never with a stack trace. Each call is one activity, tagged with
+/// the user and the task and file it names, and counted in <c>formfiles.api.calls</c>.
 /// </summary>
-public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, KeyedCalls keyedCalls, UsageMeter usage, ILogger<ApiDispatcher> logger)
+public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, KeyedCalls keyedCalls, UsageMeter usage, FormFilesMetrics metrics, TimeProvider time, ILogger<ApiDispatcher> logger)
 {
     private readonly FrozenDictionary<string, IApiAction> actions =
         actions.ToFrozenDictionary(a => a.Name, StringComparer.OrdinalIgnoreCase);
@@ -24,6 +26,8 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, KeyedCalls ke
         var requestId = RequestId.Assign(context);
         var name = action?.Trim('/') ?? string.Empty;
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = requestId, ["Action"] = name });
+        using var activity = Lifecycle.Start($"api {Known(name)}");
+        var started = time.GetTimestamp();
         var call = new Call();
         ApiAnswer answer;
         try
@@ -41,7 +45,7 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, KeyedCalls ke
             return;
         }
 
-        Count(name, call, answer);
+        Count(name, call, answer, started);
         try
         {
             await answer.ExecuteAsync(context);
@@ -60,9 +64,11 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, KeyedCalls ke
     public async Task<(ApiAnswer Answer, Caller? Caller)> CallAsync(HttpContext context, string name, ApiParameters parameters)
     {
         var handler = actions[name];
+        using var activity = Lifecycle.Start($"api {name}");
+        var started = time.GetTimestamp();
         var call = new Call();
         var answer = await AnswerAsync(context, name, RequestId.Of(context), () => RunAsync(context, handler, parameters, call, idempotent: false));
-        Count(name, call, answer);
+        Count(name, call, answer, started);
         return (answer, call.Caller);
     }
 
@@ -73,11 +79,15 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, KeyedCalls ke
     public Task<ApiAnswer> ReadAsync(HttpContext context, string name, ApiParameters parameters, CancellationToken? cancellationToken = null) =>
         AnswerAsync(context, name, RequestId.Of(context), () => actions[name].ExecuteAsync(new ApiRequest(context, parameters), cancellationToken ?? context.RequestAborted));
 
-    private void Count(string name, Call call, ApiAnswer answer)
+    private void Count(string name, Call call, ApiAnswer answer, long started)
     {
         if (call.Caller is { } caller && actions.TryGetValue(name, out var handler))
             usage.Count(caller, handler.Name, answer.Status, call.Replayed);
+        metrics.Called(Known(name), answer.Code, time.GetElapsedTime(started));
     }
+
+    /// <summary>The action's own name, or <c>unknown</c>: a tag never takes whatever path a client made up.</summary>
+    private string Known(string name) => actions.TryGetValue(name, out var handler) ? handler.Name : "unknown";
 
     /// <summary>Runs <paramref name="work"/>; every failure that can still be answered becomes its envelope.</summary>
     private async Task<ApiAnswer> AnswerAsync(HttpContext context, string name, string requestId, Func<Task<ApiAnswer>> work)
@@ -132,7 +142,25 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, KeyedCalls ke
             return await handler.ExecuteAsync(request, context.RequestAborted);
 
         // The action's own failures are answers too: the usage meter counts them and an Idempotency-Key keeps them.
-        return await keyedCalls.RunAsync(handler, request, hash, call, idempotent, cancellationToken =>
-            AnswerAsync(context, name, RequestId.Of(context), () => handler.ExecuteAsync(request, cancellationToken)));
+        return await keyedCalls.RunAsync(handler, request, hash, call, idempotent, async cancellationToken =>
+        {
+            var (taskId, fileId) = (Id(parameters, "task_id"), Id(parameters, "file_id"));
+            Lifecycle.Tag(call.Caller?.UserId, taskId, fileId);
+            using var ids = Lifecycle.Scope(logger, call.Caller?.UserId, taskId, fileId);
+            return await AnswerAsync(context, name, RequestId.Of(context), () => handler.ExecuteAsync(request, cancellationToken));
+        });
+    }
+
+    /// <summary>An id parameter for the call's tags and log scope; one that is not a number is left to the action to refuse.</summary>
+    private static long? Id(ApiParameters parameters, string name)
+    {
+        try
+        {
+            return parameters.OptionalInt64(name);
+        }
+        catch (ApiException)
+        {
+            return null;
+        }
     }
 }

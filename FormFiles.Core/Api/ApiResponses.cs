@@ -51,6 +51,9 @@ public sealed class ApiAnswer(byte[] body, int status) : IResult
 
     public int Status => status;
 
+    /// <summary>The Navixy status code: 0 for a success, else the error envelope's <c>status.code</c>.</summary>
+    public int Code => status < 300 ? 0 : ReadCode(body);
+
     public Task ExecuteAsync(HttpContext httpContext)
     {
         httpContext.Response.StatusCode = status;
@@ -59,5 +62,19 @@ public sealed class ApiAnswer(byte[] body, int status) : IResult
         httpContext.Response.ContentType = JsonContentType;
         httpContext.Response.ContentLength = body.Length;
         return httpContext.Response.Body.WriteAsync(body, httpContext.RequestAborted).AsTask();
+    }
+
+    private static int ReadCode(byte[] body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            return document.RootElement.TryGetProperty("status", out var error) && error.ValueKind == JsonValueKind.Object
+                   && error.TryGetProperty("code", out var code) && code.TryGetInt32(out var value) ? value : 0;
+        }
+        catch (JsonException)
+        {
+            return 0;
+        }
     }
 }

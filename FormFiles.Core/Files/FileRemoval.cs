@@ -3,6 +3,7 @@ using Azure.Data.Tables;
 using FormFiles.Quota;
 using FormFiles.Storage;
 using FormFiles.Tasks;
+using FormFiles.Telemetry;
 using FormFiles.Webhooks;
 
 namespace FormFiles.Files;
@@ -12,7 +13,7 @@ namespace FormFiles.Files;
 /// now names each one, so that the sweep finishes whatever a crash interrupts; after it, the blob
 /// goes, the quota comes back and the index rows go.
 /// </summary>
-public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quota, WebhookRelay relay, TimeProvider time)
+public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quota, WebhookRelay relay, FormFilesMetrics metrics, TimeProvider time)
 {
     /// <summary>Names the files in the pending index (due now) before they are marked deleted.</summary>
     /// <param name="due">When the sweep may finish them (now); the same time goes to <see cref="FinishAsync"/> and <see cref="WithdrawAsync"/>.</param>
@@ -68,6 +69,10 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
         if (!await tables.Tasks.TrySubmitAsync(changes, file, cancellationToken))
             return false;
         relay.Committed(recorded);
+        if (eventType == EventTypes.FileExpired)
+            metrics.Expired();
+        else
+            metrics.Deleted(reason ?? DeleteReasons.Api);
         return true;
     }
 

@@ -9,6 +9,8 @@ using FormFiles.Tasks;
 using FormFiles.Templates;
 using FormFiles.Usage;
 
+using FormFiles.Telemetry;
+
 namespace FormFiles.Files;
 
 /// <summary>
@@ -25,7 +27,9 @@ namespace FormFiles.Files;
 /// crash between steps leaves a reservation nobody holds credentials for, which the sweep deletes
 /// when it expires, giving back its field slot and its quota.
 /// </summary>
-public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentTasks recentTasks, QuotaLedger quota, FileBlobs blobs, UsageMeter usage, IOptions<FormFilesOptions> options, TimeProvider time, ILogger<Reservations> logger)
+public sealed partial class Reservations(
+    Tables tables, TaskStore tasks, RecentTasks recentTasks, QuotaLedger quota, FileBlobs blobs, UsageMeter usage, FormFilesMetrics metrics,
+    IOptions<FormFilesOptions> options, TimeProvider time, ILogger<Reservations> logger)
 {
     public const int MaxUnsubmittedPerField = 6;
     public const int MaxMetadataBytes = 4096;
@@ -52,7 +56,9 @@ public sealed partial class Reservations(Tables tables, TaskStore tasks, RecentT
         file.Expires = file.Created + options.Value.ReservationTtl;
         await blobs.ReadyToSignAsync(file.Expires, cancellationToken); // A key that cannot be had fails the create before it writes anything.
         var token = await AdmitAsync(task, file, cancellationToken);
+        Lifecycle.Tag(userId, task.Id, file.Id);
         Reserved(logger, file.Id, task.Id, field.Id, file.ReservedSize);
+        metrics.Reserved();
         usage.Reserved(userId, caller.KeyPrefix, file.ReservedSize);
 
         var blobName = FileBlobs.Name(userId, task.Id, file.Id);

@@ -5,6 +5,7 @@ using Azure.Data.Tables;
 using FormFiles.Quota;
 using FormFiles.Storage;
 using FormFiles.Tasks;
+using FormFiles.Telemetry;
 using FormFiles.Webhooks;
 
 namespace FormFiles.Files;
@@ -44,6 +45,7 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
 
     public async Task<SweepPass> RunAsync(CancellationToken cancellationToken)
     {
+        using var activity = Lifecycle.Start("sweep");
         var started = time.GetTimestamp();
         var now = time.GetUtcNow();
         var counts = Enum.GetValues<Outcome>().ToDictionary(o => o, _ => 0);
@@ -90,6 +92,7 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
                 await foreach (var row in lane.Reader.ReadAllAsync(pass.Token))
                 {
                     var outcome = Outcome.Failed;
+                    using var ids = Lifecycle.Scope(logger, row.UserId, row.TaskId, row.FileId == 0 ? null : row.FileId);
                     await backoff.RunAsync(Key(row), Describe(row),
                         async itemToken => outcome = await SettleAsync(row, now, itemToken), pass.Token);
                     lock (counts)
@@ -117,6 +120,7 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
         }
 
         var done = new SweepPass(counts, oldest, Math.Min(taken, budget) >= budget, time.GetElapsedTime(started));
+        activity?.SetTag("formfiles.sweep.items", counts.Values.Sum());
         SweepLog.Pass(logger, counts[Outcome.Expired], counts[Outcome.Finished], counts[Outcome.Completed], counts[Outcome.Released], counts[Outcome.Repaired], counts[Outcome.Relayed],
             counts[Outcome.NotYetDue], counts[Outcome.Failed], done.Settled / Math.Max(done.Elapsed.TotalSeconds, 0.001), oldest, done.BudgetSpent);
         return done;

@@ -6,6 +6,7 @@ using Azure.Storage.Blobs.Models;
 using FormFiles.Quota;
 using FormFiles.Storage;
 using FormFiles.Tasks;
+using FormFiles.Telemetry;
 using FormFiles.Usage;
 using FormFiles.Webhooks;
 using MetadataExtractor;
@@ -22,7 +23,9 @@ namespace FormFiles.Files;
 /// is conditional on the file row's ETag, and the steps after it (quota, blob deletion, the pending
 /// row) are idempotent, so every caller ends in the same state.
 /// </summary>
-public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger quota, FileRemoval removal, WebhookRelay relay, UsageMeter usage, TimeProvider time, IOptions<FormFilesOptions> options, ILogger<UploadCompletion> logger)
+public sealed class UploadCompletion(
+    Tables tables, FileBlobs blobs, QuotaLedger quota, FileRemoval removal, WebhookRelay relay, UsageMeter usage, FormFilesMetrics metrics,
+    TimeProvider time, IOptions<FormFilesOptions> options, ILogger<UploadCompletion> logger)
 {
     /// <summary>Enough of the file for the content type and a JPEG's EXIF segment (at most 64 KiB, and first).</summary>
     private const int HeadBytes = 64 * 1024;
@@ -35,6 +38,9 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
             CompletionLog.Rogue(logger, blobName);
             return null;
         }
+
+        using var activity = Lifecycle.Start("completion", userId, taskId, fileId);
+        using var scope = Lifecycle.Scope(logger, userId, taskId, fileId);
 
         return await Contention.RetryAsync<FileEntity?>(async () =>
         {
@@ -100,11 +106,11 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
             : head.Details.ContentLength;
         var bytes = head.Content.ToMemory();
         var verdict = field is null
-            ? new UploadRules.Verdict(null, "the form no longer has this field")
+            ? new UploadRules.Verdict(null, "the form no longer has this field", RejectionKinds.Field)
             : UploadRules.Judge(field, file.ReservedSize, file.Name, size, bytes.Span);
 
         if (!verdict.Accepted)
-            return await RejectAsync(task.Value, file, verdict.Rejection!, cancellationToken);
+            return await RejectAsync(task.Value, file, verdict.Rejection!, verdict.Kind!, cancellationToken);
 
         file.State = FileStates.Uploaded;
         file.Snapshot = await blobs.SnapshotAsync(file.BlobName, cancellationToken);
@@ -119,13 +125,14 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
         relay.Committed(recorded);
 
         CompletionLog.Uploaded(logger, file.Id, file.TaskId, size, file.MimeType);
+        metrics.Uploaded(size, file.Uploaded.Value - head.Details.LastModified);
         usage.Uploaded(file.UserId, file.ApiKey, size);
         await SettleUploadedAsync(file, cancellationToken);
         return true;
     }
 
     /// <summary>Rejected: the file and the field's counter change together, then the blob goes and the quota comes back.</summary>
-    private async Task<bool> RejectAsync(TaskEntity task, FileEntity file, string reason, CancellationToken cancellationToken)
+    private async Task<bool> RejectAsync(TaskEntity task, FileEntity file, string reason, string kind, CancellationToken cancellationToken)
     {
         task.CountUnsubmitted(file.FieldId, -1);
         file.State = FileStates.Rejected;
@@ -137,6 +144,7 @@ public sealed class UploadCompletion(Tables tables, FileBlobs blobs, QuotaLedger
         relay.Committed(recorded);
 
         CompletionLog.Rejected(logger, file.Id, file.TaskId, reason);
+        metrics.Rejected(kind);
         await SettleRejectedAsync(file, cancellationToken);
         return true;
     }

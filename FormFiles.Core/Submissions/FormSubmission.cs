@@ -4,6 +4,7 @@ using FormFiles.Api;
 using FormFiles.Files;
 using FormFiles.Storage;
 using FormFiles.Tasks;
+using FormFiles.Telemetry;
 using FormFiles.Webhooks;
 
 namespace FormFiles.Submissions;
@@ -16,7 +17,8 @@ namespace FormFiles.Submissions;
 /// uploaded files no value references become deleted. A submission that loses a race (412) starts
 /// over on the new state. Blobs and quota of the deleted files are settled right after the commit.
 /// </summary>
-public sealed partial class FormSubmission(Tables tables, TaskStore tasks, UploadCompletion completion, FileRemoval removal, WebhookRelay relay, TimeProvider time, ILogger<FormSubmission> logger)
+public sealed partial class FormSubmission(
+    Tables tables, TaskStore tasks, UploadCompletion completion, FileRemoval removal, WebhookRelay relay, FormFilesMetrics metrics, TimeProvider time, ILogger<FormSubmission> logger)
 {
     public const int MaxValuesBytes = 60 * 1024;
     private const int MaxChangesPerCommit = 99; // With the task row: the 100 changes a transaction takes (98 when an outbox row goes too).
@@ -100,6 +102,8 @@ public sealed partial class FormSubmission(Tables tables, TaskStore tasks, Uploa
             if (!landed)
                 return false; // Another submission, reservation or completion changed the form first: start over on the new state.
             relay.Committed(recorded);
+            if (dropped.Count > 0)
+                metrics.Deleted(DeleteReasons.Submission, dropped.Count);
 
             Submitted(logger, task.Id, task.FormId!.Value, bound.Count, dropped.Count);
             if (due is { } announcedAt)

@@ -3,6 +3,7 @@ using Azure.Data.Tables;
 using FormFiles.Api;
 using FormFiles.Files;
 using FormFiles.Storage;
+using FormFiles.Telemetry;
 using FormFiles.Templates;
 using FormFiles.Webhooks;
 
@@ -15,7 +16,7 @@ namespace FormFiles.Tasks;
 /// shows is announced in the pending index first and its list copy written after
 /// (<see cref="TaskList"/>): if the process stops in between, the sweep repairs the copy.
 /// </summary>
-public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, FileRemoval removal, WebhookRelay relay, TimeProvider time)
+public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, FileRemoval removal, WebhookRelay relay, FormFilesMetrics metrics, TimeProvider time)
 {
     /// <summary>How long a task-list change may take before the sweep repairs its copy.</summary>
     private static readonly TimeSpan ListingGrace = TimeSpan.FromMinutes(2);
@@ -102,7 +103,10 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
                 ? await tables.Tasks.TrySubmitAsync(changes, task, cancellationToken)
                 : await tables.Tasks.TrySubmitAsync(changes, recorded.Row, cancellationToken); // The outbox row: only this change writes it.
             if (removed)
+            {
                 relay.Committed(recorded);
+                metrics.Deleted(DeleteReasons.FormDeleted, Math.Min(files.Count, FilesPerTransaction));
+            }
             return (removed, files); // Not removed: a reservation, upload or submission changed the form first; look again.
         }, cancellationToken);
 
@@ -142,6 +146,7 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
                         var recorded = await RecordDeletedAsync(userId, taskId, chunk.Where(f => f.State != FileStates.Deleted), DeleteReasons.TaskDeleted, due, cancellationToken);
                         await tables.Tasks.SubmitTransactionAsync(WithOutbox(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), recorded), cancellationToken);
                         relay.Committed(recorded);
+                        metrics.Deleted(DeleteReasons.TaskDeleted, chunk.Count(f => f.State != FileStates.Deleted));
                     }
 
                     await tables.Tasks.DeleteEntityAsync(task.Value.PartitionKey, TaskEntity.Row, task.Value.ETag, cancellationToken);
@@ -181,7 +186,10 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
                 ? await tables.Tasks.TrySubmitAsync(changes, files[0], cancellationToken)
                 : await tables.Tasks.TrySubmitAsync(changes, events.Row, cancellationToken);
             if (marked)
+            {
                 relay.Committed(events);
+                metrics.Deleted(DeleteReasons.FormDeleted, files.Count);
+            }
             return marked;
         }, cancellationToken);
 

@@ -17,7 +17,8 @@ namespace FormFiles.Webhooks;
 /// <see cref="Parallelism"/> in all: a slow or dead endpoint holds its own two slots, nobody else's,
 /// and after a failure it cools off (its rows are passed over) until that delivery's retry.
 /// </summary>
-public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhooks, WebhookSender sender, IOptions<FormFilesOptions> options, TimeProvider time, ILogger<WebhookDeliveries> logger)
+public sealed partial class WebhookDeliveries(
+    Tables tables, WebhookStore webhooks, WebhookSender sender, Telemetry.FormFilesMetrics metrics, IOptions<FormFilesOptions> options, TimeProvider time, ILogger<WebhookDeliveries> logger)
 {
     public const int PerEndpoint = 2;
     private const int Parallelism = 256;
@@ -204,6 +205,9 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
     /// <returns>The attempt's outcome, or null when no attempt was made (not due, claimed elsewhere, gone).</returns>
     private async Task<Outcome?> AttemptAsync(long userId, long webhookId, TableEntity dueRow, CancellationToken cancellationToken)
     {
+        using var activity = Telemetry.Lifecycle.Start("webhook delivery", userId);
+        activity?.SetTag("formfiles.webhook_id", webhookId);
+        using var scope = Telemetry.Lifecycle.Scope(logger, userId);
         var now = time.GetUtcNow();
         var deliveryRow = dueRow.GetString("Delivery")!;
         var stored = await tables.Deliveries.GetEntityIfExistsAsync<TableEntity>(Tables.Key(webhookId), deliveryRow, cancellationToken: cancellationToken);
@@ -304,12 +308,14 @@ public sealed partial class WebhookDeliveries(Tables tables, WebhookStore webhoo
         {
             // A retry was asked for meanwhile (or the endpoint went): that state, and its due row, stand.
             Attempted(logger, endpoint.Id, delivery.GetString("EventId")!, attempts, attempt.StatusCode, attempt.Error, "superseded");
+            metrics.Delivered("superseded");
             return new Outcome(attempt.Succeeded, attempt.At, attempt.At);
         }
 
         if (dueRow.PartitionKey != (string?)delivery["DuePartition"])
             await tables.DeliveriesDue.DeleteEntityAsync(dueRow.PartitionKey, dueRow.RowKey, ETag.All, cancellationToken);
         Attempted(logger, endpoint.Id, delivery.GetString("EventId")!, attempts, attempt.StatusCode, attempt.Error, (string)delivery["Status"]);
+        metrics.Delivered((string)delivery["Status"] == DeliveryStatus.Pending ? "retrying" : (string)delivery["Status"]);
         await TrackEndpointAsync(endpoint, attempt, cancellationToken);
         return new Outcome(attempt.Succeeded, attempt.At, retryAt ?? attempt.At);
     }

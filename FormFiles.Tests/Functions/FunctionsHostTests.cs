@@ -3,7 +3,9 @@ using FormFiles.Functions;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.ApplicationInsights;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Microsoft.Extensions.Options;
 
 namespace FormFiles.Tests.Functions;
@@ -98,15 +100,27 @@ public sealed class FunctionsHostTests
     }
 
     [Fact]
-    public void Information_logs_reach_application_insights()
+    public void Information_logs_metrics_and_traces_go_to_application_insights_through_opentelemetry()
     {
         var builder = FunctionsApplication.CreateBuilder([]);
+        builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1/";
+        builder.Configuration["FormFiles:Storage:ClientId"] = "11111111-1111-1111-1111-111111111111";
+        builder.Configuration["FormFiles:Storage:BlobServiceUri"] = "https://127.0.0.1/";
+        builder.Configuration["FormFiles:Storage:TableServiceUri"] = "https://127.0.0.1/";
+        builder.Configuration["FormFiles:SasSigning"] = "UserDelegation";
         builder.AddFormFilesFunctions();
         using var host = builder.Build();
 
-        var rules = host.Services.GetRequiredService<IOptions<LoggerFilterOptions>>().Value.Rules;
-
-        Assert.DoesNotContain(rules, rule => rule.ProviderName == typeof(ApplicationInsightsLoggerProvider).FullName);
-        Assert.Contains(host.Services.GetServices<ILoggerProvider>(), provider => provider is ApplicationInsightsLoggerProvider);
+        Assert.Contains(host.Services.GetServices<ILoggerProvider>(), provider => provider is OpenTelemetryLoggerProvider);
+        Assert.NotNull(host.Services.GetService<MeterProvider>());
+        Assert.NotNull(host.Services.GetService<TracerProvider>());
+        Assert.DoesNotContain(host.Services.GetServices<ILoggerProvider>(), provider => provider.GetType().FullName!.Contains("ApplicationInsights", StringComparison.Ordinal));
+        // No rule keeps Core's lifecycle lines (Information) from the OpenTelemetry provider.
+        var filters = host.Services.GetRequiredService<IOptions<LoggerFilterOptions>>().Value;
+        Assert.True(filters.MinLevel <= LogLevel.Information);
+        Assert.DoesNotContain(filters.Rules, rule => rule.LogLevel > LogLevel.Information
+                                                     && (rule.ProviderName is null || rule.ProviderName == typeof(OpenTelemetryLoggerProvider).FullName)
+                                                     && (rule.CategoryName is null || "FormFiles.Files.UploadCompletion".StartsWith(rule.CategoryName, StringComparison.Ordinal)));
+        Assert.Equal(TimeSpan.FromMinutes(5), host.Services.GetRequiredService<IOptions<FormFilesOptions>>().Value.SweepInterval);
     }
 }
