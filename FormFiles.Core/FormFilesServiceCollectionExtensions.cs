@@ -65,6 +65,7 @@ public static class FormFilesServiceCollectionExtensions
         services.AddFormFilesTelemetry();
 
         services.AddSingleton<IApiAction, HealthAction>();
+        services.AddSingleton<IApiAction, Api.OpenApi.OpenApiAction>();
         services.AddSingleton<IApiAction, UserCreateAction>();
         services.AddSingleton<IApiAction, UserReadAction>();
         services.AddSingleton<IApiAction, ApiKeyCreateAction>();

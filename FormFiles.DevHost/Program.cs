@@ -4,6 +4,7 @@ using FormFiles.DevHost;
 using FormFiles.DevHost.Azurite;
 using FormFiles.Telemetry;
 using OpenTelemetry;
+using Scalar.AspNetCore;
 
 var persist = args.Contains(LocalStorage.PersistFlag);
 var demo = args.Contains(Demo.Flag);
@@ -20,6 +21,7 @@ else
 
 var app = builder.Build();
 app.MapFormFiles();
+app.MapScalarApiReference($"/{ApiRoutes.Prefix}/docs", scalar => scalar.WithTitle("FormFiles API").WithOpenApiRoutePattern($"/{ApiRoutes.Prefix}/openapi.json"));
 app.Lifetime.ApplicationStarted.Register(() =>
 {
     foreach (var url in app.Urls)

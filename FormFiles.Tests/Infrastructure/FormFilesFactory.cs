@@ -60,6 +60,7 @@ public sealed class FormFilesFactory : WebApplicationFactory<Program>
             services.AddSingleton<IApiAction, TestActions.NoCredential>();
             services.AddSingleton<IApiAction, TestActions.Unwritable>();
             services.AddFakeLogging();
+            services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ApiConformance.Filter>();
             configureServices?.Invoke(services);
         });
     }

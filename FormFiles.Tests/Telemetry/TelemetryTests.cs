@@ -19,8 +19,8 @@ namespace FormFiles.Tests.Telemetry;
 /// </summary>
 public sealed class TelemetryTests : IAsyncLifetime
 {
-    private readonly List<Metric> metrics = [];
-    private readonly List<Activity> activities = [];
+    private readonly Exported<Metric> metrics = new();
+    private readonly Exported<Activity> activities = new();
     private AzuriteProcess azurite = null!;
     private FormFilesFactory factory = null!;
     private readonly ShiftedClock clock = new();
@@ -77,7 +77,7 @@ public sealed class TelemetryTests : IAsyncLifetime
         factory.Services.GetRequiredService<MeterProvider>().ForceFlush();
         factory.Services.GetRequiredService<TracerProvider>().ForceFlush();
         var instance = factory.Services.GetRequiredService<FormFilesMetrics>().InstanceId;
-        var ours = metrics.Where(m => m.MeterName == FormFilesMetrics.MeterName && m.MeterTags?.Any(t => t.Key == "service.instance.id" && Equals(t.Value, instance)) == true).ToList();
+        var ours = metrics.Snapshot().Where(m => m.MeterName == FormFilesMetrics.MeterName && m.MeterTags?.Any(t => t.Key == "service.instance.id" && Equals(t.Value, instance)) == true).ToList();
 
         Assert.Equal(4, Sum(ours, "formfiles.files.reserved"));
         Assert.Equal(2, Sum(ours, "formfiles.files.uploaded"));
@@ -91,17 +91,22 @@ public sealed class TelemetryTests : IAsyncLifetime
         Assert.Equal(2, HistogramCount(ours, "formfiles.completion.delay"));
         Assert.True(Gauge(ours, "formfiles.sweep.pending") >= 1);
 
-        var create = Assert.Single(activities, a => a.DisplayName == "api task/form/file/create" && Equals(a.GetTagItem(Lifecycle.FileTag), kept.FileId));
+        // Activity sources are process-wide: what other tests' hosts did is exported here too. Ours reached our Azurite.
+        var exported = activities.Snapshot();
+        bool Ours(Activity activity) => exported.Any(c => c.TraceId == activity.TraceId && c.GetTagItem("url.full") is string url
+                                                            && (url.Contains($":{azurite.TableEndpoint.Port}/", StringComparison.Ordinal) || url.Contains($":{azurite.BlobEndpoint.Port}/", StringComparison.Ordinal)));
+        var traced = exported.Where(a => a.Source.Name == Lifecycle.SourceName && Ours(a)).ToList();
+        var create = Assert.Single(traced, a => a.DisplayName == "api task/form/file/create" && Equals(a.GetTagItem(Lifecycle.FileTag), kept.FileId));
         Assert.Equal(user.Id, create.GetTagItem(Lifecycle.UserTag));
         Assert.Equal(taskId, create.GetTagItem(Lifecycle.TaskTag));
-        var submit = Assert.Single(activities, a => a.DisplayName == "api task/form/submit");
+        var submit = Assert.Single(traced, a => a.DisplayName == "api task/form/submit");
         Assert.Equal((user.Id, taskId), (submit.GetTagItem(Lifecycle.UserTag), submit.GetTagItem(Lifecycle.TaskTag)));
-        var completion = Assert.Single(activities, a => a.DisplayName == "completion" && Equals(a.GetTagItem(Lifecycle.FileTag), kept.FileId));
+        var completion = Assert.Single(traced, a => a.DisplayName == "completion" && Equals(a.GetTagItem(Lifecycle.FileTag), kept.FileId));
         Assert.Equal((user.Id, taskId), (completion.GetTagItem(Lifecycle.UserTag), completion.GetTagItem(Lifecycle.TaskTag)));
-        var sweep = Assert.Single(activities, a => a.DisplayName == "sweep");
+        var sweep = Assert.Single(traced, a => a.DisplayName == "sweep");
         // The Azure SDK's spans are children of ours.
-        Assert.Contains(activities, a => a.Source.Name.StartsWith("Azure.", StringComparison.Ordinal) && a.ParentSpanId == create.SpanId);
-        Assert.Contains(activities, a => a.Source.Name.StartsWith("Azure.", StringComparison.Ordinal) && a.ParentSpanId == sweep.SpanId);
+        Assert.Contains(exported, a => a.Source.Name.StartsWith("Azure.", StringComparison.Ordinal) && a.ParentSpanId == create.SpanId);
+        Assert.Contains(exported, a => a.Source.Name.StartsWith("Azure.", StringComparison.Ordinal) && a.ParentSpanId == sweep.SpanId);
 
         var logs = factory.Services.GetFakeLogCollector().GetSnapshot();
         foreach (var (eventId, fileId) in new[] { (1900, kept.FileId), (2000, kept.FileId), (2001, rejected.FileId), (2201, expired.FileId) })
@@ -147,6 +152,32 @@ public sealed class TelemetryTests : IAsyncLifetime
         .Select(kv => (kv.Key, kv.Value ?? string.Empty))
         .Concat(line.Scopes.OfType<IEnumerable<KeyValuePair<string, object>>>().SelectMany(s => s).Select(kv => (kv.Key, Convert.ToString(kv.Value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty)))
         .ToList();
+
+    /// <summary>What an in-memory exporter appends to, from its own thread, while the test reads it.</summary>
+    private sealed class Exported<T> : ICollection<T>
+    {
+        private readonly List<T> items = [];
+
+        public int Count { get { lock (items) return items.Count; } }
+
+        public bool IsReadOnly => false;
+
+        public List<T> Snapshot() { lock (items) return [.. items]; }
+
+        public void Add(T item) { lock (items) items.Add(item); }
+
+        public void Clear() { lock (items) items.Clear(); }
+
+        public bool Contains(T item) { lock (items) return items.Contains(item); }
+
+        public void CopyTo(T[] array, int arrayIndex) { lock (items) items.CopyTo(array, arrayIndex); }
+
+        public bool Remove(T item) { lock (items) return items.Remove(item); }
+
+        public IEnumerator<T> GetEnumerator() => Snapshot().GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
 
     /// <summary>The system clock moved by <see cref="Offset"/>; its timers stay on real time.</summary>
     private sealed class ShiftedClock : TimeProvider

@@ -1,0 +1,214 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using FormFiles.Api.OpenApi;
+using Json.Schema;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace FormFiles.Tests.Infrastructure;
+
+/// <summary>
+/// Every answer of every test host, checked against the OpenAPI document as it leaves: a middleware (in
+/// <see cref="FormFilesFactory"/>) copies the body on its way out, finds the documented operation of the
+/// request's method and path, and validates the status and the body against it with a JSON Schema
+/// validator. Requests the document has no operation for (test actions, unknown routes) are not checked;
+/// an answer of a documented operation that its document does not describe is a violation.
+/// </summary>
+public static partial class ApiConformance
+{
+    private static readonly Lazy<Operations> Document = new(() => new Operations(ApiDocument.Get()));
+
+    /// <summary>What failed, over the whole run.</summary>
+    public static ConcurrentQueue<string> Violations { get; } = new();
+
+    /// <summary>Each documented operation answered and checked, by <c>METHOD path</c>, with the statuses seen.</summary>
+    public static ConcurrentDictionary<string, ConcurrentDictionary<int, byte>> Exercised { get; } = new();
+
+    /// <summary>Every documented operation, as <c>METHOD path</c>.</summary>
+    public static IEnumerable<string> All => Document.Value.Keys;
+
+    /// <summary>Checks one answer; returns what is wrong with it, or null. Only <paramref name="record"/>ed answers count for the run.</summary>
+    public static string? Check(string method, string path, int status, string? contentType, ReadOnlyMemory<byte> body, bool record = false)
+    {
+        if (Document.Value.Find(method, path) is not var (key, operation))
+            return null;
+        var violation = Describe(key, operation, status, contentType, body);
+        if (record)
+        {
+            Exercised.GetOrAdd(key, _ => new()).TryAdd(status, 0);
+            if (violation is not null)
+                Violations.Enqueue(violation);
+        }
+
+        return violation;
+    }
+
+    private static string? Describe(string key, JsonObject operation, int status, string? contentType, ReadOnlyMemory<byte> body)
+    {
+        var responses = operation["responses"]!.AsObject();
+        var response = responses[status.ToString(System.Globalization.CultureInfo.InvariantCulture)] ?? responses[$"{status / 100}XX"] ?? responses["default"];
+        if (response is null)
+            return Fail(key, status, "the status is not documented", body);
+        if (body.Length == 0)
+            return null;
+        var mediaType = contentType?.Split(';')[0].Trim();
+        if (response["content"]?[mediaType ?? string.Empty] is not { } content)
+            return Fail(key, status, $"a {mediaType ?? "typeless"} body is not documented", body);
+        if (mediaType != "application/json")
+            return null;
+
+        JsonDocument instance;
+        try
+        {
+            instance = JsonDocument.Parse(body);
+        }
+        catch (JsonException)
+        {
+            return Fail(key, status, "the body is not JSON", body);
+        }
+
+        using (instance)
+        {
+            var results = Document.Value.Schema(key, status, content["schema"]!).Evaluate(instance.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+            if (results.IsValid)
+                return null;
+            var errors = (results.Details ?? []).Where(d => d.Errors is not null)
+                .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation} ({d.EvaluationPath}): {e.Value}")).Take(6);
+            return Fail(key, status, string.Join("; ", errors), body);
+        }
+    }
+
+    private static string Fail(string key, int status, string what, ReadOnlyMemory<byte> body)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(body.Span[..Math.Min(body.Length, 600)]);
+        return $"{key} → {status}: {what}. Body: {text}";
+    }
+
+    /// <summary>The documented operations: the /v2 actions by their exact path, the dialects by their templates.</summary>
+    private sealed partial class Operations
+    {
+        private readonly Dictionary<string, (Regex Path, string Method, JsonObject Operation)> operations = new(StringComparer.Ordinal);
+        private readonly JsonObject definitions;
+        private readonly ConcurrentDictionary<(string, int), JsonSchema> schemas = new();
+
+        public Operations(JsonObject document)
+        {
+            foreach (var (path, item) in document["paths"]!.AsObject())
+            {
+                var pattern = new Regex("^" + Parameter().Replace(Regex.Escape(path).Replace("\\{", "{", StringComparison.Ordinal), "[^/]+") + "$", RegexOptions.CultureInvariant);
+                foreach (var (method, operation) in item!.AsObject())
+                    operations[$"{method.ToUpperInvariant()} {path}"] = (pattern, method.ToUpperInvariant(), operation!.AsObject());
+            }
+
+            definitions = Rewrite(document["components"]!["schemas"]!).AsObject();
+        }
+
+        public IEnumerable<string> Keys => operations.Keys;
+
+        public (string Key, JsonObject Operation)? Find(string method, string path)
+        {
+            foreach (var (key, (pattern, verb, operation)) in operations)
+            {
+                if (verb == method && pattern.IsMatch(path))
+                    return (key, operation);
+            }
+
+            return null;
+        }
+
+        public JsonSchema Schema(string key, int status, JsonNode schema) => schemas.GetOrAdd((key, status), _ =>
+        {
+            var root = Rewrite(schema).AsObject();
+            root["$schema"] = "https://json-schema.org/draft/2020-12/schema";
+            root["$defs"] = definitions.DeepClone();
+            using var json = JsonDocument.Parse(root.ToJsonString());
+            return JsonSchema.Build(json.RootElement.Clone(), new BuildOptions(), new Uri($"https://formfiles.test/{Guid.NewGuid():N}"));
+        });
+
+        /// <summary>The schema with its references to the document's components pointed at the root's <c>$defs</c>.</summary>
+        private static JsonNode Rewrite(JsonNode schema) =>
+            JsonNode.Parse(schema.ToJsonString().Replace("#/components/schemas/", "#/$defs/", StringComparison.Ordinal))!;
+
+        [GeneratedRegex(@"\{[^}/]+\}")]
+        private static partial Regex Parameter();
+    }
+
+    /// <summary>The middleware, first in every test host's pipeline.</summary>
+    public sealed class Filter : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (context, nextMiddleware) =>
+            {
+                var original = context.Response.Body;
+                using var copy = new Tee(original);
+                context.Response.Body = copy;
+                try
+                {
+                    await nextMiddleware(context);
+                }
+                finally
+                {
+                    context.Response.Body = original;
+                }
+
+                if (!context.RequestAborted.IsCancellationRequested && !HttpMethods.IsHead(context.Request.Method))
+                    Check(context.Request.Method, context.Request.Path.Value ?? string.Empty, context.Response.StatusCode, context.Response.ContentType, copy.Written, record: true);
+            });
+            next(app);
+        };
+    }
+
+    /// <summary>Writes through to the response and keeps a copy of the first MiB.</summary>
+    private sealed class Tee(Stream inner) : Stream
+    {
+        private const int Limit = 1 << 20;
+        private readonly MemoryStream copy = new();
+
+        public ReadOnlyMemory<byte> Written => copy.GetBuffer().AsMemory(0, (int)copy.Length);
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush() => inner.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            Keep(buffer.AsSpan(offset, count));
+            inner.Write(buffer, offset, count);
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Keep(buffer.Span);
+            await inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private void Keep(ReadOnlySpan<byte> bytes)
+        {
+            if (copy.Length < Limit)
+                copy.Write(bytes[..(int)Math.Min(bytes.Length, Limit - copy.Length)]);
+        }
+    }
+}
