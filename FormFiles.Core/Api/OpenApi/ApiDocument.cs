@@ -102,6 +102,7 @@ public static class ApiDocument
             }
             else
             {
+                operation["parameters"] = Query([], required, withHash: auth == "key");
                 operation["requestBody"] = Body(parameters, required, withHash: auth == "key");
             }
 
@@ -118,7 +119,7 @@ public static class ApiDocument
         return item;
     }
 
-    /// <summary>Parameters in the query: numbers and booleans as text, objects and arrays as JSON text.</summary>
+    /// <summary>Parameters in the query (numbers and booleans as text, objects and arrays as JSON text), and the Idempotency-Key header of a keyed call.</summary>
     private static JsonArray Query(JsonObject parameters, HashSet<string> required, bool withHash)
     {
         var list = new JsonArray();
