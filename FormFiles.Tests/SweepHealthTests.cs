@@ -102,12 +102,4 @@ public sealed class SweepHealthTests : IAsyncLifetime
     }
 
     private static async Task<Envelope> HealthAsync(HttpClient client) => await Envelope.ReadAsync(await client.GetAsync("/v2/health"));
-
-    /// <summary>The system clock moved by <see cref="Offset"/>; its timers stay on real time, so moving it fires none of the host's loops.</summary>
-    private sealed class ShiftedClock : TimeProvider
-    {
-        public TimeSpan Offset { get; set; }
-
-        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Offset;
-    }
 }

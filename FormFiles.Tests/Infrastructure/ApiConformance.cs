@@ -27,8 +27,36 @@ public static partial class ApiConformance
     /// <summary>Each documented operation answered and checked, by <c>METHOD path</c>, with the statuses seen.</summary>
     public static ConcurrentDictionary<string, ConcurrentDictionary<int, byte>> Exercised { get; } = new();
 
-    /// <summary>Every documented operation, as <c>METHOD path</c>.</summary>
+    /// <summary>Every documented operation, as <c>METHOD path</c>, and every webhook, as <c>WEBHOOK type</c>.</summary>
     public static IEnumerable<string> All => Document.Value.Keys;
+
+    /// <summary>Checks a webhook delivery's body against its event type's payload; returns what is wrong with it, or null.</summary>
+    public static string? CheckWebhook(string body, bool record = false)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(body);
+        string type;
+        try
+        {
+            type = JsonNode.Parse(body)?["type"]?.GetValue<string>() ?? string.Empty;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            type = string.Empty;
+        }
+
+        var key = $"WEBHOOK {type}";
+        var violation = Document.Value.Webhook(type) is { } schema
+            ? Validate(key, 0, schema, bytes)
+            : Fail(key, 0, "the event type is not documented", bytes);
+        if (record)
+        {
+            Exercised.GetOrAdd(key, _ => new()).TryAdd(200, 0);
+            if (violation is not null)
+                Violations.Enqueue(violation);
+        }
+
+        return violation;
+    }
 
     /// <summary>Checks one answer; returns what is wrong with it, or null. Only <paramref name="record"/>ed answers count for the run.</summary>
     public static string? Check(string method, string path, int status, string? contentType, ReadOnlyMemory<byte> body, bool record = false)
@@ -57,9 +85,11 @@ public static partial class ApiConformance
         var mediaType = contentType?.Split(';')[0].Trim();
         if (response["content"]?[mediaType ?? string.Empty] is not { } content)
             return Fail(key, status, $"a {mediaType ?? "typeless"} body is not documented", body);
-        if (mediaType != "application/json")
-            return null;
+        return mediaType == "application/json" ? Validate(key, status, content["schema"]!, body) : null;
+    }
 
+    private static string? Validate(string key, int status, JsonNode schema, ReadOnlyMemory<byte> body)
+    {
         JsonDocument instance;
         try
         {
@@ -72,7 +102,7 @@ public static partial class ApiConformance
 
         using (instance)
         {
-            var results = Document.Value.Schema(key, status, content["schema"]!).Evaluate(instance.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+            var results = Document.Value.Schema(key, status, schema).Evaluate(instance.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
             if (results.IsValid)
                 return null;
             var errors = (results.Details ?? []).Where(d => d.Errors is not null)
@@ -92,6 +122,7 @@ public static partial class ApiConformance
     {
         private readonly Dictionary<string, (Regex Path, string Method, JsonObject Operation)> operations = new(StringComparer.Ordinal);
         private readonly JsonObject definitions;
+        private readonly Dictionary<string, JsonNode> webhooks = [];
         private readonly ConcurrentDictionary<(string, int), JsonSchema> schemas = new();
 
         public Operations(JsonObject document)
@@ -104,9 +135,13 @@ public static partial class ApiConformance
             }
 
             definitions = Rewrite(document["components"]!["schemas"]!).AsObject();
+            foreach (var (type, item) in document["webhooks"]!.AsObject())
+                webhooks[type] = item!["post"]!["requestBody"]!["content"]!["application/json"]!["schema"]!;
         }
 
-        public IEnumerable<string> Keys => operations.Keys;
+        public IEnumerable<string> Keys => operations.Keys.Concat(webhooks.Keys.Select(type => $"WEBHOOK {type}"));
+
+        public JsonNode? Webhook(string type) => webhooks.GetValueOrDefault(type);
 
         public (string Key, JsonObject Operation)? Find(string method, string path)
         {

@@ -51,6 +51,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
             var id = context.Request.Headers["webhook-id"].ToString();
             var attempt = receiver.attempts.AddOrUpdate(id, 1, (_, n) => n + 1);
             var status = receiver.Respond(id, attempt);
+            ApiConformance.CheckWebhook(System.Text.Encoding.UTF8.GetString(body.ToArray()), record: true);
             receiver.Received.Enqueue(new Delivery(id, context.Request.Headers["webhook-timestamp"].ToString(), context.Request.Headers["webhook-signature"].ToString(),
                 context.Request.ContentType, System.Text.Encoding.UTF8.GetString(body.ToArray()), attempt, status));
             context.Response.StatusCode = status;

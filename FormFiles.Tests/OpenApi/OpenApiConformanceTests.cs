@@ -26,7 +26,7 @@ public sealed class OpenApiConformanceTests(OpenApiConformanceTests.Host host) :
     [Fact]
     public async Task Every_answer_of_the_run_is_described_by_the_document_and_every_operation_is_answered()
     {
-        await new OperationSamples(Client).SendAllAsync();
+        await new OperationSamples(Client, host.Clock, () => Factory.Services.GetRequiredService<FormFiles.Files.Maintenance>().SweepAsync(CancellationToken.None)).SendAllAsync();
 
         Assert.True(ApiConformance.Violations.IsEmpty, $"{ApiConformance.Violations.Count} answers the document does not describe:\n" + string.Join("\n", ApiConformance.Violations.Take(40)));
         var unanswered = ApiConformance.All.Where(operation => !ApiConformance.Exercised.ContainsKey(operation)).ToList();
@@ -70,6 +70,8 @@ public sealed class OpenApiConformanceTests(OpenApiConformanceTests.Host host) :
 
         public FormFilesFactory Factory { get; private set; } = null!;
 
+        public ShiftedClock Clock { get; } = new();
+
         public HttpClient Client { get; private set; } = null!;
 
         public async Task InitializeAsync()
@@ -80,7 +82,7 @@ public sealed class OpenApiConformanceTests(OpenApiConformanceTests.Host host) :
                 ["FormFiles:Storage:ConnectionString"] = azurite.ConnectionString,
                 ["FormFiles:AdminKey"] = Scenario.AdminKey,
                 ["FormFiles:Webhooks:AllowPrivateTargets"] = "true",
-            });
+            }, services => services.AddSingleton<TimeProvider>(Clock));
             Factory.StartServer();
             Client = Factory.CreateClient();
         }
@@ -107,6 +109,13 @@ public sealed class ApiConformanceCheckTests
     [InlineData("DELETE", "/organizations/1/file/2", 200, "not json")]
     public void An_answer_the_document_does_not_describe_is_a_violation(string method, string path, int status, string body) =>
         Assert.NotNull(ApiConformance.Check(method, path, status, "application/json; charset=utf-8", System.Text.Encoding.UTF8.GetBytes(body)));
+
+    [Theory]
+    [InlineData("""{"type":"file.uploaded","timestamp":"2026-11-30T17:00:00.000Z","data":{}}""")]
+    [InlineData("""{"type":"file.unheard_of","timestamp":"2026-11-30T17:00:00.000Z","data":{}}""")]
+    [InlineData("not json")]
+    public void A_webhook_payload_the_document_does_not_describe_is_a_violation(string body) =>
+        Assert.NotNull(ApiConformance.CheckWebhook(body));
 
     [Fact]
     public void An_answer_the_document_describes_is_not() =>

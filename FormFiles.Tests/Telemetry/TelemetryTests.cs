@@ -178,12 +178,4 @@ public sealed class TelemetryTests : IAsyncLifetime
 
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
-
-    /// <summary>The system clock moved by <see cref="Offset"/>; its timers stay on real time.</summary>
-    private sealed class ShiftedClock : TimeProvider
-    {
-        public TimeSpan Offset { get; set; }
-
-        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Offset;
-    }
 }
