@@ -48,6 +48,7 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<ItemBackoff>();
         services.AddSingleton<Maintenance>();
         services.AddSingleton<SweepRecord>();
+        services.AddSingleton<Backlogs>();
         services.AddSingleton<FileViews>();
         services.AddSingleton<FileRemoval>();
         services.AddSingleton<FormSubmission>();

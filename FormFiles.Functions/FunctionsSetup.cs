@@ -1,4 +1,3 @@
-using Azure.Identity;
 using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Azure.Functions.Worker.OpenTelemetry;
@@ -23,10 +22,8 @@ public static class FunctionsSetup
         var telemetry = builder.Services.AddOpenTelemetry().UseFunctionsWorkerDefaults(); // Core added its meter, sources and logs.
         if (!string.IsNullOrEmpty(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
         {
-            var clientId = builder.Configuration[$"{FormFilesOptions.Section}:Storage:ClientId"];
-            telemetry.UseAzureMonitorExporter(exporter => exporter.Credential = string.IsNullOrEmpty(clientId)
-                ? new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned)
-                : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId)));
+            telemetry.UseAzureMonitorExporter(exporter =>
+                exporter.Credential = Storage.ServiceCredential.Create(builder.Configuration[$"{FormFilesOptions.Section}:Storage:ClientId"]));
         }
 
         return builder;

@@ -142,25 +142,13 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, KeyedCalls ke
             return await handler.ExecuteAsync(request, context.RequestAborted);
 
         // The action's own failures are answers too: the usage meter counts them and an Idempotency-Key keeps them.
-        return await keyedCalls.RunAsync(handler, request, hash, call, idempotent, async cancellationToken =>
+        var (taskId, fileId) = (parameters.FindInt64("task_id"), parameters.FindInt64("file_id"));
+        var answer = await keyedCalls.RunAsync(handler, request, hash, call, idempotent, async cancellationToken =>
         {
-            var (taskId, fileId) = (Id(parameters, "task_id"), Id(parameters, "file_id"));
-            Lifecycle.Tag(call.Caller?.UserId, taskId, fileId);
             using var ids = Lifecycle.Scope(logger, call.Caller?.UserId, taskId, fileId);
             return await AnswerAsync(context, name, RequestId.Of(context), () => handler.ExecuteAsync(request, cancellationToken));
         });
-    }
-
-    /// <summary>An id parameter for the call's tags and log scope; one that is not a number is left to the action to refuse.</summary>
-    private static long? Id(ApiParameters parameters, string name)
-    {
-        try
-        {
-            return parameters.OptionalInt64(name);
-        }
-        catch (ApiException)
-        {
-            return null;
-        }
+        Lifecycle.Tag(call.Caller?.UserId, taskId, fileId); // Replays and refusals too.
+        return answer;
     }
 }

@@ -102,6 +102,12 @@ public sealed class ApiParameters
 
     public long RequiredInt64(string name) => OptionalInt64(name) ?? throw Missing(name);
 
+    /// <summary>An integer parameter when it is one, else null (absent or malformed: the action refuses it itself).</summary>
+    public long? FindInt64(string name) =>
+        !TryGet(name, out var value) ? null
+        : value.Text is not null ? (long.TryParse(value.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed) ? parsed : null)
+        : JsonValues.TryGetInt64(value.Json, out var number) ? number : null;
+
     public bool? OptionalBoolean(string name)
     {
         if (!TryGet(name, out var value))

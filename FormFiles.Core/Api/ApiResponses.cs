@@ -36,14 +36,15 @@ public static class ApiResults
         Error(code, new ErrorResponse(new ErrorStatus((int)code, description ?? code.Description())) { Errors = errors });
 
     /// <summary>An error envelope that carries more than the status (for example, health's storage report).</summary>
-    public static ApiAnswer Error(ErrorCode code, ErrorResponse response) => Json(response, code.HttpStatus());
+    public static ApiAnswer Error(ErrorCode code, ErrorResponse response) => Json(response, code.HttpStatus(), (int)code);
 
-    private static ApiAnswer Json(object response, int status) =>
-        new(JsonSerializer.SerializeToUtf8Bytes(response, ApiJson.Options), status);
+    private static ApiAnswer Json(object response, int status, int code = 0) =>
+        new(JsonSerializer.SerializeToUtf8Bytes(response, ApiJson.Options), status, code);
 }
 
 /// <summary>One answer of the API, serialized: what is sent, and what an Idempotency-Key keeps to send again.</summary>
-public sealed class ApiAnswer(byte[] body, int status) : IResult
+/// <param name="code">The Navixy code when the maker knows it; else read from the body when asked (a replayed answer).</param>
+public sealed class ApiAnswer(byte[] body, int status, int? code = null) : IResult
 {
     public const string JsonContentType = "application/json; charset=utf-8";
 
@@ -52,7 +53,7 @@ public sealed class ApiAnswer(byte[] body, int status) : IResult
     public int Status => status;
 
     /// <summary>The Navixy status code: 0 for a success, else the error envelope's <c>status.code</c>.</summary>
-    public int Code => status < 300 ? 0 : ReadCode(body);
+    public int Code => code ?? (status < 300 ? 0 : ReadCode(body));
 
     public Task ExecuteAsync(HttpContext httpContext)
     {

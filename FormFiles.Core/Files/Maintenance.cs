@@ -20,7 +20,7 @@ public sealed partial class Maintenance(Reconciliation reconciliation, Sweeper s
         GuardAsync("sweep", async token =>
         {
             var pass = await sweeper.RunAsync(token);
-            await record.RecordAsync(pass.Counts.Values.Sum(), token);
+            await record.RecordAsync(pass.Counts[Sweeper.Outcome.NotYetDue] + pass.Counts[Sweeper.Outcome.Failed], token);
         }, cancellationToken),
         GuardAsync("idempotency purge", idempotencyKeys.PurgeAsync, cancellationToken));
 

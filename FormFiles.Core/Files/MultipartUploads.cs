@@ -88,6 +88,7 @@ public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompl
     {
         var (section, disposition) = (part.Section, part.Disposition);
         var (file, reservedName) = await ClaimAsync(token, disposition.FileName.Value, cancellationToken);
+        Telemetry.Lifecycle.Tag(file.UserId, file.TaskId, file.Id);
         bool stored;
         try
         {

@@ -40,7 +40,11 @@ public sealed class PendingEntity : IStampedEntity
     private const string RelayPrefix = "relay-";
 
     /// <summary>When this row falls due (the minute of its partition).</summary>
-    public DateTimeOffset Due => DateTimeOffset.ParseExact(PartitionKey[(PartitionKey.IndexOf('-', StringComparison.Ordinal) + 1)..], "yyyyMMddHHmm", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+    public DateTimeOffset Due => TryGetDue(out var due) ? due : throw new FormatException($"'{PartitionKey}' is not a pending-index partition");
+
+    /// <summary>When this row falls due; false for a partition key of another shape.</summary>
+    public bool TryGetDue(out DateTimeOffset due) =>
+        DateTimeOffset.TryParseExact(PartitionKey.AsSpan(PartitionKey.IndexOf('-', StringComparison.Ordinal) + 1), "yyyyMMddHHmm", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out due);
 
     /// <summary>Whether this row announces a task-list change rather than naming a file.</summary>
     public bool IsTask => RowKey.StartsWith(TaskPrefix, StringComparison.Ordinal);

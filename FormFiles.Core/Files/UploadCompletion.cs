@@ -39,10 +39,20 @@ public sealed class UploadCompletion(
             return null;
         }
 
-        using var activity = Lifecycle.Start("completion", userId, taskId, fileId);
         using var scope = Lifecycle.Scope(logger, userId, taskId, fileId);
+        System.Diagnostics.Activity? activity = null; // Started once there is an upload to complete: the many calls that find nothing to do make none.
+        try
+        {
+            return await CompleteAsync(blobName, userId, taskId, fileId, () => activity ??= Lifecycle.Start("completion", userId, taskId, fileId), cancellationToken);
+        }
+        finally
+        {
+            activity?.Dispose();
+        }
+    }
 
-        return await Contention.RetryAsync<FileEntity?>(async () =>
+    private Task<FileEntity?> CompleteAsync(string blobName, long userId, long taskId, long fileId, Action started, CancellationToken cancellationToken) =>
+        Contention.RetryAsync<FileEntity?>(async () =>
         {
             var file = await tables.FindFileAsync(fileId, cancellationToken);
             if (file is null || file.UserId != userId || file.State == FileStates.Deleted)
@@ -64,6 +74,7 @@ public sealed class UploadCompletion(
             }
 
             // From here on the blob is what it will stay: the upload SAS can no longer write over it.
+            started();
             if (!await blobs.LeaseAsync(blobName, file.LeaseId, cancellationToken))
                 return (true, file); // Nothing uploaded yet.
 
@@ -94,7 +105,6 @@ public sealed class UploadCompletion(
 
             return (await JudgeAsync(file, head, cancellationToken), file);
         }, cancellationToken);
-    }
 
     /// <returns>False when another caller changed the file first (look again).</returns>
     private async Task<bool> JudgeAsync(FileEntity file, BlobDownloadResult head, CancellationToken cancellationToken)

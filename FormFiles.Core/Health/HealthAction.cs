@@ -3,19 +3,17 @@ using Azure.Storage.Blobs;
 using FormFiles.Api;
 using FormFiles.Files;
 using FormFiles.Storage;
-using FormFiles.Webhooks;
 
 namespace FormFiles.Health;
 
 /// <summary>
 /// <c>GET /v2/health</c>, no key: storage (Table and Blob Storage answer, and, when SAS URLs are signed
-/// with a user delegation key, a key can be had), the sweep (its last completed pass), and the backlogs
-/// (the oldest pending item past its due time, the oldest undelivered webhook delivery). 200 when all
-/// is well; 503 with code 14 and what failed when a store does not answer or the sweep is more than three
-/// intervals late.
+/// with a user delegation key, a key can be had), the sweep (its last completed pass), and the
+/// <see cref="Backlogs"/>. 200 when all is well; 503 with code 14 and what failed when a store does not
+/// answer or the sweep is more than three intervals late.
 /// </summary>
 internal sealed class HealthAction(
-    TableServiceClient tables, BlobServiceClient blobs, Tables serviceTables, SweepRecord sweeps, WebhookDeliveries deliveries,
+    TableServiceClient tables, BlobServiceClient blobs, SweepRecord sweeps, Backlogs backlogs,
     UserDelegationKeys delegationKeys, IOptions<FormFilesOptions> options, TimeProvider time, ILogger<HealthAction> logger)
     : IApiAction
 {
@@ -32,16 +30,14 @@ internal sealed class HealthAction(
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        (DateTimeOffset? Sweep, DateTimeOffset? Pending, DateTimeOffset? Webhooks) seen = default;
+        DateTimeOffset? lastSweep = null;
         var tablesProbe = ProbeAsync("tables", async token =>
         {
             await foreach (var _ in tables.QueryAsync(filter: (string?)null, maxPerPage: 1, cancellationToken: token).AsPages())
                 break;
-            var sweep = sweeps.LastCompletedAsync(token);
-            var pending = OldestOverdueAsync(now, token);
-            var webhooks = deliveries.OldestDueAsync(token);
-            seen = (await sweep, await pending, await webhooks);
+            lastSweep = await sweeps.LastCompletedAsync(token);
         }, cancellationToken);
+        var backlogsRead = backlogs.ReadAsync(cancellationToken);
         var blobsProbe = ProbeAsync("blobs", async token =>
         {
             await foreach (var _ in blobs.GetBlobContainersAsync(cancellationToken: token).AsPages(pageSizeHint: 1))
@@ -54,10 +50,11 @@ internal sealed class HealthAction(
         var interval = options.Value.SweepInterval;
         var tablesRead = storage.Tables == Ok;
         var sweep = new SweepHealth(
-            (long)interval.TotalSeconds, seen.Sweep, Age(seen.Sweep, now), sweeps.LastPassItems,
-            tablesRead && SweepRecord.IsLate(seen.Sweep, sweeps.InstanceStart, now, interval));
-        var pending = new BacklogHealth(seen.Pending, Age(seen.Pending, now));
-        var webhooks = new BacklogHealth(seen.Webhooks, Age(seen.Webhooks, now));
+            (long)interval.TotalSeconds, lastSweep, Age(lastSweep, now), sweeps.PendingAfterLastPass,
+            tablesRead && SweepRecord.IsLate(lastSweep, sweeps.InstanceStart, now, interval));
+        var backlog = await backlogsRead;
+        var pending = backlog is null ? null : new PendingBacklog(backlog.OldestOverdue, Age(backlog.OldestOverdue, now));
+        var webhooks = backlog is null ? null : new WebhookBacklog(backlog.Undelivered, backlog.OldestEvent, Age(backlog.OldestEvent, now));
 
         if (storage is { Tables: Ok, Blobs: Ok, SasSigning: Ok or null } && !sweep.Late)
             return ApiResults.Ok(new HealthResponse(storage, sweep, pending, webhooks));
@@ -70,23 +67,11 @@ internal sealed class HealthAction(
         }.OfType<string>());
         return ApiResults.Error(
             ErrorCode.StorageUnavailable,
-            new HealthFailure(new ErrorStatus((int)ErrorCode.StorageUnavailable, description), storage, tablesRead ? sweep : null, tablesRead ? pending : null, tablesRead ? webhooks : null));
+            new HealthFailure(new ErrorStatus((int)ErrorCode.StorageUnavailable, description), storage, tablesRead ? sweep : null, pending, webhooks));
     }
 
     /// <summary>Whole seconds from <paramref name="since"/> to <paramref name="now"/>, never negative (another instance's clock may run ahead).</summary>
     private static long? Age(DateTimeOffset? since, DateTimeOffset now) => since is { } at ? Math.Max(0, (long)(now - at).TotalSeconds) : null;
-
-    /// <summary>The due time of the oldest row of the pending index that is due: the first row of each shard's due minutes.</summary>
-    private async Task<DateTimeOffset?> OldestOverdueAsync(DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var firsts = await Task.WhenAll(Enumerable.Range(0, PendingEntity.Shards).Select(async shard =>
-        {
-            await foreach (var row in serviceTables.Pending.QueryAsync<PendingEntity>(PendingEntity.DueFilter(shard, now), maxPerPage: 1, cancellationToken: cancellationToken))
-                return (DateTimeOffset?)row.Due;
-            return null;
-        }));
-        return firsts.Min();
-    }
 
     private async Task<string> ProbeAsync(string store, Func<CancellationToken, Task> probe, CancellationToken cancellationToken)
     {
@@ -112,15 +97,19 @@ internal sealed record StorageHealth(
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? SasSigning);
 
 /// <summary>The sweep: its interval, the last pass any instance completed and its age in seconds, the due items this instance's last pass found, and whether it is late.</summary>
-internal sealed record SweepHealth(long IntervalSeconds, DateTimeOffset? LastCompleted, long? AgeSeconds, int? LastPassItems, bool Late);
+internal sealed record SweepHealth(long IntervalSeconds, DateTimeOffset? LastCompleted, long? AgeSeconds, int? PendingAfterLastPass, bool Late);
 
-/// <summary>A backlog: when its oldest item fell due, and how many seconds ago (0 while it is not yet due); nulls when there is none.</summary>
-internal sealed record BacklogHealth(DateTimeOffset? OldestDue, long? AgeSeconds);
+/// <summary>The pending index: when its oldest item past due fell due, and how many seconds ago; nulls when none is.</summary>
+internal sealed record PendingBacklog(DateTimeOffset? OldestDue, long? AgeSeconds);
 
-internal sealed record HealthResponse(StorageHealth Storage, SweepHealth Sweep, BacklogHealth Pending, BacklogHealth Webhooks) : ApiResponse;
+/// <summary>Undelivered webhook deliveries (counted up to <see cref="Backlogs.ScanLimit"/> a shard), and when the oldest of their events happened.</summary>
+internal sealed record WebhookBacklog(int Undelivered, DateTimeOffset? OldestEvent, long? AgeSeconds);
+
+/// <summary>Health; <see cref="Pending"/> and <see cref="Webhooks"/> are null when the backlogs could not be read.</summary>
+internal sealed record HealthResponse(StorageHealth Storage, SweepHealth Sweep, PendingBacklog? Pending, WebhookBacklog? Webhooks) : ApiResponse;
 
 internal sealed record HealthFailure(
-    ErrorStatus Status, StorageHealth Storage, SweepHealth? Sweep, BacklogHealth? Pending, BacklogHealth? Webhooks) : ErrorResponse(Status);
+    ErrorStatus Status, StorageHealth Storage, SweepHealth? Sweep, PendingBacklog? Pending, WebhookBacklog? Webhooks) : ErrorResponse(Status);
 
 internal static partial class HealthLog
 {

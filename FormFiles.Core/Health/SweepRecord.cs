@@ -19,15 +19,18 @@ public sealed class SweepRecord(Tables tables, TimeProvider time)
     /// <summary>When this instance started (the time it may take before a first pass is due counts from here).</summary>
     public DateTimeOffset InstanceStart { get; } = time.GetUtcNow();
 
-    /// <summary>Due items the last pass of this instance found (settled, not yet due, or failed); null before its first pass.</summary>
-    public int? LastPassItems { get; private set; }
+    /// <summary>Due items the last pass of this instance left pending (not yet due, or failed and backed off); null before its first pass.</summary>
+    public int? PendingAfterLastPass { get; private set; }
 
-    /// <summary>Records a completed pass.</summary>
-    public async Task RecordAsync(int items, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records a completed pass. It tries until the row holds this time or a later one: every write it loses
+    /// on the ETag was another pass's, and the row only moves forward, so the writers it can lose to run out.
+    /// </summary>
+    public async Task RecordAsync(int pending, CancellationToken cancellationToken)
     {
-        LastPassItems = items;
+        PendingAfterLastPass = pending;
         var completed = time.GetUtcNow();
-        for (var attempt = 0; attempt < 5; attempt++)
+        while (true)
         {
             var stored = await tables.Maintenance.GetEntityIfExistsAsync<TableEntity>(Partition, Row, cancellationToken: cancellationToken);
             if (stored.HasValue && stored.Value!.GetDateTimeOffset(Completed) >= completed)
@@ -49,9 +52,9 @@ public sealed class SweepRecord(Tables tables, TimeProvider time)
     }
 
     /// <summary>
-    /// Whether the sweep is late: more than three intervals since the last completed pass, counted from
-    /// this instance's start when that is later (a fresh deployment, or a restart after a stop).
+    /// Whether the sweep is late: more than three intervals since the last pass any instance completed; with
+    /// none ever (a fresh deployment), since this instance started.
     /// </summary>
     public static bool IsLate(DateTimeOffset? lastCompleted, DateTimeOffset instanceStart, DateTimeOffset now, TimeSpan interval) =>
-        now - (lastCompleted > instanceStart ? lastCompleted.Value : instanceStart) > 3 * interval;
+        now - (lastCompleted ?? instanceStart) > 3 * interval;
 }

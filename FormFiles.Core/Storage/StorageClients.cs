@@ -16,10 +16,7 @@ internal static class StorageClients
     {
         services.AddAzureClients(clients =>
         {
-            clients.UseCredential(provider => new DefaultAzureCredential(new DefaultAzureCredentialOptions
-            {
-                ManagedIdentityClientId = Options(provider).ClientId,
-            }));
+            clients.UseCredential(provider => ServiceCredential.Create(Options(provider).ClientId));
             clients.AddClient<TableServiceClient, TableClientOptions>((options, credential, provider) =>
                 Options(provider) is { ConnectionString: { Length: > 0 } connectionString }
                     ? new TableServiceClient(connectionString, options)

@@ -36,10 +36,12 @@ public sealed class FormFilesMetrics
         uploadBytes = meter.CreateCounter<long>("formfiles.upload.bytes", "By", "Bytes of completed uploads");
         deliveries = meter.CreateCounter<long>("formfiles.webhook.deliveries", "{attempt}", "Webhook delivery attempts, by outcome");
         calls = meter.CreateCounter<long>("formfiles.api.calls", "{call}", "API calls, by action and Navixy code (0: success)");
-        callDuration = meter.CreateHistogram<double>("formfiles.api.duration", "s", "Time to answer an API call, by action");
-        completionDelay = meter.CreateHistogram<double>("formfiles.completion.delay", "s", "From the blob written to its upload completed");
-        meter.CreateObservableGauge<long>("formfiles.sweep.pending", () => sweeps.LastPassItems is { } items ? [new Measurement<long>(items)] : [],
-            "{item}", "Due items the last sweep pass of this instance found");
+        callDuration = meter.CreateHistogram("formfiles.api.duration", "s", "Time to answer an API call, by action", tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10] });
+        completionDelay = meter.CreateHistogram("formfiles.completion.delay", "s", "From the blob written to its upload completed", tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600] });
+        meter.CreateObservableGauge<long>("formfiles.sweep.pending", () => sweeps.PendingAfterLastPass is { } items ? [new Measurement<long>(items)] : [],
+            "{item}", "Due items the last sweep pass of this instance left pending (not yet due, or failed)");
     }
 
     /// <summary>This host's id on its meter (<c>service.instance.id</c>).</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Azure;
 using Azure.Data.Tables;
@@ -124,18 +125,35 @@ public sealed partial class WebhookDeliveries(
         return started;
     }
 
-    /// <summary>When the longest-waiting undelivered delivery fell (or falls) due: the first row of each shard's due index.</summary>
-    public async Task<DateTimeOffset?> OldestDueAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The webhook backlog: how many deliveries are undelivered (due now or retried later), and when the oldest
+    /// of their events happened (its time is in the delivery's row key). It reads the due index's rows, at most
+    /// <paramref name="limit"/> a shard, so a huge backlog is counted up to that.
+    /// </summary>
+    public async Task<(int Undelivered, DateTimeOffset? OldestEvent)> BacklogAsync(int limit, CancellationToken cancellationToken)
     {
-        var firsts = await Task.WhenAll(Enumerable.Range(0, Shards).Select(async shard =>
+        var shards = await Task.WhenAll(Enumerable.Range(0, Shards).Select(async shard =>
         {
             var filter = TableClient.CreateQueryFilter($"PartitionKey ge {$"{shard:x1}-"} and PartitionKey lt {$"{shard:x1}."}");
-            await foreach (var row in tables.DeliveriesDue.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["PartitionKey"], cancellationToken: cancellationToken))
-                return (DateTimeOffset?)DateTimeOffset.ParseExact(row.PartitionKey[2..], "yyyyMMddHHmm", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-            return null;
+            var (count, oldest) = (0, (DateTimeOffset?)null);
+            await foreach (var row in tables.DeliveriesDue.QueryAsync<TableEntity>(filter, maxPerPage: limit, select: ["Delivery"], cancellationToken: cancellationToken).Take(limit))
+            {
+                count++;
+                if (EventTime(row.GetString("Delivery")) is { } at && !(oldest <= at))
+                    oldest = at;
+            }
+
+            return (count, oldest);
         }));
-        return firsts.Min();
+        return (shards.Sum(s => s.count), shards.Select(s => s.oldest).Min());
     }
+
+    /// <summary>The event time a delivery's row key starts with (<see cref="DeliveryRow"/>), or null for a row key of another shape.</summary>
+    private static DateTimeOffset? EventTime(string? deliveryRow) =>
+        deliveryRow is { Length: > 19 } && long.TryParse(deliveryRow.AsSpan(0, 19), NumberStyles.None, CultureInfo.InvariantCulture, out var inverted)
+        && long.MaxValue - inverted is var ticks and >= 0 and <= 3155378975999999999 // DateTime.MaxValue.Ticks
+            ? new DateTimeOffset(ticks, TimeSpan.Zero)
+            : null;
 
     private bool IsAvailable(long webhookId, DateTimeOffset now)
     {
@@ -223,6 +241,7 @@ public sealed partial class WebhookDeliveries(
         var delivery = stored.Value;
         if (delivery.GetDateTimeOffset("NextAttempt") > now)
             return null; // Claimed by another attempt, or not yet due.
+        TagEvent(delivery);
 
         var endpoint = await webhooks.FindAsync(userId, webhookId, cancellationToken);
         if (endpoint is null)
@@ -250,6 +269,18 @@ public sealed partial class WebhookDeliveries(
                 ? new DeliveryAttempt(now, null, "Refused: plain http is allowed only with FormFiles:Webhooks:AllowPrivateTargets")
                 : await sender.SendAsync(endpoint, delivery.GetString("EventId")!, Outbox.Payload(delivery), cancellationToken);
         return await RecordAsync(endpoint, delivery, dueRow, attempt, cancellationToken);
+    }
+
+    /// <summary>The delivery's activity gets the task and file ids its event names.</summary>
+    private static void TagEvent(TableEntity delivery)
+    {
+        if (JsonNode.Parse(Outbox.Payload(delivery))?["data"] is JsonObject data)
+        {
+            var isFile = delivery.GetString("Type")?.StartsWith("file.", StringComparison.Ordinal) == true;
+            Telemetry.Lifecycle.Tag(null, Id(data["task_id"]), isFile ? Id(data["id"]) : null);
+        }
+
+        static long? Id(JsonNode? node) => node is JsonValue value && value.TryGetValue<long>(out var id) ? id : null;
     }
 
     /// <summary>Moves a due delivery that was not attempted to <paramref name="until"/>, unless it changed meanwhile (claimed, retried, settled).</summary>

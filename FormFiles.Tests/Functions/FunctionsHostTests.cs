@@ -114,6 +114,7 @@ public sealed class FunctionsHostTests
         Assert.Contains(host.Services.GetServices<ILoggerProvider>(), provider => provider is OpenTelemetryLoggerProvider);
         Assert.NotNull(host.Services.GetService<MeterProvider>());
         Assert.NotNull(host.Services.GetService<TracerProvider>());
+        Assert.True(host.Services.GetRequiredService<IOptions<OpenTelemetryLoggerOptions>>().Value.IncludeScopes, "The ids are logging scopes: without them no line carries them.");
         Assert.DoesNotContain(host.Services.GetServices<ILoggerProvider>(), provider => provider.GetType().FullName!.Contains("ApplicationInsights", StringComparison.Ordinal));
         // No rule keeps Core's lifecycle lines (Information) from the OpenTelemetry provider.
         var filters = host.Services.GetRequiredService<IOptions<LoggerFilterOptions>>().Value;

@@ -13,9 +13,11 @@ namespace FormFiles.Tests.Infrastructure;
 /// <summary>
 /// Every answer of every test host, checked against the OpenAPI document as it leaves: a middleware (in
 /// <see cref="FormFilesFactory"/>) copies the body on its way out, finds the documented operation of the
-/// request's method and path, and validates the status and the body against it with a JSON Schema
-/// validator. Requests the document has no operation for (test actions, unknown routes) are not checked;
-/// an answer of a documented operation that its document does not describe is a violation.
+/// request's method and path (a /v2 action as the dispatcher finds it: any case, slashes trimmed), and
+/// validates the status and the body against it with a JSON Schema validator. An answer of a documented
+/// operation that its document does not describe is a violation; so is an answer under /v2/ without an
+/// operation (an unknown action or method) that is not the envelope of 111 or 112, and an exception that
+/// leaves the pipeline. The test actions (<c>/v2/test/…</c>) and routes outside the API are not checked.
 /// </summary>
 public static partial class ApiConformance
 {
@@ -62,7 +64,13 @@ public static partial class ApiConformance
     public static string? Check(string method, string path, int status, string? contentType, ReadOnlyMemory<byte> body, bool record = false)
     {
         if (Document.Value.Find(method, path) is not var (key, operation))
-            return null;
+        {
+            var undocumented = IsApi(path) ? Unrouted(method, path, status, body) : null;
+            if (record && undocumented is not null)
+                Violations.Enqueue(undocumented);
+            return undocumented;
+        }
+
         var violation = Describe(key, operation, status, contentType, body);
         if (record)
         {
@@ -74,6 +82,28 @@ public static partial class ApiConformance
         return violation;
     }
 
+    /// <summary>Whether the dispatcher answers <paramref name="path"/> (not a test action, nor the DevHost's reference page).</summary>
+    private static bool IsApi(string path) =>
+        path.StartsWith("/v2/", StringComparison.OrdinalIgnoreCase) && path.AsSpan(4).TrimStart('/') is var rest
+        && !rest.StartsWith("test/", StringComparison.OrdinalIgnoreCase) && !rest.StartsWith("docs", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>An answer under /v2/ without a documented operation must be the envelope of an unknown action (111, 404) or method (112, 405).</summary>
+    private static string? Unrouted(string method, string path, int status, ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            var code = JsonNode.Parse(body.Span)?["status"]?["code"]?.GetValue<int>();
+            if ((status, code) is (404, 111) or (405, 112))
+                return null;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            // Not an envelope: a violation below.
+        }
+
+        return Fail($"{method} {path}", status, "an answer under /v2/ that no operation documents, and not 111 or 112", body);
+    }
+
     private static string? Describe(string key, JsonObject operation, int status, string? contentType, ReadOnlyMemory<byte> body)
     {
         var responses = operation["responses"]!.AsObject();
@@ -81,7 +111,7 @@ public static partial class ApiConformance
         if (response is null)
             return Fail(key, status, "the status is not documented", body);
         if (body.Length == 0)
-            return null;
+            return response["content"] is JsonObject { Count: > 0 } ? Fail(key, status, "the documented body is missing", body) : null;
         var mediaType = contentType?.Split(';')[0].Trim();
         if (response["content"]?[mediaType ?? string.Empty] is not { } content)
             return Fail(key, status, $"a {mediaType ?? "typeless"} body is not documented", body);
@@ -145,6 +175,8 @@ public static partial class ApiConformance
 
         public (string Key, JsonObject Operation)? Find(string method, string path)
         {
+            if (path.StartsWith("/v2/", StringComparison.OrdinalIgnoreCase))
+                path = "/v2/" + path[4..].Trim('/').ToLowerInvariant(); // As the dispatcher finds its action.
             foreach (var (key, (pattern, verb, operation)) in operations)
             {
                 if (verb == method && pattern.IsMatch(path))
@@ -184,6 +216,11 @@ public static partial class ApiConformance
                 try
                 {
                     await nextMiddleware(context);
+                }
+                catch (Exception e) when (!context.RequestAborted.IsCancellationRequested && !context.Request.Path.StartsWithSegments("/v2/test", StringComparison.OrdinalIgnoreCase))
+                {
+                    Violations.Enqueue($"{context.Request.Method} {context.Request.Path}: {e.GetType().Name} left the pipeline (a 500 without the envelope)");
+                    throw;
                 }
                 finally
                 {

@@ -100,13 +100,17 @@ public sealed class OpenApiConformanceTests(OpenApiConformanceTests.Host host) :
 public sealed class ApiConformanceCheckTests
 {
     [Theory]
-    [InlineData("GET", "/v2/health", 200, """{"success":true,"storage":{"tables":"ok","blobs":"ok"},"sweep":{"interval_seconds":60,"last_completed":null,"age_seconds":null,"last_pass_items":null,"late":false},"pending":{"oldest_due":null,"age_seconds":null},"webhooks":{"oldest_due":null,"age_seconds":null},"extra":1}""")]
+    [InlineData("GET", "/v2/health", 200, """{"success":true,"storage":{"tables":"ok","blobs":"ok"},"sweep":{"interval_seconds":60,"last_completed":null,"age_seconds":null,"pending_after_last_pass":null,"late":false},"pending":{"oldest_due":null,"age_seconds":null},"webhooks":{"oldest_due":null,"age_seconds":null},"extra":1}""")]
     [InlineData("GET", "/v2/health", 200, """{"success":true,"storage":{"tables":"ok","blobs":"ok"}}""")]
     [InlineData("POST", "/v2/task/read", 418, """{"success":false,"status":{"code":7,"description":"x"}}""")]
     [InlineData("POST", "/v2/task/read", 400, """{"success":false,"status":{"code":201,"description":"x"},"errors":"no"}""")]
     [InlineData("POST", "/v2/task/read", 400, """{"success":false,"status":{"code":268,"description":"over quota, in the wrong status"}}""")]
     [InlineData("GET", "/api/2.0/project/task/1/files", 200, """{"count":1}""")]
     [InlineData("DELETE", "/organizations/1/file/2", 200, "not json")]
+    [InlineData("GET", "/v2/health", 200, "")]
+    [InlineData("POST", "/v2/TASK/READ/", 200, """{"success":true}""")]
+    [InlineData("PUT", "/v2/task/read", 405, """{"success":false,"status":{"code":7,"description":"x"}}""")]
+    [InlineData("GET", "/v2/no/such/action", 404, "Not Found")]
     public void An_answer_the_document_does_not_describe_is_a_violation(string method, string path, int status, string body) =>
         Assert.NotNull(ApiConformance.Check(method, path, status, "application/json; charset=utf-8", System.Text.Encoding.UTF8.GetBytes(body)));
 
@@ -117,9 +121,14 @@ public sealed class ApiConformanceCheckTests
     public void A_webhook_payload_the_document_does_not_describe_is_a_violation(string body) =>
         Assert.NotNull(ApiConformance.CheckWebhook(body));
 
-    [Fact]
-    public void An_answer_the_document_describes_is_not() =>
-        Assert.Null(ApiConformance.Check("POST", "/v2/task/read", 400, "application/json", """{"success":false,"status":{"code":201,"description":"Task not found"}}"""u8.ToArray()));
+    [Theory]
+    [InlineData("POST", "/v2/task/read", 400, """{"success":false,"status":{"code":201,"description":"Task not found"}}""")]
+    [InlineData("POST", "/v2/Task/Read/", 400, """{"success":false,"status":{"code":201,"description":"Task not found"}}""")]
+    [InlineData("PUT", "/v2/task/read", 405, """{"success":false,"status":{"code":112,"description":"Wrong method"}}""")]
+    [InlineData("GET", "/v2/no/such/action", 404, """{"success":false,"status":{"code":111,"description":"Wrong handler"}}""")]
+    [InlineData("GET", "/v2/test/echo", 200, "anything")]
+    public void An_answer_the_document_describes_is_not(string method, string path, int status, string body) =>
+        Assert.Null(ApiConformance.Check(method, path, status, "application/json", System.Text.Encoding.UTF8.GetBytes(body)));
 }
 
 [CollectionDefinition(OpenApiConformanceTests.Collection, DisableParallelization = true)]
