@@ -143,12 +143,17 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, KeyedCalls ke
 
         // The action's own failures are answers too: the usage meter counts them and an Idempotency-Key keeps them.
         var (taskId, fileId) = (parameters.FindInt64("task_id"), parameters.FindInt64("file_id"));
-        var answer = await keyedCalls.RunAsync(handler, request, hash, call, idempotent, async cancellationToken =>
+        try
         {
-            using var ids = Lifecycle.Scope(logger, call.Caller?.UserId, taskId, fileId);
-            return await AnswerAsync(context, name, RequestId.Of(context), () => handler.ExecuteAsync(request, cancellationToken));
-        });
-        Lifecycle.Tag(call.Caller?.UserId, taskId, fileId); // Replays and refusals too.
-        return answer;
+            return await keyedCalls.RunAsync(handler, request, hash, call, idempotent, async cancellationToken =>
+            {
+                using var ids = Lifecycle.Scope(logger, call.Caller?.UserId, taskId, fileId);
+                return await AnswerAsync(context, name, RequestId.Of(context), () => handler.ExecuteAsync(request, cancellationToken));
+            });
+        }
+        finally
+        {
+            Lifecycle.Tag(call.Caller?.UserId, taskId, fileId); // Replays and refusals too.
+        }
     }
 }

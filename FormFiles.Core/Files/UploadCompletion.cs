@@ -40,10 +40,17 @@ public sealed class UploadCompletion(
         }
 
         using var scope = Lifecycle.Scope(logger, userId, taskId, fileId);
-        System.Diagnostics.Activity? activity = null; // Started once there is an upload to complete: the many calls that find nothing to do make none.
+        // Started once there is an upload to complete (the many calls that find nothing to do make none), and
+        // made current in each attempt that gets that far, so that a retry's storage calls nest under it too.
+        System.Diagnostics.Activity? activity = null;
         try
         {
-            return await CompleteAsync(blobName, userId, taskId, fileId, () => activity ??= Lifecycle.Start("completion", userId, taskId, fileId), cancellationToken);
+            return await CompleteAsync(blobName, userId, taskId, fileId, () =>
+            {
+                activity ??= Lifecycle.Start("completion", userId, taskId, fileId);
+                if (activity is not null)
+                    System.Diagnostics.Activity.Current = activity;
+            }, cancellationToken);
         }
         finally
         {
@@ -74,9 +81,10 @@ public sealed class UploadCompletion(
             }
 
             // From here on the blob is what it will stay: the upload SAS can no longer write over it.
-            started();
             if (!await blobs.LeaseAsync(blobName, file.LeaseId, cancellationToken))
                 return (true, file); // Nothing uploaded yet.
+
+            started();
 
             var blob = blobs.Container.GetBlobClient(blobName);
             BlobDownloadResult head;

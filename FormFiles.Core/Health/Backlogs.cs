@@ -19,27 +19,41 @@ public sealed partial class Backlogs(Tables tables, WebhookDeliveries deliveries
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
 
-    private volatile Snapshot? last;
+    private readonly Lock gate = new();
+    private (DateTimeOffset At, Task<Snapshot?> Read)? last;
 
-    /// <summary>What was read, and when.</summary>
-    public sealed record Snapshot(DateTimeOffset At, DateTimeOffset? OldestOverdue, int Undelivered, DateTimeOffset? OldestEvent);
+    /// <summary>What was read.</summary>
+    public sealed record Snapshot(DateTimeOffset? OldestOverdue, int Undelivered, DateTimeOffset? OldestEvent);
 
-    /// <returns>The backlogs, or null when they could not be read.</returns>
-    public async Task<Snapshot?> ReadAsync(CancellationToken cancellationToken)
+    /// <returns>
+    /// The backlogs, or null when they could not be read. Calls within <see cref="CacheFor"/> of a read share
+    /// it, a read still running and a failed one included, so no burst of health calls multiplies the queries.
+    /// </returns>
+    public Task<Snapshot?> ReadAsync()
     {
         var now = time.GetUtcNow();
-        if (last is { } cached && now >= cached.At && now - cached.At < CacheFor)
-            return cached;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(Timeout);
+        lock (gate)
+        {
+            if (last is { } cached && now >= cached.At && now - cached.At < CacheFor)
+                return cached.Read;
+            var read = ReadNowAsync(now);
+            last = (now, read);
+            return read;
+        }
+    }
+
+    private async Task<Snapshot?> ReadNowAsync(DateTimeOffset now)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
         try
         {
             var pending = OldestOverdueAsync(now, timeout.Token);
             var webhooks = deliveries.BacklogAsync(ScanLimit, timeout.Token);
+            await Task.WhenAll(pending, webhooks);
             var (undelivered, oldestEvent) = await webhooks;
-            return last = new Snapshot(now, await pending, undelivered, oldestEvent);
+            return new Snapshot(await pending, undelivered, oldestEvent);
         }
-        catch (Exception e) when (StorageFaults.IsStorageFailure(e) || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (StorageFaults.IsStorageFailure(e) || e is OperationCanceledException)
         {
             Unread(logger, e);
             return null;

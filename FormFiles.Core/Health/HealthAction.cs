@@ -37,7 +37,7 @@ internal sealed class HealthAction(
                 break;
             lastSweep = await sweeps.LastCompletedAsync(token);
         }, cancellationToken);
-        var backlogsRead = backlogs.ReadAsync(cancellationToken);
+        var backlogsRead = backlogs.ReadAsync();
         var blobsProbe = ProbeAsync("blobs", async token =>
         {
             await foreach (var _ in blobs.GetBlobContainersAsync(cancellationToken: token).AsPages(pageSizeHint: 1))
@@ -52,7 +52,7 @@ internal sealed class HealthAction(
         var sweep = new SweepHealth(
             (long)interval.TotalSeconds, lastSweep, Age(lastSweep, now), sweeps.PendingAfterLastPass,
             tablesRead && SweepRecord.IsLate(lastSweep, sweeps.InstanceStart, now, interval));
-        var backlog = await backlogsRead;
+        var backlog = await backlogsRead.WaitAsync(cancellationToken);
         var pending = backlog is null ? null : new PendingBacklog(backlog.OldestOverdue, Age(backlog.OldestOverdue, now));
         var webhooks = backlog is null ? null : new WebhookBacklog(backlog.Undelivered, backlog.OldestEvent, Age(backlog.OldestEvent, now));
 

@@ -139,7 +139,7 @@ public sealed partial class WebhookDeliveries(
             await foreach (var row in tables.DeliveriesDue.QueryAsync<TableEntity>(filter, maxPerPage: limit, select: ["Delivery"], cancellationToken: cancellationToken).Take(limit))
             {
                 count++;
-                if (EventTime(row.GetString("Delivery")) is { } at && !(oldest <= at))
+                if (EventTime(row.TryGetValue("Delivery", out var delivery) ? delivery as string : null) is { } at && !(oldest <= at))
                     oldest = at;
             }
 
@@ -274,7 +274,17 @@ public sealed partial class WebhookDeliveries(
     /// <summary>The delivery's activity gets the task and file ids its event names.</summary>
     private static void TagEvent(TableEntity delivery)
     {
-        if (JsonNode.Parse(Outbox.Payload(delivery))?["data"] is JsonObject data)
+        JsonNode? payload;
+        try
+        {
+            payload = JsonNode.Parse(Outbox.Payload(delivery));
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return; // Not for the tags to stop: the attempt sends what it has.
+        }
+
+        if (payload?["data"] is JsonObject data)
         {
             var isFile = delivery.GetString("Type")?.StartsWith("file.", StringComparison.Ordinal) == true;
             Telemetry.Lifecycle.Tag(null, Id(data["task_id"]), isFile ? Id(data["id"]) : null);
