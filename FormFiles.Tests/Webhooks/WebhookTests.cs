@@ -181,7 +181,9 @@ public sealed class WebhookTests(ServiceFixture service) : IAsyncLifetime
         clock.Advance(TimeSpan.FromHours(1) + TimeSpan.FromMinutes(10));
         await clocked.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
 
-        var expired = Assert.Single(await receiver.WaitForAsync(r => r.Count >= 1));
+        // One event (by its id): this host's clock runs hours behind the shared storage's other hosts, whose
+        // runners do not see its claim as current and may deliver it again, as at-least-once allows.
+        var expired = Assert.Single((await receiver.WaitForAsync(r => r.Count >= 1)).DistinctBy(r => r.Id));
         Assert.Equal("file.expired", expired.Type);
         Assert.Equal(reservation.FileId, expired.Json["data"]!["id"]!.GetValue<long>());
         Assert.Equal("deleted", expired.Json["data"]!["state"]!.GetValue<string>());
