@@ -76,10 +76,18 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
         return true;
     }
 
-    /// <summary>Index rows announced for files that in the end were not deleted (a retried commit chose otherwise).</summary>
+    /// <summary>
+    /// Index rows announced for files that in the end were not deleted (a retried commit chose otherwise). A
+    /// file another change deleted keeps its row: announcements of one file in one minute share it, and that
+    /// change may not have finished the file; the sweep will.
+    /// </summary>
     public async Task WithdrawAsync(IEnumerable<long> fileIds, DateTimeOffset due, CancellationToken cancellationToken)
     {
         foreach (var id in fileIds)
+        {
+            if (await tables.FindFileAsync(id, cancellationToken) is { State: FileStates.Deleted })
+                continue;
             await tables.Pending.DeleteEntityAsync(PendingEntity.Partition(due, FileIds.TaskOf(id)), Tables.Key(id), ETag.All, cancellationToken);
+        }
     }
 }

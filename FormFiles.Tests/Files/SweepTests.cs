@@ -29,6 +29,36 @@ public sealed class SweepTests(ServiceFixture service)
         new JsonObject { ["id"] = "doc", ["label"] = "Document", ["type"] = "file" },
     ];
 
+    [Fact]
+    public async Task A_withdrawn_announcement_stays_for_a_file_another_change_deleted()
+    {
+        // Announcements of one file in one minute share a row: a submission withdrawing its own must not take
+        // away the row of a deletion that another change committed and did not finish (the sweep finishes it by that row).
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = HostOn(clock);
+        var (user, tasks) = await UserWithTasksAsync(host.CreateClient(), 1);
+        var reservation = await user.ReserveAsync(tasks[0], "photo", 2000, "p.jpg");
+        (await reservation.UploadAsync(Uploads.JpegLike(2000), "p.jpg")).AssertOk();
+        var tables = host.Services.GetRequiredService<FormFiles.Storage.Tables>();
+        var removal = host.Services.GetRequiredService<FileRemoval>();
+        var due = clock.GetUtcNow();
+        var file = (await tables.FindFileAsync(reservation.FileId, CancellationToken.None))!;
+
+        await removal.AnnounceAsync([file], due, CancellationToken.None);
+        Assert.True(await removal.TryMarkDeletedAsync(file, FormFiles.Webhooks.EventTypes.FileDeleted, FormFiles.Webhooks.DeleteReasons.Api, CancellationToken.None));
+        await removal.WithdrawAsync([file.Id], due, CancellationToken.None); // The other change's withdrawal.
+
+        Assert.True((await tables.Pending.GetEntityIfExistsAsync<TableEntity>(PendingEntity.Partition(due, file.TaskId), FormFiles.Storage.Tables.Key(file.Id))).HasValue);
+
+        // A file that is not deleted loses its announcement.
+        var kept = await user.ReserveAsync(tasks[0], "photo", 2000, "k.jpg");
+        (await kept.UploadAsync(Uploads.JpegLike(2000), "k.jpg")).AssertOk();
+        var keptFile = (await tables.FindFileAsync(kept.FileId, CancellationToken.None))!;
+        await removal.AnnounceAsync([keptFile], due, CancellationToken.None);
+        await removal.WithdrawAsync([keptFile.Id], due, CancellationToken.None);
+        Assert.False((await tables.Pending.GetEntityIfExistsAsync<TableEntity>(PendingEntity.Partition(due, keptFile.TaskId), FormFiles.Storage.Tables.Key(keptFile.Id))).HasValue);
+    }
+
     private FormFilesFactory HostOn(FakeTimeProvider clock, HttpPipelinePolicy? fault = null) => FormFilesFactory.OnClock(service.Azurite.ConnectionString, clock, fault);
 
     private async Task<(TestUser User, long[] Tasks)> UserWithTasksAsync(HttpClient client, int tasks)
