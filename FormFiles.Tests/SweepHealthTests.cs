@@ -98,6 +98,25 @@ public sealed class SweepHealthTests : IAsyncLifetime
         Assert.True(last >= start + TimeSpan.FromSeconds(23), $"{last:o} is not the latest of the passes (from {start:o} + 23 s)");
     }
 
+    [Fact]
+    public async Task Parallel_passes_whose_writes_land_but_lose_their_answers_still_leave_the_latest_completion()
+    {
+        var lost = new LostResponses(0.2) { Enabled = true };
+        var options = new TableClientOptions { Retry = { MaxRetries = 10, Delay = TimeSpan.FromMilliseconds(20), MaxDelay = TimeSpan.FromMilliseconds(200) } };
+        options.AddPolicy(lost, Azure.Core.HttpPipelinePosition.PerRetry);
+        var service = new TableServiceClient(azurite.ConnectionString, options);
+        await service.GetTableClient("maintenance").CreateIfNotExistsAsync();
+        var start = DateTimeOffset.UtcNow;
+        var clocks = Enumerable.Range(0, 16).Select(i => new ShiftedClock { Offset = TimeSpan.FromSeconds(i) }).ToArray();
+
+        await Parallel.ForEachAsync(clocks, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (clock, token) =>
+            await new SweepRecord(new Tables(service), clock).RecordAsync(0, token));
+
+        Assert.True(lost.Lost > 0, "no answer was lost");
+        var last = await new SweepRecord(new Tables(new TableServiceClient(azurite.ConnectionString)), TimeProvider.System).LastCompletedAsync(CancellationToken.None);
+        Assert.True(last >= start + TimeSpan.FromSeconds(15), $"{last:o} is not the latest of the passes (from {start:o} + 15 s)");
+    }
+
     [Theory]
     [InlineData(null, 0, 179, false)] // A fresh instance has three intervals before a first pass is due.
     [InlineData(null, 0, 181, true)]
