@@ -33,7 +33,7 @@ public sealed class HealthTests(ServiceFixture service)
     public async Task Health_is_503_with_14_when_storage_is_unreachable()
     {
         var closedPort = ClosedLoopbackPort();
-        var unreachable = service.Azurite.ConnectionString
+        var unreachable = service.NewStorage().ConnectionString
             .Replace(service.Azurite.TableEndpoint.GetLeftPart(UriPartial.Authority), $"http://127.0.0.1:{closedPort}", StringComparison.Ordinal);
         await using var factory = FormFilesFactory.ForStorage(unreachable);
         factory.StartServer();
@@ -53,9 +53,8 @@ public sealed class HealthTests(ServiceFixture service)
     public async Task Health_is_503_naming_sas_signing_when_no_user_delegation_key_can_be_had()
     {
         // Azurite, reached with its account key, grants no user delegation key: what a missing role looks like in Azure.
-        await using var factory = new FormFilesFactory(new Dictionary<string, string?>
+        await using var factory = new FormFilesFactory(new Dictionary<string, string?>(service.NewStorage().Settings)
         {
-            ["FormFiles:Storage:ConnectionString"] = service.Azurite.ConnectionString,
             ["FormFiles:SasSigning"] = "UserDelegation",
         });
         factory.StartServer();

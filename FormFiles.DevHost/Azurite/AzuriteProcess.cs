@@ -8,7 +8,8 @@ namespace FormFiles.DevHost.Azurite;
 /// One Azurite (the storage emulator, pinned in package.json) as a child process on free loopback
 /// ports. Installs it with <c>npm ci</c> when the repository's node_modules lacks it. Disposing
 /// kills it; if this process dies first, Azurite notices its closed stdin and exits (see
-/// azurite-launcher.js).
+/// azurite-launcher.js). Beside the development account it can serve further accounts, each a storage
+/// namespace of its own (tables, blobs, queues) in the same process.
 /// </summary>
 public sealed partial class AzuriteProcess : IAsyncDisposable
 {
@@ -18,15 +19,17 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     private readonly Process process;
+    private readonly IReadOnlyDictionary<string, Uri> endpoints;
 
-    private AzuriteProcess(Process process, IReadOnlyDictionary<string, Uri> endpoints)
+    private AzuriteProcess(Process process, IReadOnlyDictionary<string, Uri> endpoints, int accounts)
     {
         this.process = process;
+        this.endpoints = endpoints;
+        Accounts = accounts;
         BlobEndpoint = new Uri(endpoints["Blob"], AccountName);
         TableEndpoint = new Uri(endpoints["Table"], AccountName);
         QueueEndpoint = new Uri(endpoints["Queue"], AccountName);
-        ConnectionString = $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};"
-                           + $"BlobEndpoint={BlobEndpoint};QueueEndpoint={QueueEndpoint};TableEndpoint={TableEndpoint};";
+        ConnectionString = ConnectionStringOf(AccountName, AccountKey);
     }
 
     public Uri BlobEndpoint { get; }
@@ -39,11 +42,24 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
 
     public int ProcessId => process.Id;
 
+    /// <summary>How many accounts it serves beside the development account.</summary>
+    public int Accounts { get; }
+
+    /// <summary>The connection string of the further account <paramref name="index"/> (0 ≤ index &lt; <see cref="Accounts"/>).</summary>
+    public string AccountConnectionString(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Accounts);
+        var (name, key) = Account(index);
+        return ConnectionStringOf(name, key);
+    }
+
     /// <summary>Starts Azurite and waits until all three services listen.</summary>
     /// <param name="repositoryRoot">The folder holding package.json and node_modules.</param>
     /// <param name="persistFolder">Where to keep data across runs; null keeps it in memory only.</param>
     /// <param name="progress">Where to show npm's progress when it has to install Azurite.</param>
-    public static async Task<AzuriteProcess> StartAsync(string repositoryRoot, string? persistFolder, TextWriter progress, CancellationToken cancellationToken = default)
+    /// <param name="accounts">Accounts to serve beside the development account (see <see cref="AccountConnectionString"/>).</param>
+    public static async Task<AzuriteProcess> StartAsync(string repositoryRoot, string? persistFolder, TextWriter progress, int accounts = 0, CancellationToken cancellationToken = default)
     {
         var azurite = Path.Combine(repositoryRoot, "node_modules", "azurite", "dist", "src", "azurite.js");
         if (!File.Exists(azurite))
@@ -59,6 +75,12 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         };
         foreach (var argument in Arguments(azurite, persistFolder))
             start.ArgumentList.Add(argument);
+        if (accounts > 0)
+        {
+            // Azurite serves exactly the accounts this names, so the development account is named too.
+            start.Environment["AZURITE_ACCOUNTS"] = string.Join(';', Enumerable.Range(0, accounts).Select(Account)
+                .Prepend((Name: AccountName, Key: AccountKey)).Select(a => $"{a.Name}:{a.Key}"));
+        }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start node for Azurite.");
         var endpoints = new Dictionary<string, Uri>();
@@ -97,7 +119,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
             throw;
         }
 
-        return new AzuriteProcess(process, endpoints);
+        return new AzuriteProcess(process, endpoints, accounts);
     }
 
     public async ValueTask DisposeAsync()
@@ -118,6 +140,14 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
 
         throw new InvalidOperationException($"No package-lock.json above {start}: run from a clone of the FormFiles repository.");
     }
+
+    private string ConnectionStringOf(string name, string key) =>
+        $"DefaultEndpointsProtocol=http;AccountName={name};AccountKey={key};"
+        + $"BlobEndpoint={new Uri(endpoints["Blob"], name)};QueueEndpoint={new Uri(endpoints["Queue"], name)};TableEndpoint={new Uri(endpoints["Table"], name)};";
+
+    /// <summary>A further account's name and key: local, made up, the same in every run.</summary>
+    private static (string Name, string Key) Account(int index) =>
+        ($"account{index:D4}", Convert.ToBase64String(Encoding.ASCII.GetBytes($"formfiles-local-account-key-{index:D4}")));
 
     private static IEnumerable<string> Arguments(string azurite, string? persistFolder)
     {

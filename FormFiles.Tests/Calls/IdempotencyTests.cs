@@ -131,9 +131,10 @@ public sealed class IdempotencyTests(ServiceFixture service)
     public async Task After_the_retention_the_key_makes_a_new_reservation()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var host = FormFilesFactory.OnClock(service.Azurite.ConnectionString, clock);
+        var storage = service.NewStorage();
+        await using var host = FormFilesFactory.OnClock(storage, clock);
         using var client = host.CreateClient();
-        var user = await service.Client.NewUserAsync() with { Client = client };
+        var user = await client.NewUserAsync();
         var task = await user.CreateTaskAsync(await user.CreateTemplateAsync(FileField));
 
         var first = (await CreateAsync(user, task, "daily", size: 10)).AssertOk();
@@ -150,14 +151,15 @@ public sealed class IdempotencyTests(ServiceFixture service)
     public async Task The_sweep_purges_keys_past_their_retention_and_leaves_the_others()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var host = FormFilesFactory.OnClock(service.Azurite.ConnectionString, clock);
+        var storage = service.NewStorage();
+        await using var host = FormFilesFactory.OnClock(storage, clock);
         using var client = host.CreateClient();
-        var user = await service.Client.NewUserAsync() with { Client = client };
+        var user = await client.NewUserAsync();
         var task = await user.CreateTaskAsync(await user.CreateTemplateAsync(FileField));
         (await CreateAsync(user, task, "old", size: 10)).AssertOk();
         clock.Advance(TimeSpan.FromHours(12));
         (await CreateAsync(user, task, "young", size: 10)).AssertOk();
-        var table = new TableServiceClient(service.Azurite.ConnectionString).GetTableClient("idempotency");
+        var table = storage.Table("idempotency");
         var partition = user.Id.ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
 
         clock.Advance(TimeSpan.FromHours(13));
@@ -172,14 +174,13 @@ public sealed class IdempotencyTests(ServiceFixture service)
     {
         var lost = new LostResponses(0.2);
         await using var host = new FormFilesFactory(
-            new Dictionary<string, string?>
+            new Dictionary<string, string?>(service.NewStorage().Settings)
             {
-                ["FormFiles:Storage:ConnectionString"] = service.Azurite.ConnectionString,
                 ["FormFiles:Idempotency:Lease"] = "00:00:08", // A request whose clean-up was lost too frees the key soon.
             },
             services => services.AddAzureClients(clients => clients.ConfigureDefaults(o => o.AddPolicy(lost, HttpPipelinePosition.PerRetry))));
         using var client = host.CreateClient();
-        var user = await service.Client.NewUserAsync() with { Client = client };
+        var user = await client.NewUserAsync();
         var task = await user.CreateTaskAsync(await user.CreateTemplateAsync(FileField));
 
         lost.Enabled = true;
@@ -209,14 +210,13 @@ public sealed class IdempotencyTests(ServiceFixture service)
         // as when its process dies after claiming the key.
         var crash = new Crash();
         await using var host = new FormFilesFactory(
-            new Dictionary<string, string?>
+            new Dictionary<string, string?>(service.NewStorage().Settings)
             {
-                ["FormFiles:Storage:ConnectionString"] = service.Azurite.ConnectionString,
                 ["FormFiles:Idempotency:Lease"] = "00:00:03",
             },
             services => services.AddAzureClients(clients => clients.ConfigureDefaults(o => o.AddPolicy(crash, HttpPipelinePosition.PerCall))));
         using var client = host.CreateClient();
-        var user = await service.Client.NewUserAsync() with { Client = client };
+        var user = await client.NewUserAsync();
         var task = await user.CreateTaskAsync(await user.CreateTemplateAsync(FileField));
         (await user.CallAsync("file/stats/read")).AssertOk(); // The key is known to this host.
 
@@ -237,14 +237,13 @@ public sealed class IdempotencyTests(ServiceFixture service)
     {
         var slow = new SlowTasks();
         await using var host = new FormFilesFactory(
-            new Dictionary<string, string?>
+            new Dictionary<string, string?>(service.NewStorage().Settings)
             {
-                ["FormFiles:Storage:ConnectionString"] = service.Azurite.ConnectionString,
                 ["FormFiles:Idempotency:Lease"] = "00:00:02",
             },
             services => services.AddAzureClients(clients => clients.ConfigureDefaults(o => o.AddPolicy(slow, HttpPipelinePosition.PerCall))));
         using var client = host.CreateClient();
-        var user = await service.Client.NewUserAsync() with { Client = client };
+        var user = await client.NewUserAsync();
         var task = await user.CreateTaskAsync(await user.CreateTemplateAsync(FileField));
 
         slow.Delay = TimeSpan.FromSeconds(5);

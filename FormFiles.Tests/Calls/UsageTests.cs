@@ -58,18 +58,19 @@ public sealed class UsageTests(ServiceFixture service)
     public async Task Two_instances_over_one_storage_add_up_even_when_storage_loses_responses()
     {
         var lost = new LostResponses(0.9);
-        await using var second = new FormFilesFactory(
-            new Dictionary<string, string?> { ["FormFiles:Storage:ConnectionString"] = service.Azurite.ConnectionString },
+        var storage = service.NewStorage();
+        await using var first = new FormFilesFactory(storage.Settings);
+        await using var second = new FormFilesFactory(storage.Settings,
             services => services.AddAzureClients(clients => clients.ConfigureDefaults(o => o.AddPolicy(lost, HttpPipelinePosition.PerRetry))));
         using var secondClient = second.CreateClient();
-        var user = await service.Client.NewUserAsync();
+        var user = await first.CreateClient().NewUserAsync();
         var elsewhere = user with { Client = secondClient };
 
         await Task.WhenAll(Enumerable.Range(0, 60).Select(i => (i % 2 == 0 ? user : elsewhere).CallAsync("file/stats/read")));
         await Task.WhenAll(Enumerable.Range(0, 20).Select(i => (i % 2 == 0 ? user : elsewhere).CallAsync("task/read", new JsonObject { ["task_id"] = 999_999_999 })));
         lost.Enabled = true;
         await Task.WhenAll(
-            service.Factory.Services.GetRequiredService<UsageMeter>().FlushAsync(CancellationToken.None),
+            first.Services.GetRequiredService<UsageMeter>().FlushAsync(CancellationToken.None),
             second.Services.GetRequiredService<UsageMeter>().FlushAsync(CancellationToken.None));
         lost.Enabled = false;
         Assert.True(lost.Lost > 0);
@@ -126,10 +127,11 @@ public sealed class UsageTests(ServiceFixture service)
             .AssertError(201, HttpStatusCode.BadRequest);
     }
 
-    private async Task<JsonObject> ReadAsync(TestUser user)
+    /// <summary>The user's usage of today and yesterday, read through <paramref name="user"/>'s host.</summary>
+    private static async Task<JsonObject> ReadAsync(TestUser user)
     {
         var now = DateTime.UtcNow;
-        return (await service.Client.AdminAsync("admin/usage/read", new JsonObject
+        return (await user.Client.AdminAsync("admin/usage/read", new JsonObject
         {
             ["user_id"] = user.Id,
             ["from"] = now.AddDays(-1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),

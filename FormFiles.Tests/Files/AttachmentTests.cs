@@ -86,7 +86,7 @@ public sealed class AttachmentTests(ServiceFixture service)
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var host = HostOn(clock, ("FormFiles:MaxTaskAttachments", "2"));
-        var user = await service.Client.NewUserAsync() with { Client = host.CreateClient() };
+        var user = await host.CreateClient().NewUserAsync();
         var task = await user.CreateTaskAsync();
         var files = new List<Uploads.Reservation>();
         for (var i = 0; i < 4; i++)
@@ -157,7 +157,7 @@ public sealed class AttachmentTests(ServiceFixture service)
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var host = HostOn(clock, ("FormFiles:ReservationTtl", "01:00:00"), ("FormFiles:UnattachedTtl", "01:00:00"));
-        var user = await service.Client.NewUserAsync() with { Client = host.CreateClient() };
+        var user = await host.CreateClient().NewUserAsync();
         var task = await user.CreateTaskAsync();
         var file = await ReserveAsync(user, task, 100);
         (await file.UploadAsync(new byte[50])).AssertOk(); // Uploaded in the reservation's minute: both rows are one.
@@ -195,19 +195,9 @@ public sealed class AttachmentTests(ServiceFixture service)
         Assert.Equal(3, (await user.CallAsync("task/file/list", new JsonObject { ["task_id"] = task })).AssertOk().Body["list"]!.AsArray().Count(f => f!["bindings"]!["task"]!["attached"]!.GetValue<bool>()));
     }
 
-    /// <summary>A host of its own on <paramref name="clock"/> (its loops never tick by themselves), with <paramref name="settings"/>.</summary>
-    private FormFilesFactory HostOn(FakeTimeProvider clock, params (string Key, string Value)[] settings)
-    {
-        var all = new Dictionary<string, string?>(ServiceFixture.FastWebhooks)
-        {
-            ["FormFiles:Storage:ConnectionString"] = service.Azurite.ConnectionString,
-            ["FormFiles:SweepInterval"] = "1.00:00:00",
-            ["FormFiles:ReconcileInterval"] = "1.00:00:00",
-        };
-        foreach (var (key, value) in settings)
-            all[key] = value;
-        return new FormFilesFactory(all, services => services.AddSingleton<TimeProvider>(clock));
-    }
+    /// <summary>A host on storage of its own and <paramref name="clock"/> (its loops never tick by themselves), with <paramref name="settings"/>.</summary>
+    private FormFilesFactory HostOn(FakeTimeProvider clock, params (string Key, string? Value)[] settings) =>
+        FormFilesFactory.OnClock(service.NewStorage(), clock, null, settings);
 
     private static async Task<Uploads.Reservation> ReserveAsync(TestUser user, long task, long size, string? filename = null)
     {

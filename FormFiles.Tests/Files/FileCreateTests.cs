@@ -23,13 +23,14 @@ public sealed class FileCreateTests(ServiceFixture service)
         new JsonObject { ["id"] = "name", ["label"] = "Name", ["type"] = "text" },
     ];
 
-    private async Task<(TestUser User, long TaskId)> TaskWithFormAsync(long? quotaBytes = null)
+    private async Task<(TestUser User, long TaskId)> TaskWithFormAsync(long? quotaBytes = null, HttpClient? client = null)
     {
-        var user = await service.Client.NewUserAsync();
+        client ??= service.Client;
+        var user = await client.NewUserAsync();
         if (quotaBytes is not null)
         {
-            var id = (await service.Client.AdminAsync("admin/user/create", new JsonObject { ["label"] = "Limited", ["quota_bytes"] = quotaBytes })).AssertOk().Body["id"]!.GetValue<long>();
-            user = user with { Id = id, Hash = await service.Client.NewKeyAsync(id) };
+            var id = (await client.AdminAsync("admin/user/create", new JsonObject { ["label"] = "Limited", ["quota_bytes"] = quotaBytes })).AssertOk().Body["id"]!.GetValue<long>();
+            user = user with { Id = id, Hash = await client.NewKeyAsync(id) };
         }
 
         return (user, await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields())));
@@ -207,13 +208,11 @@ public sealed class FileCreateTests(ServiceFixture service)
     [Fact]
     public async Task Sas_url_is_refused_after_the_reservation_expires()
     {
-        var (user, taskId) = await TaskWithFormAsync();
         // This instance's clock runs two hours behind: what it signs has expired by the real clock already.
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-2));
-        await using var behind = new FormFilesFactory(
-            new Dictionary<string, string?> { ["FormFiles:Storage:ConnectionString"] = service.Azurite.ConnectionString },
-            services => services.AddSingleton<TimeProvider>(clock));
-        var sas = await SasUrlAsync(user with { Client = behind.CreateClient() }, Create(taskId));
+        await using var behind = new FormFilesFactory(service.NewStorage().Settings, services => services.AddSingleton<TimeProvider>(clock));
+        var (user, taskId) = await TaskWithFormAsync(client: behind.CreateClient());
+        var sas = await SasUrlAsync(user, Create(taskId));
         using var http = new HttpClient();
 
         var put = new HttpRequestMessage(HttpMethod.Put, sas) { Content = new ByteArrayContent([1, 2, 3]) };
@@ -225,14 +224,13 @@ public sealed class FileCreateTests(ServiceFixture service)
     [Fact]
     public async Task Upload_url_is_under_the_public_base_url_when_one_is_set()
     {
-        var (user, taskId) = await TaskWithFormAsync();
-        await using var behindProxy = new FormFilesFactory(new Dictionary<string, string?>
+        await using var behindProxy = new FormFilesFactory(new Dictionary<string, string?>(service.NewStorage().Settings)
         {
-            ["FormFiles:Storage:ConnectionString"] = service.Azurite.ConnectionString,
             ["FormFiles:PublicBaseUrl"] = "https://files.example.com/api",
         });
+        var (user, taskId) = await TaskWithFormAsync(client: behindProxy.CreateClient());
 
-        var value = (await (user with { Client = behindProxy.CreateClient() }).CallAsync("task/form/file/create", Create(taskId))).AssertOk().Body["value"]!;
+        var value = (await user.CallAsync("task/form/file/create", Create(taskId))).AssertOk().Body["value"]!;
 
         Assert.Equal("https://files.example.com/api/v2/task/form/file/upload", value["url"]!.GetValue<string>());
     }

@@ -14,13 +14,14 @@ using Microsoft.Extensions.Time.Testing;
 namespace FormFiles.Tests.Files;
 
 /// <summary>
-/// The sweep, on a clock the tests move (they never wait for a reservation to expire). The clock
-/// starts three hours back, so that the shared host's reconciliation (real clock, reading only
-/// reservations that expire from now on) leaves these reservations alone.
+/// The sweep, on a clock the tests move (they never wait for a reservation to expire), each test on
+/// storage of its own, so that a pass settles exactly the test's own items and nothing else settles them.
 /// </summary>
 [Collection(ServiceFixture.Collection)]
 public sealed class SweepTests(ServiceFixture service)
 {
+    private readonly TestStorage storage = service.NewStorage();
+
     private static readonly TimeSpan PastExpiry = TimeSpan.FromHours(1) + TimeSpan.FromMinutes(2);
 
     private static JsonArray Fields() =>
@@ -59,11 +60,11 @@ public sealed class SweepTests(ServiceFixture service)
         Assert.False((await tables.Pending.GetEntityIfExistsAsync<TableEntity>(PendingEntity.Partition(due, keptFile.TaskId), FormFiles.Storage.Tables.Key(keptFile.Id))).HasValue);
     }
 
-    private FormFilesFactory HostOn(FakeTimeProvider clock, HttpPipelinePolicy? fault = null) => FormFilesFactory.OnClock(service.Azurite.ConnectionString, clock, fault);
+    private FormFilesFactory HostOn(FakeTimeProvider clock, HttpPipelinePolicy? fault = null) => FormFilesFactory.OnClock(storage, clock, fault);
 
-    private async Task<(TestUser User, long[] Tasks)> UserWithTasksAsync(HttpClient client, int tasks)
+    private static async Task<(TestUser User, long[] Tasks)> UserWithTasksAsync(HttpClient client, int tasks)
     {
-        var user = (await service.Client.NewUserAsync()) with { Client = client };
+        var user = await client.NewUserAsync();
         var template = await user.CreateTemplateAsync(Fields());
         var ids = new long[tasks];
         for (var i = 0; i < tasks; i++)
@@ -73,9 +74,9 @@ public sealed class SweepTests(ServiceFixture service)
 
     private static async Task<JsonNode> StatsAsync(TestUser user) => (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!;
 
-    private BlobContainerClient Container => new BlobServiceClient(service.Azurite.ConnectionString).GetBlobContainerClient("form-files");
+    private BlobContainerClient Container => storage.Container;
 
-    private TableClient Table(string name) => new TableServiceClient(service.Azurite.ConnectionString).GetTableClient(name);
+    private TableClient Table(string name) => storage.Table(name);
 
     private async Task<int> RowsOfUserAsync(string table, long userId) =>
         (await Table(table).QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"UserId eq {userId}")).ToListAsync()).Count;
@@ -120,7 +121,7 @@ public sealed class SweepTests(ServiceFixture service)
         clock.Advance(PastExpiry);
         var counts = (await host.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None)).Counts;
 
-        Assert.True(counts[Sweeper.Outcome.Expired] >= 6);
+        Assert.Equal(6, counts[Sweeper.Outcome.Expired]);
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"file_count":0,"total_size":0,"quota":1073741824}"""), await StatsAsync(user)));
         (await user.CallAsync("task/form/file/read", new JsonObject { ["file_id"] = reservations[0].FileId })).AssertError(201, HttpStatusCode.BadRequest);
         Assert.Equal(0, await RowsOfUserAsync("pending", user.Id));
@@ -140,6 +141,8 @@ public sealed class SweepTests(ServiceFixture service)
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-3));
         await using var first = HostOn(clock);
         await using var second = HostOn(clock);
+        await using var onTime = FormFilesFactory.OnClock(storage, TimeProvider.System);
+        var onTimeClient = onTime.CreateClient();
         var (user, tasks) = await UserWithTasksAsync(first.CreateClient(), 100);
         var due = new List<Uploads.Reservation>();
         var kept = new List<Uploads.Reservation>();
@@ -160,7 +163,7 @@ public sealed class SweepTests(ServiceFixture service)
                 }
 
                 // Reserved and uploaded on the real clock, so in time; not due for this host's sweep.
-                var uploaded = await (user with { Client = service.Client }).ReserveAsync(tasks[t], "photo", 50);
+                var uploaded = await (user with { Client = onTimeClient }).ReserveAsync(tasks[t], "photo", 50);
                 (await uploaded.UploadAsync(Uploads.JpegLike(40), "p.jpg")).AssertOk();
                 lock (kept)
                     kept.Add(uploaded);
@@ -239,7 +242,8 @@ public sealed class SweepTests(ServiceFixture service)
     [Fact]
     public async Task Deleting_a_task_or_form_gives_back_the_quota_and_blobs_of_its_files()
     {
-        var (user, tasks) = await UserWithTasksAsync(service.Client, 2);
+        await using var host = FormFilesFactory.OnClock(storage, TimeProvider.System);
+        var (user, tasks) = await UserWithTasksAsync(host.CreateClient(), 2);
         var first = await user.ReserveAsync(tasks[0], "doc", 10);
         (await first.UploadAsync(new byte[10])).AssertOk();
         var second = await user.ReserveAsync(tasks[1], "doc", 20);

@@ -6,12 +6,17 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace FormFiles.Tests.Infrastructure;
 
 /// <summary>
 /// The DevHost's real pipeline on Kestrel (a loopback port), with the given settings, and with
-/// the test-only actions of <see cref="TestActions"/> added beside the real ones.
+/// the test-only actions of <see cref="TestActions"/> added beside the real ones. Only the run's own
+/// host (<see cref="ServiceFixture"/>) may serve the run's shared account: any other host, with its clock,
+/// settings, faults and background passes, would reach into other tests' rows and deliveries, and theirs
+/// into its own, so it refuses to start there (it takes <see cref="ServiceFixture.NewStorage"/>).
 /// </summary>
 public sealed class FormFilesFactory : WebApplicationFactory<Program>
 {
@@ -28,21 +33,45 @@ public sealed class FormFilesFactory : WebApplicationFactory<Program>
     public static FormFilesFactory ForStorage(string connectionString, Action<IServiceCollection>? configureServices = null) =>
         new(new Dictionary<string, string?> { ["FormFiles:Storage:ConnectionString"] = connectionString }, configureServices);
 
-    /// <summary>A host of its own on <paramref name="clock"/>; its loops never tick by themselves, so only the test sweeps or reconciles.</summary>
-    public static FormFilesFactory OnClock(string connectionString, TimeProvider clock, HttpPipelinePolicy? fault = null) => new(
-        new Dictionary<string, string?>(ServiceFixture.FastWebhooks)
+    /// <summary>
+    /// A host on <paramref name="storage"/> and <paramref name="clock"/>, with the run's admin key; its loops never tick
+    /// by themselves, so only the test sweeps or reconciles. <paramref name="settings"/> add to or replace its settings.
+    /// </summary>
+    public static FormFilesFactory OnClock(TestStorage storage, TimeProvider clock, HttpPipelinePolicy? fault = null, params (string Key, string? Value)[] settings)
+    {
+        var all = new Dictionary<string, string?>(ServiceFixture.FastWebhooks)
         {
-            ["FormFiles:Storage:ConnectionString"] = connectionString,
+            ["FormFiles:Storage:ConnectionString"] = storage.ConnectionString,
+            ["FormFiles:AdminKey"] = Scenario.AdminKey,
             ["FormFiles:SweepInterval"] = "1.00:00:00",
             ["FormFiles:ReconcileInterval"] = "1.00:00:00",
             ["FormFiles:SweepBudget"] = "100000",
-        },
-        services =>
+        };
+        foreach (var (key, value) in settings)
+            all[key] = value;
+        return new(all, services =>
         {
             services.AddSingleton(clock);
             if (fault is not null)
                 services.AddAzureClients(clients => clients.ConfigureDefaults(o => o.AddPolicy(fault, HttpPipelinePosition.PerCall)));
         });
+    }
+
+    /// <summary>Whether this is the run's own host, the one host of the shared account.</summary>
+    public bool IsTheRunsHost { get; init; }
+
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        var host = base.CreateHost(builder);
+        var storage = host.Services.GetRequiredService<IOptions<FormFilesOptions>>().Value.Storage.ConnectionString;
+        if (!IsTheRunsHost && storage is not null && storage == ServiceFixture.SharedConnectionString)
+        {
+            host.Dispose();
+            throw new InvalidOperationException("A test's own host needs storage of its own (ServiceFixture.NewStorage), not the run's shared account.");
+        }
+
+        return host;
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -27,7 +27,7 @@ public sealed class AdminTests(ServiceFixture service)
     [MemberData(nameof(AdminActions))]
     public async Task Admin_actions_give_11_when_no_admin_key_is_configured(string action)
     {
-        await using var factory = FormFilesFactory.ForStorage(service.Azurite.ConnectionString);
+        await using var factory = FormFilesFactory.ForStorage(service.NewStorage().ConnectionString);
         using var client = factory.CreateClient();
 
         (await client.AdminAsync(action, new JsonObject { ["label"] = "x" })).AssertError(11, HttpStatusCode.Forbidden);
@@ -127,16 +127,17 @@ public sealed class AdminTests(ServiceFixture service)
     [Fact]
     public async Task Revocation_reaches_another_instance_within_five_seconds()
     {
-        var user = await Client.NewUserAsync();
+        var storage = service.NewStorage();
+        await using var first = new FormFilesFactory(storage.Settings);
+        using var firstClient = first.CreateClient();
+        var user = await firstClient.NewUserAsync();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var other = new FormFilesFactory(
-            new Dictionary<string, string?> { ["FormFiles:Storage:ConnectionString"] = service.Azurite.ConnectionString },
-            services => services.AddSingleton<TimeProvider>(clock));
+        await using var other = new FormFilesFactory(storage.Settings, services => services.AddSingleton<TimeProvider>(clock));
         using var otherClient = other.CreateClient();
         var onOther = user with { Client = otherClient };
         (await onOther.CallAsync("form/template/list")).AssertOk();
 
-        (await Client.AdminAsync("admin/api_key/revoke", new JsonObject { ["hash"] = user.Hash })).AssertOk();
+        (await firstClient.AdminAsync("admin/api_key/revoke", new JsonObject { ["hash"] = user.Hash })).AssertOk();
         clock.Advance(TimeSpan.FromSeconds(5));
 
         (await onOther.CallAsync("form/template/list")).AssertError(4, HttpStatusCode.BadRequest);

@@ -84,8 +84,9 @@ public sealed class TaskListTests(ServiceFixture service)
     public async Task Deleting_a_task_while_files_are_reserved_on_it_leaves_no_file_quota_or_listing_behind()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-3));
-        await using var host = FormFilesFactory.OnClock(service.Azurite.ConnectionString, clock);
-        var user = (await service.Client.NewUserAsync()) with { Client = host.CreateClient() };
+        var storage = service.NewStorage();
+        await using var host = FormFilesFactory.OnClock(storage, clock);
+        var user = await host.CreateClient().NewUserAsync();
         var taskId = await user.CreateTaskAsync(await user.CreateTemplateAsync([new JsonObject { ["id"] = "photo", ["label"] = "Photo", ["type"] = "photo" }]));
         var reserve = new JsonObject { ["task_id"] = taskId, ["field_id"] = "photo", ["size"] = 100 };
 
@@ -99,7 +100,7 @@ public sealed class TaskListTests(ServiceFixture service)
         Assert.Equal(0, (await ListAsync(user)).Body["count"]!.GetValue<int>());
         var stats = (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!;
         Assert.Equal(0, stats["file_count"]!.GetValue<long>());
-        var partition = new Azure.Data.Tables.TableClient(service.Azurite.ConnectionString, "tasks")
+        var partition = storage.Table("tasks")
             .QueryAsync<Azure.Data.Tables.TableEntity>(r => r.PartitionKey == taskId.ToString("D19", System.Globalization.CultureInfo.InvariantCulture));
         Assert.Empty(await partition.ToListAsync());
     }
@@ -111,10 +112,11 @@ public sealed class TaskListTests(ServiceFixture service)
     public async Task A_crash_between_the_task_row_and_its_list_copy_is_repaired_by_the_sweep(string action)
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-3));
-        await using var host = FormFilesFactory.OnClock(service.Azurite.ConnectionString, clock);
+        var storage = service.NewStorage();
+        await using var host = FormFilesFactory.OnClock(storage, clock);
         var fault = new FaultInjection(FaultInjection.BatchOn("usertasks"));
-        await using var crashing = FormFilesFactory.OnClock(service.Azurite.ConnectionString, clock, fault);
-        var user = (await service.Client.NewUserAsync()) with { Client = host.CreateClient() };
+        await using var crashing = FormFilesFactory.OnClock(storage, clock, fault);
+        var user = await host.CreateClient().NewUserAsync();
         var existing = action == "task/create" ? 0 : await user.CreateTaskAsync(externalId: "kept");
 
         var failed = await (user with { Client = crashing.CreateClient() }).CallAsync(action, action switch

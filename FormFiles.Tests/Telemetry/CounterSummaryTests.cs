@@ -17,9 +17,8 @@ public sealed class CounterSummaryTests(ServiceFixture service)
     [Fact]
     public async Task With_an_otlp_endpoint_the_devhost_exports_every_signal_and_writes_no_summary()
     {
-        await using var factory = new FormFilesFactory(new Dictionary<string, string?>
+        await using var factory = new FormFilesFactory(new Dictionary<string, string?>(service.NewStorage().Settings)
         {
-            ["FormFiles:Storage:ConnectionString"] = service.Azurite.ConnectionString,
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9",
         });
         factory.StartServer();
@@ -33,7 +32,7 @@ public sealed class CounterSummaryTests(ServiceFixture service)
     [Fact]
     public async Task Without_an_exporter_the_devhost_records_no_trace_and_summarises_its_counters()
     {
-        await using var factory = FormFilesFactory.ForStorage(service.Azurite.ConnectionString);
+        await using var factory = FormFilesFactory.ForStorage(service.NewStorage().ConnectionString);
         factory.StartServer();
 
         Assert.Null(factory.Services.GetService<TracerProvider>());
@@ -44,7 +43,7 @@ public sealed class CounterSummaryTests(ServiceFixture service)
     public async Task Without_an_exporter_the_devhost_writes_its_counters_once_a_minute()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var factory = FormFilesFactory.OnClock(service.Azurite.ConnectionString, clock);
+        await using var factory = FormFilesFactory.OnClock(service.NewStorage(), clock);
         factory.StartServer();
         using var client = factory.CreateClient();
         for (var i = 0; i < 3; i++)
