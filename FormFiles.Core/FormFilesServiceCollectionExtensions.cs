@@ -27,6 +27,7 @@ public static class FormFilesServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<FormFilesOptions>, FormFilesOptionsValidator>();
+        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(RequestLimits.Configure);
         services.AddStorageClients();
         services.AddSingleton<Tables>();
         services.AddHostedService<StorageInitializer>();

@@ -1,5 +1,8 @@
+using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json.Nodes;
+using FormFiles.Api;
 
 namespace FormFiles.Tests.Infrastructure;
 
@@ -20,4 +23,26 @@ public static class Requests
 
     public static string Query(IEnumerable<KeyValuePair<string, string>> fields) =>
         string.Join("&", fields.Select(f => $"{Uri.EscapeDataString(f.Key)}={Uri.EscapeDataString(f.Value)}"));
+
+    /// <summary>Bytes at the end of the request-line limit where Kestrel's own count, not this one, decides.</summary>
+    private const int RequestLineSlack = 32;
+
+    /// <summary>
+    /// Whether the web server refused a sent request for its request line before the service saw it, as it must
+    /// beyond <see cref="RequestLimits.MaxRequestLineBytes"/>: HTTP 414 with no body (asserted). Within the limit,
+    /// it is the service's to answer.
+    /// </summary>
+    public static bool RefusedForItsRequestLine(HttpRequestMessage sent, Uri baseAddress, HttpResponseMessage response, string raw)
+    {
+        var target = sent.RequestUri!.IsAbsoluteUri ? sent.RequestUri : new Uri(baseAddress, sent.RequestUri);
+        var line = Encoding.ASCII.GetByteCount($"{sent.Method} {target.PathAndQuery} HTTP/1.1\r\n");
+        var refused = response.StatusCode == HttpStatusCode.RequestUriTooLong && raw.Length == 0;
+        if (line > RequestLimits.MaxRequestLineBytes)
+        {
+            Assert.True(refused, $"a request line of {line} bytes got {(int)response.StatusCode}: {raw}");
+            return true;
+        }
+
+        return refused && line > RequestLimits.MaxRequestLineBytes - RequestLineSlack;
+    }
 }
