@@ -6,10 +6,12 @@ namespace FormFiles.Tests.Infrastructure;
 /// <summary>
 /// Storage that executes a request and then loses its response, for <see cref="Fraction"/> of the
 /// requests while enabled: the SDK sees a broken connection and retries a write that already landed.
-/// Added per retry, so each of the SDK's attempts may be lost on its own.
+/// Added per retry, so each of the SDK's attempts may be lost on its own. Which responses are lost comes
+/// from a fixed seed, not from the run: only the order in which parallel requests draw differs.
 /// </summary>
-public sealed class LostResponses(double fraction) : HttpPipelinePolicy
+public sealed class LostResponses(double fraction, int seed = 8) : HttpPipelinePolicy
 {
+    private readonly Random draws = new(seed);
     private int lost;
 
     public double Fraction => fraction;
@@ -32,7 +34,12 @@ public sealed class LostResponses(double fraction) : HttpPipelinePolicy
 
     private void LoseMaybe()
     {
-        if (!Enabled || Random.Shared.NextDouble() >= fraction)
+        if (!Enabled)
+            return;
+        double draw;
+        lock (draws)
+            draw = draws.NextDouble();
+        if (draw >= fraction)
             return;
         Interlocked.Increment(ref lost);
         throw new IOException("Injected fault: the connection broke before the response arrived");
