@@ -9,27 +9,26 @@ using FormFiles.Webhooks;
 namespace FormFiles.Files;
 
 /// <summary>
-/// Deleting files that a commit marked <c>deleted</c>: before the commit, a pending-index row due
-/// now names each one, so that the sweep finishes whatever a crash interrupts; after it, the blob
-/// goes, the quota comes back and the index rows go.
+/// Deleting files that a commit marked <c>deleted</c>: before the commit, the operation's
+/// <see cref="Announcement"/> (a pending-index row due now) names each one, so that the sweep finishes
+/// whatever a crash interrupts; after it, the blob goes, the quota comes back and the index rows go.
 /// </summary>
 public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quota, WebhookRelay relay, FormFilesMetrics metrics, TimeProvider time)
 {
-    /// <summary>Names the files in the pending index (due now) before they are marked deleted.</summary>
-    /// <param name="due">When the sweep may finish them (now); the same time goes to <see cref="FinishAsync"/> and <see cref="WithdrawAsync"/>.</param>
-    public async Task AnnounceAsync(IEnumerable<FileEntity> files, DateTimeOffset due, CancellationToken cancellationToken)
+    /// <summary>Names the files in the pending index (due now) before they are marked deleted; the same announcement goes to <see cref="FinishAsync(IEnumerable{FileEntity}, Announcement, CancellationToken)"/> or <see cref="WithdrawAsync"/>.</summary>
+    public async Task AnnounceAsync(IEnumerable<FileEntity> files, Announcement announcement, CancellationToken cancellationToken)
     {
         foreach (var file in files)
-            await tables.Pending.UpsertEntityAsync(PendingEntity.For(file, due), TableUpdateMode.Replace, cancellationToken);
+            await tables.Pending.UpsertEntityAsync(announcement.RowOf(file), TableUpdateMode.Replace, cancellationToken);
     }
 
-    /// <summary>After the commit: blob, quota, the deleted row itself and the index rows of each deleted file.</summary>
-    public async Task FinishAsync(IEnumerable<FileEntity> files, DateTimeOffset due, CancellationToken cancellationToken)
+    /// <summary>After the commit: blob, quota, the deleted row itself, its expiry row and this announcement's row of each deleted file.</summary>
+    public async Task FinishAsync(IEnumerable<FileEntity> files, Announcement announcement, CancellationToken cancellationToken)
     {
         foreach (var file in files)
         {
             await FinishAsync(file, cancellationToken);
-            await tables.Pending.DeleteEntityAsync(PendingEntity.Partition(due, file.TaskId), Tables.Key(file.Id), ETag.All, cancellationToken);
+            await tables.Pending.DeleteEntityAsync(announcement.PartitionOf(file.Id), announcement.RowKeyOf(file.Id), ETag.All, cancellationToken);
         }
     }
 
@@ -77,17 +76,12 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
     }
 
     /// <summary>
-    /// Index rows announced for files that in the end were not deleted (a retried commit chose otherwise). A
-    /// file another change deleted keeps its row: announcements of one file in one minute share it, and that
-    /// change may not have finished the file; the sweep will.
+    /// This announcement's rows of files that in the end were not deleted (a retried commit chose otherwise).
+    /// Rows of other operations stay, whatever they announced: the sweep settles those an operation left.
     /// </summary>
-    public async Task WithdrawAsync(IEnumerable<long> fileIds, DateTimeOffset due, CancellationToken cancellationToken)
+    public async Task WithdrawAsync(IEnumerable<long> fileIds, Announcement announcement, CancellationToken cancellationToken)
     {
         foreach (var id in fileIds)
-        {
-            if (await tables.FindFileAsync(id, cancellationToken) is { State: FileStates.Deleted })
-                continue;
-            await tables.Pending.DeleteEntityAsync(PendingEntity.Partition(due, FileIds.TaskOf(id)), Tables.Key(id), ETag.All, cancellationToken);
-        }
+            await tables.Pending.DeleteEntityAsync(announcement.PartitionOf(id), announcement.RowKeyOf(id), ETag.All, cancellationToken);
     }
 }

@@ -180,7 +180,7 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
                 return (true, Outcome.Expired);
             case FileStates.Uploaded:
                 await completion.HandleAsync(file.BlobName, cancellationToken);
-                if (file.IsAttachment() && !file.Submitted && row.PartitionKey == PendingEntity.Partition(completion.UnattachedDeadline(file), file.TaskId))
+                if (file.IsAttachment() && !file.Submitted && row.RowKey == Tables.Key(file.Id) && row.PartitionKey == PendingEntity.Partition(completion.UnattachedDeadline(file), file.TaskId))
                     return (true, Outcome.NotYetDue); // The row of its unattached deadline stays until then.
                 await ForgetAsync(row, file, cancellationToken);
                 return (true, Outcome.Completed);
@@ -211,7 +211,7 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
 
     /// <summary>Deletes an announcement row; a file's own expiry row went with its settlement already.</summary>
     private Task ForgetAsync(PendingEntity row, FileEntity file, CancellationToken cancellationToken) =>
-        row.PartitionKey == PendingEntity.ExpiryPartition(file) ? Task.CompletedTask : DeleteRowAsync(row, cancellationToken);
+        row.RowKey == Tables.Key(file.Id) && row.PartitionKey == PendingEntity.ExpiryPartition(file) ? Task.CompletedTask : DeleteRowAsync(row, cancellationToken);
 }
 
 internal static partial class SweepLog

@@ -58,7 +58,7 @@ public sealed class TaskAttachments(Tables tables, TaskStore tasks, FileRemoval 
     public async Task DetachAsync(long userId, long taskId, long fileId, CancellationToken cancellationToken)
     {
         await tasks.LoadAsync(userId, taskId, cancellationToken);
-        var due = time.GetUtcNow();
+        var announcement = new Announcement(time.GetUtcNow());
         var announced = false;
         await Contention.RetryAsync(async () =>
         {
@@ -71,13 +71,13 @@ public sealed class TaskAttachments(Tables tables, TaskStore tasks, FileRemoval 
 
             if (!announced)
             {
-                await removal.AnnounceAsync([file], due, cancellationToken);
+                await removal.AnnounceAsync([file], announcement, cancellationToken);
                 announced = true;
             }
 
             if (!await removal.TryMarkDeletedAsync(file, EventTypes.FileDeleted, DeleteReasons.Detached, cancellationToken))
                 return false;
-            await removal.FinishAsync([file], due, cancellationToken);
+            await removal.FinishAsync([file], announcement, cancellationToken);
             await ForgetDeadlineAsync(file, cancellationToken);
             return true;
         }, cancellationToken);

@@ -21,7 +21,7 @@ internal sealed class FileDeleteAction(ApiKeys keys, Tables tables, FileRemoval 
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var fileId = request.Parameters.RequiredInt64("file_id");
-        var due = time.GetUtcNow();
+        var announcement = new Announcement(time.GetUtcNow());
         var announced = false;
         await Contention.RetryAsync(async () =>
         {
@@ -37,14 +37,14 @@ internal sealed class FileDeleteAction(ApiKeys keys, Tables tables, FileRemoval 
 
             if (!announced)
             {
-                await removal.AnnounceAsync([file], due, cancellationToken);
+                await removal.AnnounceAsync([file], announcement, cancellationToken);
                 announced = true;
             }
 
             if (!await removal.TryMarkDeletedAsync(file, EventTypes.FileDeleted, DeleteReasons.Api, cancellationToken))
                 return false; // Changed meanwhile (an upload completed, a submission bound it): decide again.
 
-            await removal.FinishAsync([file], due, cancellationToken);
+            await removal.FinishAsync([file], announcement, cancellationToken);
             return true;
         }, cancellationToken);
         return ApiResults.Ok(new EmptyResponse());

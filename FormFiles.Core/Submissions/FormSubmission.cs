@@ -29,7 +29,7 @@ public sealed partial class FormSubmission(
     public async Task SubmitAsync(long userId, long taskId, JsonElement given, string? location, SubmissionMode mode, CancellationToken cancellationToken)
     {
         var announced = new HashSet<long>();
-        DateTimeOffset? due = null;
+        Announcement? announcement = null;
         await Contention.RetryAsync(async () =>
         {
             var task = await tasks.LoadAsync(userId, taskId, cancellationToken);
@@ -47,7 +47,7 @@ public sealed partial class FormSubmission(
             var outcome = ValueRules.Validate(task.ReadFormFields(), values, files, DateOnly.FromDateTime(now.UtcDateTime));
             if (outcome.Errors.Count > 0)
             {
-                await WithdrawAsync(announced, due, cancellationToken);
+                await WithdrawAsync(announced, announcement, cancellationToken);
                 throw new ApiException(ErrorCode.ValidationFailed, "There were errors during content validation", outcome.Errors);
             }
 
@@ -61,8 +61,8 @@ public sealed partial class FormSubmission(
             var newlyDropped = dropped.Where(f => !announced.Contains(f.Id)).ToList();
             if (newlyDropped.Count > 0)
             {
-                due ??= now;
-                await removal.AnnounceAsync(newlyDropped, due.Value, cancellationToken);
+                announcement ??= new Announcement(now);
+                await removal.AnnounceAsync(newlyDropped, announcement, cancellationToken);
                 announced.UnionWith(newlyDropped.Select(f => f.Id));
             }
 
@@ -106,12 +106,12 @@ public sealed partial class FormSubmission(
                 metrics.Deleted(DeleteReasons.Submission, dropped.Count);
 
             Submitted(logger, task.Id, task.FormId!.Value, bound.Count, dropped.Count);
-            if (due is { } announcedAt)
+            if (announcement is not null)
             {
                 // Every announced file that is deleted now is finished, also one an earlier attempt of this submission deleted.
                 var deleted = files.Values.Where(f => f.State == FileStates.Deleted && announced.Contains(f.Id)).ToList();
-                await removal.FinishAsync(deleted, announcedAt, cancellationToken);
-                await removal.WithdrawAsync(announced.Except(deleted.Select(f => f.Id)), announcedAt, cancellationToken);
+                await removal.FinishAsync(deleted, announcement, cancellationToken);
+                await removal.WithdrawAsync(announced.Except(deleted.Select(f => f.Id)), announcement, cancellationToken);
             }
 
             return true;
@@ -133,10 +133,10 @@ public sealed partial class FormSubmission(
         return JsonSerializer.SerializeToElement(values);
     }
 
-    private async Task WithdrawAsync(HashSet<long> announced, DateTimeOffset? due, CancellationToken cancellationToken)
+    private async Task WithdrawAsync(HashSet<long> announced, Announcement? announcement, CancellationToken cancellationToken)
     {
-        if (due is { } announcedAt)
-            await removal.WithdrawAsync(announced, announcedAt, cancellationToken);
+        if (announcement is not null)
+            await removal.WithdrawAsync(announced, announcement, cancellationToken);
     }
 
     /// <summary>A referenced file still <c>created</c> whose blob exists is completed first: a late event does not fail the submission.</summary>

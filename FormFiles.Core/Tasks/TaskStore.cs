@@ -81,6 +81,7 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
     public async Task DetachFormAsync(long userId, long taskId, CancellationToken cancellationToken)
     {
         var due = time.GetUtcNow();
+        var announcement = new Announcement(due);
         var files = await Contention.RetryAsync(async () =>
         {
             var task = await LoadAsync(userId, taskId, cancellationToken);
@@ -88,7 +89,7 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
                 throw NotFound.Form();
             RequireFormChanges(task);
             var files = (await tables.FilesOfTaskAsync(task.PartitionKey, cancellationToken)).Where(f => f.State != FileStates.Deleted && !f.IsAttachment()).ToList();
-            await removal.AnnounceAsync(files, due, cancellationToken);
+            await removal.AnnounceAsync(files, announcement, cancellationToken);
             foreach (var file in files)
                 file.State = FileStates.Deleted;
             task.DetachForm();
@@ -113,7 +114,7 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
         foreach (var chunk in files.Skip(FilesPerTransaction).Chunk(FilesPerTransaction))
             await MarkDeletedAsync(userId, taskId, chunk.Select(f => f.Id).ToList(), due, cancellationToken);
 
-        await removal.FinishAsync(files, due, cancellationToken);
+        await removal.FinishAsync(files, announcement, cancellationToken);
     }
 
     /// <summary>
@@ -125,6 +126,7 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
     {
         await LoadAsync(userId, taskId, cancellationToken);
         var due = time.GetUtcNow();
+        var announcement = new Announcement(due);
         var files = new Dictionary<long, FileEntity>();
         await ListedAsync(userId, taskId, async () =>
         {
@@ -136,7 +138,7 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
                 if (task.Value!.UserId != userId)
                     throw NotFound.Task();
                 var found = await tables.FilesOfTaskAsync(task.Value.PartitionKey, cancellationToken);
-                await removal.AnnounceAsync(found.Where(f => !files.ContainsKey(f.Id)), due, cancellationToken);
+                await removal.AnnounceAsync(found.Where(f => !files.ContainsKey(f.Id)), announcement, cancellationToken);
                 foreach (var file in found)
                     files[file.Id] = file;
                 try
@@ -159,7 +161,7 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
             }, cancellationToken);
             return null;
         }, cancellationToken);
-        await removal.FinishAsync(files.Values, due, cancellationToken);
+        await removal.FinishAsync(files.Values, announcement, cancellationToken);
     }
 
     /// <summary>

@@ -31,10 +31,11 @@ public sealed class SweepTests(ServiceFixture service)
     ];
 
     [Fact]
-    public async Task A_withdrawn_announcement_stays_for_a_file_another_change_deleted()
+    public async Task Withdrawing_an_announcement_leaves_another_change_s_announcement_of_the_file_in_the_same_minute()
     {
-        // Announcements of one file in one minute share a row: a submission withdrawing its own must not take
-        // away the row of a deletion that another change committed and did not finish (the sweep finishes it by that row).
+        // A submission announces a file it may drop, another change (a delete) announces it too in the same minute; the
+        // submission withdraws its own before the delete commits, then the delete's finish never runs (a crash). The
+        // delete's own row must still be there for the sweep to finish the file.
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var host = HostOn(clock);
         var (user, tasks) = await UserWithTasksAsync(host.CreateClient(), 1);
@@ -42,22 +43,23 @@ public sealed class SweepTests(ServiceFixture service)
         (await reservation.UploadAsync(Uploads.JpegLike(2000), "p.jpg")).AssertOk();
         var tables = host.Services.GetRequiredService<FormFiles.Storage.Tables>();
         var removal = host.Services.GetRequiredService<FileRemoval>();
-        var due = clock.GetUtcNow();
         var file = (await tables.FindFileAsync(reservation.FileId, CancellationToken.None))!;
+        var submission = new Announcement(clock.GetUtcNow());
+        var deletion = new Announcement(clock.GetUtcNow());
 
-        await removal.AnnounceAsync([file], due, CancellationToken.None);
+        await removal.AnnounceAsync([file], submission, CancellationToken.None);
+        await removal.AnnounceAsync([file], deletion, CancellationToken.None);
+        await removal.WithdrawAsync([file.Id], submission, CancellationToken.None);
         Assert.True(await removal.TryMarkDeletedAsync(file, FormFiles.Webhooks.EventTypes.FileDeleted, FormFiles.Webhooks.DeleteReasons.Api, CancellationToken.None));
-        await removal.WithdrawAsync([file.Id], due, CancellationToken.None); // The other change's withdrawal.
+        Assert.Equal(1, await RowsOfUserAsync("pending", user.Id));
 
-        Assert.True((await tables.Pending.GetEntityIfExistsAsync<TableEntity>(PendingEntity.Partition(due, file.TaskId), FormFiles.Storage.Tables.Key(file.Id))).HasValue);
+        clock.Advance(TimeSpan.FromMinutes(2));
+        var pass = await host.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
 
-        // A file that is not deleted loses its announcement.
-        var kept = await user.ReserveAsync(tasks[0], "photo", 2000, "k.jpg");
-        (await kept.UploadAsync(Uploads.JpegLike(2000), "k.jpg")).AssertOk();
-        var keptFile = (await tables.FindFileAsync(kept.FileId, CancellationToken.None))!;
-        await removal.AnnounceAsync([keptFile], due, CancellationToken.None);
-        await removal.WithdrawAsync([keptFile.Id], due, CancellationToken.None);
-        Assert.False((await tables.Pending.GetEntityIfExistsAsync<TableEntity>(PendingEntity.Partition(due, keptFile.TaskId), FormFiles.Storage.Tables.Key(keptFile.Id))).HasValue);
+        Assert.Equal(1, pass.Counts[Sweeper.Outcome.Finished]);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"file_count":0,"total_size":0,"quota":1073741824}"""), await StatsAsync(user)));
+        Assert.Equal(0, await RowsOfUserAsync("pending", user.Id));
+        Assert.Empty(await Container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"{user.Id}/", CancellationToken.None).ToListAsync());
     }
 
     private FormFilesFactory HostOn(FakeTimeProvider clock, HttpPipelinePolicy? fault = null) => FormFilesFactory.OnClock(storage, clock, fault);
