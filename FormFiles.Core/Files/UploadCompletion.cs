@@ -135,15 +135,17 @@ public sealed class UploadCompletion(
         file.Size = size;
         file.MimeType = verdict.MimeType;
         file.Type = verdict.Type?.IsImage == true ? "image" : "file";
-        file.Uploaded = time.GetUtcNow();
+        // When its bytes landed, whichever completion judges it and however late: the unattached deadline counts from there.
+        file.Uploaded = head.Details.LastModified;
         file.Metadata = WithOrientation(file.Metadata, verdict.Type, bytes);
-        var recorded = await relay.RecordAsync(file.UserId, file.TaskId, [Events.File(EventTypes.FileUploaded, file, file.Uploaded.Value)], cancellationToken);
+        var now = time.GetUtcNow();
+        var recorded = await relay.RecordAsync(file.UserId, file.TaskId, [Events.File(EventTypes.FileUploaded, file, now)], cancellationToken);
         if (!await tables.Tasks.TrySubmitAsync(Changes(new(TableTransactionActionType.UpdateReplace, file, file.ETag), recorded), file, cancellationToken))
             return false;
         relay.Committed(recorded);
 
         CompletionLog.Uploaded(logger, file.Id, file.TaskId, size, file.MimeType);
-        metrics.Uploaded(size, file.Uploaded.Value - head.Details.LastModified);
+        metrics.Uploaded(size, now - head.Details.LastModified);
         usage.Uploaded(file.UserId, file.ApiKey, size);
         await SettleUploadedAsync(file, cancellationToken);
         return true;

@@ -170,6 +170,26 @@ public sealed class AttachmentTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task An_attachment_completed_late_is_swept_an_unattached_ttl_after_its_bytes_landed()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = HostOn(clock, ("FormFiles:ReservationTtl", "01:00:00"), ("FormFiles:UnattachedTtl", "01:00:00"));
+        var user = await host.CreateClient().NewUserAsync();
+        var task = await user.CreateTaskAsync();
+        var file = await ReserveAsync(user, task, 100);
+        Assert.Equal(HttpStatusCode.Created, (await file.PutAsync(new byte[50])).StatusCode); // Landed now; no event comes.
+
+        clock.Advance(TimeSpan.FromMinutes(50));
+        await host.Services.GetRequiredService<Reconciliation>().RunAsync(CancellationToken.None); // Completed 50 minutes late.
+        Assert.Equal("uploaded", (await file.ReadFileAsync())["state"]!.GetValue<string>());
+        clock.Advance(TimeSpan.FromMinutes(12));
+        var pass = await host.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
+
+        Assert.Equal(1, pass.Counts[Sweeper.Outcome.Expired]);
+        Assert.Equal(0, (await StatsAsync(user))["file_count"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task Parallel_attaches_and_detaches_keep_the_counters()
     {
         var user = await service.Client.NewUserAsync();
