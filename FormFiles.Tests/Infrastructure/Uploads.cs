@@ -45,7 +45,7 @@ public static class Uploads
     /// <summary>Polls task/form/file/read until the state is not <c>created</c> (completion is asynchronous after a SAS PUT).</summary>
     public static async Task<JsonNode> WaitForCompletionAsync(this Reservation reservation)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var deadline = DateTime.UtcNow.AddSeconds(30); // Only a failing wait lasts this long; a loaded machine may need it.
         while (true)
         {
             var file = await reservation.ReadFileAsync();
@@ -56,12 +56,12 @@ public static class Uploads
     }
 
     /// <summary>
-    /// Polls until <paramref name="condition"/> holds (or 10 s pass) and returns its last answer: what
+    /// Polls until <paramref name="condition"/> holds (or 30 s pass) and returns its last answer: what
     /// completion settles after the state change (quota, blob) follows it by a few storage calls.
     /// </summary>
     public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var deadline = DateTime.UtcNow.AddSeconds(30); // Only a failing wait lasts this long; a loaded machine may need it.
         while (!await condition() && DateTime.UtcNow < deadline)
             await Task.Delay(50);
         return await condition();

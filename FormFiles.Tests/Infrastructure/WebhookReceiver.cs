@@ -63,7 +63,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>Polls until <paramref name="condition"/> holds on what arrived (or 20 s pass); returns what arrived.</summary>
     public async Task<List<Delivery>> WaitForAsync(Func<List<Delivery>, bool> condition)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(30); // Only a failing wait lasts this long; a loaded machine may need it.
         while (!condition([.. Received]) && DateTime.UtcNow < deadline)
             await Task.Delay(50);
         return [.. Received];
