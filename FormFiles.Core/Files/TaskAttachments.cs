@@ -75,6 +75,7 @@ public sealed class TaskAttachments(Tables tables, TaskStore tasks, FileRemoval 
                 announced = true;
             }
 
+            announcement.ThrowIfLate(time);
             if (!await removal.TryMarkDeletedAsync(file, EventTypes.FileDeleted, DeleteReasons.Detached, cancellationToken))
                 return false;
             await removal.FinishAsync([file], announcement, cancellationToken);

@@ -28,5 +28,5 @@ public static class Contention
         RetryAsync(async () => (await attempt(), true), cancellationToken, attempts);
 }
 
-/// <summary>A row stayed contended through every attempt: storage is too busy now (14, try again).</summary>
-public sealed class StorageContentionException() : Exception($"A row stayed contended through {Contention.MaxAttempts} attempts");
+/// <summary>A row stayed contended through every attempt, or storage was too slow for a change to land in time: storage is too busy now (14, try again).</summary>
+public sealed class StorageContentionException(string? message = null) : Exception(message ?? $"A row stayed contended through {Contention.MaxAttempts} attempts");

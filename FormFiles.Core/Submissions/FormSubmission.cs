@@ -96,6 +96,7 @@ public sealed partial class FormSubmission(
             }
 
             // The witness: the outbox row (only this submission writes it), else the task row.
+            announcement?.ThrowIfLate(time);
             var landed = recorded is null
                 ? await tables.Tasks.TrySubmitAsync(changes, task, cancellationToken)
                 : await tables.Tasks.TrySubmitAsync(changes, recorded.Row, cancellationToken);

@@ -100,6 +100,7 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
             var recorded = await RecordDeletedAsync(userId, taskId, files.Take(FilesPerTransaction), DeleteReasons.FormDeleted, due, cancellationToken);
             if (recorded is not null)
                 changes.Add(recorded.Outbox);
+            announcement.ThrowIfLate(time);
             var removed = recorded is null
                 ? await tables.Tasks.TrySubmitAsync(changes, task, cancellationToken)
                 : await tables.Tasks.TrySubmitAsync(changes, recorded.Row, cancellationToken); // The outbox row: only this change writes it.
@@ -146,6 +147,7 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
                     foreach (var chunk in found.Chunk(FilesPerTransaction))
                     {
                         var recorded = await RecordDeletedAsync(userId, taskId, chunk.Where(f => f.State != FileStates.Deleted), DeleteReasons.TaskDeleted, due, cancellationToken);
+                        announcement.ThrowIfLate(time);
                         await tables.Tasks.SubmitTransactionAsync(WithOutbox(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), recorded), cancellationToken);
                         relay.Committed(recorded);
                         metrics.Deleted(DeleteReasons.TaskDeleted, chunk.Count(f => f.State != FileStates.Deleted));

@@ -53,13 +53,56 @@ public sealed class SweepTests(ServiceFixture service)
         Assert.True(await removal.TryMarkDeletedAsync(file, FormFiles.Webhooks.EventTypes.FileDeleted, FormFiles.Webhooks.DeleteReasons.Api, CancellationToken.None));
         Assert.Equal(1, await RowsOfUserAsync("pending", user.Id));
 
-        clock.Advance(TimeSpan.FromMinutes(2));
+        clock.Advance(Announcement.Grace + TimeSpan.FromMinutes(1));
         var pass = await host.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
 
         Assert.Equal(1, pass.Counts[Sweeper.Outcome.Finished]);
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"file_count":0,"total_size":0,"quota":1073741824}"""), await StatsAsync(user)));
         Assert.Equal(0, await RowsOfUserAsync("pending", user.Id));
         Assert.Empty(await Container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"{user.Id}/", CancellationToken.None).ToListAsync());
+    }
+
+    [Fact]
+    public async Task A_sweep_while_a_deletion_runs_leaves_its_announcement_for_when_it_falls_due()
+    {
+        // The sweep runs between a deletion's announcement and its commit, and the deletion's finish never runs (a crash):
+        // the announcement is not due yet, so the sweep leaves it, and finishes the file once it is.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = HostOn(clock);
+        var (user, tasks) = await UserWithTasksAsync(host.CreateClient(), 1);
+        var reservation = await user.ReserveAsync(tasks[0], "photo", 2000, "p.jpg");
+        (await reservation.UploadAsync(Uploads.JpegLike(2000), "p.jpg")).AssertOk();
+        var tables = host.Services.GetRequiredService<FormFiles.Storage.Tables>();
+        var removal = host.Services.GetRequiredService<FileRemoval>();
+        var sweeper = host.Services.GetRequiredService<Sweeper>();
+        var file = (await tables.FindFileAsync(reservation.FileId, CancellationToken.None))!;
+        var deletion = new Announcement(clock.GetUtcNow());
+
+        await removal.AnnounceAsync([file], deletion, CancellationToken.None);
+        clock.Advance(TimeSpan.FromMinutes(2));
+        await sweeper.RunAsync(CancellationToken.None);
+        deletion.ThrowIfLate(clock);
+        Assert.True(await removal.TryMarkDeletedAsync(file, FormFiles.Webhooks.EventTypes.FileDeleted, FormFiles.Webhooks.DeleteReasons.Api, CancellationToken.None));
+        Assert.Equal(1, await RowsOfUserAsync("pending", user.Id));
+
+        clock.Advance(Announcement.Grace);
+        var pass = await sweeper.RunAsync(CancellationToken.None);
+
+        Assert.Equal(1, pass.Counts[Sweeper.Outcome.Finished]);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"file_count":0,"total_size":0,"quota":1073741824}"""), await StatsAsync(user)));
+        Assert.Equal(0, await RowsOfUserAsync("pending", user.Id));
+    }
+
+    [Fact]
+    public void A_deletion_commits_only_until_a_minute_before_its_announcement_falls_due()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var announcement = new Announcement(clock.GetUtcNow());
+
+        clock.Advance(Announcement.Grace - Announcement.CommitMargin);
+        announcement.ThrowIfLate(clock);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Throws<FormFiles.Storage.StorageContentionException>(() => announcement.ThrowIfLate(clock));
     }
 
     private FormFilesFactory HostOn(FakeTimeProvider clock, HttpPipelinePolicy? fault = null) => FormFilesFactory.OnClock(storage, clock, fault);
