@@ -47,6 +47,10 @@ public sealed partial class FormSubmission(
             var outcome = ValueRules.Validate(task.ReadFormFields(), values, files, DateOnly.FromDateTime(now.UtcDateTime));
             if (outcome.Errors.Count > 0)
             {
+                // The task row and the files are two reads: a change between them (another merge dropping a file the
+                // stored values named) is no error of this call's values. Judge again on the new state.
+                if (await ChangedSinceAsync(task, cancellationToken))
+                    return false;
                 await WithdrawAsync(announced, announcement, cancellationToken);
                 throw new ApiException(ErrorCode.ValidationFailed, "There were errors during content validation", outcome.Errors);
             }
@@ -117,6 +121,12 @@ public sealed partial class FormSubmission(
 
             return true;
         }, cancellationToken);
+    }
+
+    private async Task<bool> ChangedSinceAsync(TaskEntity task, CancellationToken cancellationToken)
+    {
+        var stored = await tables.Tasks.GetEntityIfExistsAsync<TableEntity>(task.PartitionKey, TaskEntity.Row, ["RowKey"], cancellationToken);
+        return !stored.HasValue || stored.Value!.ETag != task.ETag;
     }
 
     /// <summary>The stored values with <paramref name="given"/>'s fields in place of theirs (a null removes one).</summary>

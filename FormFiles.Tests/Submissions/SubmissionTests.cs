@@ -59,6 +59,39 @@ public sealed class SubmissionTests(ServiceFixture service)
     private async Task<JsonNode> FormAsync(TestUser user, long taskId) =>
         (await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = taskId })).AssertOk().Body;
 
+    [Fact]
+    public async Task A_merge_that_reads_the_files_just_after_another_merge_dropped_one_its_stored_values_named_is_judged_again()
+    {
+        // Two merges of different fields: the second reads the form (its values name the old photo), then the first
+        // commits a new photo (the old one deleted), then the second reads the files. It must not answer 242 for the
+        // old photo, which its own call never named: it judges again on the new state.
+        var storage = service.NewStorage();
+        Func<Task> meanwhile = () => Task.CompletedTask;
+        var interjection = new Interjection(
+            m => m.Request.Method == Azure.Core.RequestMethod.Get && m.Request.Uri.Path.Contains("/tasks", StringComparison.Ordinal) && m.Request.Uri.Query.Contains("file-", StringComparison.Ordinal),
+            () => meanwhile());
+        await using var other = new FormFilesFactory(storage.Settings);
+        await using var host = new FormFilesFactory(storage.Settings, services =>
+            Microsoft.Extensions.Azure.AzureClientServiceCollectionExtensions.AddAzureClients(services, clients => clients.ConfigureDefaults(o => o.AddPolicy(interjection, Azure.Core.HttpPipelinePosition.PerCall))));
+        var user = await other.CreateClient().NewUserAsync();
+        var taskId = await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields()));
+        var first = await UploadedAsync(user, taskId, "photo");
+        var values = Minimal();
+        values["photo"] = Photos(first.FileId);
+        (await user.CallAsync("task/form/values/merge", new JsonObject { ["task_id"] = taskId, ["values"] = values })).AssertOk();
+        var second = await UploadedAsync(user, taskId, "photo");
+        var doc = await UploadedAsync(user, taskId, "doc", new byte[20]);
+        meanwhile = async () => (await user.CallAsync("task/form/values/merge", new JsonObject { ["task_id"] = taskId, ["values"] = new JsonObject { ["photo"] = Photos(second.FileId) } })).AssertOk();
+        interjection.Armed = true;
+
+        (await (user with { Client = host.CreateClient() }).CallAsync("task/form/values/merge", new JsonObject { ["task_id"] = taskId, ["values"] = new JsonObject { ["doc"] = Docs(doc.FileId) } })).AssertOk();
+
+        Assert.True(interjection.Fired);
+        var stored = (await FormAsync(user, taskId))["value"]!["values"]!;
+        Assert.Equal(second.FileId, stored["photo"]!["file_ids"]![0]!.GetValue<long>());
+        Assert.Equal(doc.FileId, stored["doc"]!["file_ids"]![0]!.GetValue<long>());
+    }
+
     private BlobContainerClient Container => new BlobServiceClient(service.Azurite.ConnectionString).GetBlobContainerClient("form-files");
 
     [Fact]
