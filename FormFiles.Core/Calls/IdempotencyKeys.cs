@@ -14,6 +14,11 @@ namespace FormFiles.Calls;
 /// request wins, or a conditional take-over of a row whose lease or retention ran out) and completed with
 /// the answer after it. A repeat with the same fingerprint gets that answer back byte for byte; one with
 /// other parameters gets 7; one while the first still runs gets 15 (429, <c>Retry-After: 1</c>).
+/// <para>
+/// A key belongs to the API key that sent it. The kept answer (upload credentials, a webhook secret) is
+/// sealed with AES-GCM under a key derived from that API key and the Idempotency-Key, neither of which the
+/// table holds (it keeps only digests): a copy of the table replays nothing, and only the caller can open it.
+/// </para>
 /// </summary>
 public sealed partial class IdempotencyKeys(Tables tables, TimeProvider time, IOptions<FormFilesOptions> options, ILogger<IdempotencyKeys> logger)
 {
@@ -45,10 +50,12 @@ public sealed partial class IdempotencyKeys(Tables tables, TimeProvider time, IO
     }
 
     /// <summary>Runs <paramref name="work"/> once for the user and key, and answers every repeat as it was answered.</summary>
-    public async Task<ApiAnswer> RunAsync(Caller caller, string key, string fingerprint, Func<CancellationToken, Task<ApiAnswer>> work, HttpResponse response)
+    /// <param name="apiKey">The API key (its plain text, which only the request carries): the answer is sealed under it.</param>
+    public async Task<ApiAnswer> RunAsync(Caller caller, string apiKey, string key, string fingerprint, Func<CancellationToken, Task<ApiAnswer>> work, HttpResponse response)
     {
+        var seal = new AnswerSeal(apiKey, key);
         // Claimed whether or not the caller stays: a claim left without its work would hold the key for a lease.
-        var (claim, earlier) = await ClaimAsync(Tables.Key(caller.UserId), RowKey(key), fingerprint, CancellationToken.None);
+        var (claim, earlier) = await ClaimAsync(Tables.Key(caller.UserId), seal.RowKey, fingerprint, seal, CancellationToken.None);
         if (earlier is not null)
         {
             if (earlier.Status == StatusCodes.Status429TooManyRequests)
@@ -72,7 +79,7 @@ public sealed partial class IdempotencyKeys(Tables tables, TimeProvider time, IO
             {
                 await renewal.CancelAsync();
                 await renewing;
-                await SettleAsync(claim!, answer); // Without an answer (the work threw), the key is freed.
+                await SettleAsync(claim!, answer, seal); // Without an answer (the work threw), the key is freed.
             }
         }
 
@@ -110,7 +117,7 @@ public sealed partial class IdempotencyKeys(Tables tables, TimeProvider time, IO
     /// Inserts the claim (no read first: a new key is the common case); when a row is there, reads it and
     /// takes it over if its time is up, or answers from it.
     /// </summary>
-    private async Task<(TableEntity? Claim, ApiAnswer? Earlier)> ClaimAsync(string partition, string rowKey, string fingerprint, CancellationToken cancellationToken) =>
+    private async Task<(TableEntity? Claim, ApiAnswer? Earlier)> ClaimAsync(string partition, string rowKey, string fingerprint, AnswerSeal seal, CancellationToken cancellationToken) =>
         await Contention.RetryAsync<(TableEntity?, ApiAnswer?)>(async () =>
         {
             var now = time.GetUtcNow();
@@ -136,7 +143,7 @@ public sealed partial class IdempotencyKeys(Tables tables, TimeProvider time, IO
             if (row.GetString("Fingerprint") != fingerprint)
                 throw new ApiException(ErrorCode.InvalidParameters, "Invalid parameters: Idempotency-Key was used with other parameters");
             return (true, (null, row.GetString("State") == Done
-                ? new ApiAnswer(Join(row), row.GetInt32("Status") ?? StatusCodes.Status200OK)
+                ? new ApiAnswer(seal.Open(Join(row)), row.GetInt32("Status") ?? StatusCodes.Status200OK)
                 : ApiResults.Error(ErrorCode.TooManyRequests, "Too many requests: the first request with this Idempotency-Key is still running; retry in a second")));
         }, cancellationToken);
 
@@ -172,7 +179,7 @@ public sealed partial class IdempotencyKeys(Tables tables, TimeProvider time, IO
     }
 
     /// <summary>Keeps a final answer for the retention; frees the key after storage trouble or without an answer (a retry runs again).</summary>
-    private async Task SettleAsync(TableEntity claim, ApiAnswer? answer)
+    private async Task SettleAsync(TableEntity claim, ApiAnswer? answer, AnswerSeal seal)
     {
         try
         {
@@ -196,8 +203,9 @@ public sealed partial class IdempotencyKeys(Tables tables, TimeProvider time, IO
             claim["State"] = Done;
             claim["Status"] = answer.Status;
             claim["Until"] = time.GetUtcNow() + options.Value.Idempotency.Retention;
-            for (var i = 0; i * ChunkBytes < answer.Body.Length; i++)
-                claim[$"Body{i}"] = answer.Body.AsSpan(i * ChunkBytes, Math.Min(ChunkBytes, answer.Body.Length - (i * ChunkBytes))).ToArray();
+            var sealedBody = seal.Close(answer.Body);
+            for (var i = 0; i * ChunkBytes < sealedBody.Length; i++)
+                claim[$"Body{i}"] = sealedBody.AsSpan(i * ChunkBytes, Math.Min(ChunkBytes, sealedBody.Length - (i * ChunkBytes))).ToArray();
             if (!await WriteOwnAsync(claim, () => tables.Idempotency.TryUpdateAsync(claim, claim.ETag, CancellationToken.None)))
                 TakenOver(logger, claim.PartitionKey);
         }
@@ -236,8 +244,40 @@ public sealed partial class IdempotencyKeys(Tables tables, TimeProvider time, IO
         return body.ToArray();
     }
 
-    /// <summary>The key hashed: any printable ASCII, and row keys refuse some.</summary>
-    private static string RowKey(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(key)));
+    /// <summary>
+    /// One API key's Idempotency-Key: its row key (a digest of both, which row keys of any printable ASCII need anyway)
+    /// and the AES-GCM key its answer is sealed with (HMAC-SHA256 of the Idempotency-Key under the API key).
+    /// </summary>
+    private sealed class AnswerSeal(string apiKey, string key)
+    {
+        private const int NonceBytes = 12;
+        private const int TagBytes = 16;
+
+        private readonly byte[] secret = HMACSHA256.HashData(Encoding.UTF8.GetBytes(apiKey), Encoding.ASCII.GetBytes("formfiles idempotency answer\n" + key));
+
+        public string RowKey { get; } = Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes($"{SHA256Hex(apiKey)}\n{key}")));
+
+        /// <summary>Nonce, ciphertext, tag.</summary>
+        public byte[] Close(byte[] body)
+        {
+            var sealedBody = new byte[NonceBytes + body.Length + TagBytes];
+            var nonce = sealedBody.AsSpan(0, NonceBytes);
+            RandomNumberGenerator.Fill(nonce);
+            using var aes = new AesGcm(secret, TagBytes);
+            aes.Encrypt(nonce, body, sealedBody.AsSpan(NonceBytes, body.Length), sealedBody.AsSpan(NonceBytes + body.Length), Encoding.ASCII.GetBytes(RowKey));
+            return sealedBody;
+        }
+
+        public byte[] Open(byte[] sealedBody)
+        {
+            var body = new byte[sealedBody.Length - NonceBytes - TagBytes];
+            using var aes = new AesGcm(secret, TagBytes);
+            aes.Decrypt(sealedBody.AsSpan(0, NonceBytes), sealedBody.AsSpan(NonceBytes, body.Length), sealedBody.AsSpan(NonceBytes + body.Length), body, Encoding.ASCII.GetBytes(RowKey));
+            return body;
+        }
+
+        private static string SHA256Hex(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+    }
 
     private static async IAsyncEnumerable<T> Take<T>(IAsyncEnumerable<T> items, int count)
     {

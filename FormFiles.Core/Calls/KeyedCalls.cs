@@ -6,7 +6,7 @@ namespace FormFiles.Calls;
 /// <summary>
 /// What every call with an API key goes through before its action: the key's rate limit (decided in
 /// memory, so a refused call costs no storage request), the key's lookup (4) and right (11), and the
-/// <c>Idempotency-Key</c>, whose answers are shared by the user's keys that hold the right. <see cref="Call"/> records what the usage meter needs.
+/// <c>Idempotency-Key</c>, whose answers belong to the API key that sent it. <see cref="Call"/> records what the usage meter needs.
 /// </summary>
 public sealed class KeyedCalls(ApiKeys keys, RateLimits limits, IdempotencyKeys idempotency)
 {
@@ -28,7 +28,7 @@ public sealed class KeyedCalls(ApiKeys keys, RateLimits limits, IdempotencyKeys 
         if (!idempotent || action.Access != Access.Write || IdempotencyKeys.Read(context.Request) is not { } key)
             return await work(context.RequestAborted);
 
-        var answer = await idempotency.RunAsync(caller, key, request.Parameters.Fingerprint(action.Name), work, context.Response);
+        var answer = await idempotency.RunAsync(caller, hash, key, request.Parameters.Fingerprint(action.Name), work, context.Response);
         call.Replayed = context.Response.Headers.ContainsKey(IdempotencyKeys.ReplayedHeader);
         return answer;
     }

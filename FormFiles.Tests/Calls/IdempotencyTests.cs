@@ -40,6 +40,36 @@ public sealed class IdempotencyTests(ServiceFixture service)
         Assert.Equal(1000, stats["total_size"]!.GetValue<long>());
     }
 
+    [Fact]
+    public async Task A_kept_answer_holds_no_usable_credential_at_rest_and_belongs_to_the_api_key_that_sent_it()
+    {
+        var storage = service.NewStorage();
+        await using var host = new FormFilesFactory(storage.Settings);
+        var user = await host.CreateClient().NewUserAsync();
+        var task = await user.CreateTaskAsync(await user.CreateTemplateAsync(FileField));
+
+        var first = (await CreateAsync(user, task, "sealed", size: 100)).AssertOk();
+        var value = first.Body["value"]!;
+        var token = value["fields"]!["token"]!.GetValue<string>();
+        var signature = System.Web.HttpUtility.ParseQueryString(new Uri(value["sas_url"]!.GetValue<string>()).Query)["sig"]!;
+
+        // What the table holds of it: no token, no SAS signature, not the answer in any readable form.
+        var rows = await storage.Table("idempotency").QueryAsync<TableEntity>().ToListAsync();
+        var stored = string.Join("\n", rows.SelectMany(r => r.Select(p => p.Value is byte[] bytes ? System.Text.Encoding.UTF8.GetString(bytes) + Convert.ToBase64String(bytes) : p.Value?.ToString())));
+        Assert.Single(rows);
+        foreach (var secret in new[] { token, token.Split('.')[2], signature, Uri.EscapeDataString(signature), "file_id", user.Hash })
+            Assert.DoesNotContain(secret, stored, StringComparison.Ordinal);
+
+        // The key's own retry gets its answer back; another API key of the user makes a call of its own.
+        var replay = await CreateAsync(user, task, "sealed", size: 100);
+        Assert.Equal(first.Raw, replay.Raw);
+        Assert.Equal("true", replay.Header("Idempotent-Replayed"));
+        var other = user with { Hash = await host.CreateClient().NewKeyAsync(user.Id) };
+        var own = (await CreateAsync(other, task, "sealed", size: 100)).AssertOk();
+        Assert.Null(own.Header("Idempotent-Replayed"));
+        Assert.NotEqual(value["file_id"]!.GetValue<long>(), own.Body["value"]!["file_id"]!.GetValue<long>());
+    }
+
     [Theory]
     [MemberData(nameof(RequestForms.All), MemberType = typeof(RequestForms))]
     public async Task The_same_call_in_another_request_form_is_a_replay_and_other_parameters_are_7(RequestForm form)
