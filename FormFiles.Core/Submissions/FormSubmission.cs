@@ -30,6 +30,7 @@ public sealed partial class FormSubmission(
     {
         var announced = new HashSet<long>();
         Announcement? announcement = null;
+        var judgedAgain = false;
         await Contention.RetryAsync(async () =>
         {
             var task = await tasks.LoadAsync(userId, taskId, cancellationToken);
@@ -48,9 +49,13 @@ public sealed partial class FormSubmission(
             if (outcome.Errors.Count > 0)
             {
                 // The task row and the files are two reads: a change between them (another merge dropping a file the
-                // stored values named) is no error of this call's values. Judge again on the new state.
-                if (await ChangedSinceAsync(task, cancellationToken))
+                // stored values named) is no error of this call's values. Judge again, once, on the new state.
+                if (!judgedAgain && await ChangedSinceAsync(task, cancellationToken))
+                {
+                    judgedAgain = true;
                     return false;
+                }
+
                 await WithdrawAsync(announced, announcement, cancellationToken);
                 throw new ApiException(ErrorCode.ValidationFailed, "There were errors during content validation", outcome.Errors);
             }

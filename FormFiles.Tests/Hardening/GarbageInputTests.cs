@@ -86,7 +86,8 @@ public sealed class GarbageInputTests(ServiceFixture service)
         Query,
     }
 
-    private sealed record Mutation(int Kind, string Key, string Value)
+    /// <param name="Target">Which valid parameter a "break" replaces (drawn, so that the seed decides it).</param>
+    private sealed record Mutation(int Kind, string Key, string Value, int Target)
     {
         public override string ToString() => $"{(Kind == 0 ? "set" : Kind == 1 ? "break" : "drop")} {Key}: {Value}";
     }
@@ -99,7 +100,7 @@ public sealed class GarbageInputTests(ServiceFixture service)
     private static readonly Gen<Garbage> Requests = Gen.Select(
         Gen.OneOf(Actions),
         Gen.OneOf(Form.Json, Form.FormBody, Form.Query),
-        Gen.Select(Gen.Int[0, 2], Keys, Trees, (kind, key, value) => new Mutation(kind, key, value)).Array[1, 3],
+        Gen.Select(Gen.Int[0, 2], Keys, Trees, Gen.Int[0, 1000], (kind, key, value, target) => new Mutation(kind, key, value, target)).Array[1, 3],
         Gen.Frequency((9, Gen.Const(true)), (1, Gen.Const(false))),
         (action, form, mutations, keepHash) => new Garbage(action, form, mutations, keepHash));
 
@@ -124,7 +125,7 @@ public sealed class GarbageInputTests(ServiceFixture service)
                         break;
                     case 1: // Break one of the valid ones.
                         if (parameters.Count > 0)
-                            parameters[parameters.Keys.ElementAt(Math.Abs(mutation.Value.GetHashCode()) % parameters.Count)] = mutation.Value;
+                            parameters[parameters.Keys.ElementAt(mutation.Target % parameters.Count)] = mutation.Value;
                         break;
                     default: // Drop one.
                         parameters.Remove(mutation.Key);

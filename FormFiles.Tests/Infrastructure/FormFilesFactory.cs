@@ -57,11 +57,16 @@ public sealed class FormFilesFactory : WebApplicationFactory<Program>
         });
     }
 
+    private int hostsCreated;
+
     /// <summary>Whether this is the run's own host, the one host of the shared account.</summary>
     public bool IsTheRunsHost { get; init; }
 
     protected override IHost CreateHost(IHostBuilder builder)
     {
+        // The run's factory makes one host; another through it (WithWebHostBuilder) would be a second host on the shared account.
+        if (IsTheRunsHost && Interlocked.Exchange(ref hostsCreated, 1) == 1)
+            throw new InvalidOperationException("The run's factory serves one host; a test's own host needs storage of its own (ServiceFixture.NewStorage).");
         var host = base.CreateHost(builder);
         var storage = host.Services.GetRequiredService<IOptions<FormFilesOptions>>().Value.Storage.ConnectionString;
         if (!IsTheRunsHost && storage is not null && storage == ServiceFixture.SharedConnectionString)
@@ -75,6 +80,9 @@ public sealed class FormFilesFactory : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        // Refused before the host starts (its background passes would reach the shared account at once).
+        if (!IsTheRunsHost && settings.TryGetValue("FormFiles:Storage:ConnectionString", out var storage) && storage == ServiceFixture.SharedConnectionString)
+            throw new InvalidOperationException("A test's own host needs storage of its own (ServiceFixture.NewStorage), not the run's shared account.");
         builder.UseSetting("urls", "http://127.0.0.1:0");
         // Tests call fast and in parallel with one key; the rate-limit tests set their own limits.
         builder.UseSetting("FormFiles:RateLimit:PermitsPerSecond", "100000");
