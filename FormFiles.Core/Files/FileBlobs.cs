@@ -7,19 +7,30 @@ using Azure.Storage.Sas;
 namespace FormFiles.Files;
 
 /// <summary>
-/// The <c>form-files</c> container and the upload SAS (design §5): create and write on exactly one
-/// blob, named by ids only (<c>{user_id}/{task_id}/{file_id}</c>), valid from five minutes ago (clock
-/// skew) until the reservation expires, HTTPS-only unless the blob endpoint itself is plain http
-/// (Azurite). Signed with the account key, or with a cached user delegation key.
+/// The blobs of files (design §5, issue 22). An upload goes to <c>form-files/{user_id}/{task_id}/{file_id}</c>
+/// (ids only) through a SAS that may only <em>create</em> that one blob: one Put Blob, no overwrite, no
+/// blocks, no lease (valid from five minutes ago for clock skew until the reservation expires, HTTPS-only
+/// unless the blob endpoint itself is plain http). Completion leases it (which that SAS cannot break),
+/// snapshots it and judges the snapshot; accepted bytes are copied from the snapshot to
+/// <c>accepted-files</c> under the same name, where no upload SAS reaches, and that copy is what
+/// downloads serve. The upload name then holds an empty tombstone under the file's lease until its SAS
+/// has expired, so the credential can no longer add, keep or change a byte. Signed with the account key,
+/// or with a cached user delegation key.
 /// </summary>
 public sealed class FileBlobs(BlobServiceClient service, UserDelegationKeys delegationKeys, IOptions<FormFilesOptions> options, TimeProvider time)
 {
     public const string ContainerName = "form-files";
 
+    public const string AcceptedContainerName = "accepted-files";
+
     /// <summary>How far this service's clock and storage's may disagree: SAS start times and upload times allow for it.</summary>
     public static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
+    /// <summary>Where uploads land (the upload SAS's one blob).</summary>
     public BlobContainerClient Container { get; } = service.GetBlobContainerClient(ContainerName);
+
+    /// <summary>The accepted bytes, copied from the judged snapshot: what downloads serve.</summary>
+    public BlobContainerClient Accepted { get; } = service.GetBlobContainerClient(AcceptedContainerName);
 
     public static string Name(long userId, long taskId, long fileId) => $"{userId}/{taskId}/{fileId}";
 
@@ -32,31 +43,29 @@ public sealed class FileBlobs(BlobServiceClient service, UserDelegationKeys dele
         return names;
     }
 
-    /// <summary>A read SAS for one uploaded blob that saves it under <paramref name="filename"/> (RFC 6266, any Unicode name).</summary>
-    /// <param name="snapshot">The snapshot of the accepted upload (see <see cref="FileEntity.Snapshot"/>), or null for the blob itself.</param>
-    public async Task<Uri> DownloadSasAsync(string blobName, string? snapshot, string? filename, string? mimeType, CancellationToken cancellationToken)
+    /// <summary>A read SAS for one accepted file's bytes that saves them under <paramref name="filename"/> (RFC 6266, any Unicode name).</summary>
+    public async Task<Uri> DownloadSasAsync(string blobName, string? filename, string? mimeType, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var disposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment");
         disposition.SetHttpFileName(filename ?? blobName[(blobName.LastIndexOf('/') + 1)..]);
         var sas = new BlobSasBuilder(BlobSasPermissions.Read, now + options.Value.DownloadUrlTtl)
         {
-            BlobContainerName = ContainerName,
+            BlobContainerName = AcceptedContainerName,
             BlobName = blobName,
-            Resource = snapshot is null ? "b" : "bs",
-            Snapshot = snapshot,
+            Resource = "b",
             StartsOn = now - ClockSkew,
             ContentDisposition = disposition.ToString(),
             ContentType = mimeType,
         };
-        var blob = Container.GetBlobClient(blobName);
-        return await SignAsync(snapshot is null ? blob : blob.WithSnapshot(snapshot), sas, cancellationToken);
+        return await SignAsync(Accepted.GetBlobClient(blobName), sas, cancellationToken);
     }
 
+    /// <summary>The upload SAS: create (one Put Blob of a blob that does not exist yet) on exactly <paramref name="blobName"/>.</summary>
     public async Task<Uri> UploadSasAsync(string blobName, DateTimeOffset expires, CancellationToken cancellationToken)
     {
         var blob = Container.GetBlobClient(blobName);
-        var sas = new BlobSasBuilder(BlobSasPermissions.Create | BlobSasPermissions.Write, expires)
+        var sas = new BlobSasBuilder(BlobSasPermissions.Create, expires)
         {
             BlobContainerName = ContainerName,
             BlobName = blobName,
@@ -67,11 +76,11 @@ public sealed class FileBlobs(BlobServiceClient service, UserDelegationKeys dele
     }
 
     /// <summary>
-    /// Takes the file's infinite lease on its blob, after which no write without the lease id (so none
-    /// through the upload SAS, neither Put Blob nor Put Block) can change it. Taking it again with the
-    /// same id succeeds, so every completion of the file may call this. False when there is no blob.
+    /// Takes the file's infinite lease on its upload blob, after which only the service can write it.
+    /// Taking it again with the same id succeeds, so every completion of the file may call this. False
+    /// when there is no blob.
     /// </summary>
-    /// <remarks>A lease someone else took (the upload SAS can take one) is broken first: only the file's lease counts.</remarks>
+    /// <remarks>A lease under another id (none that an upload SAS could take) is broken first: only the file's lease counts.</remarks>
     public async Task<bool> LeaseAsync(string blobName, string leaseId, CancellationToken cancellationToken)
     {
         var blob = Container.GetBlobClient(blobName);
@@ -93,30 +102,158 @@ public sealed class FileBlobs(BlobServiceClient service, UserDelegationKeys dele
         }
     }
 
-    /// <summary>Snapshots the (leased) blob: the accepted bytes, read-only from now on. Returns the snapshot's id.</summary>
-    public async Task<string> SnapshotAsync(string blobName, CancellationToken cancellationToken) =>
-        (await Container.GetBlobClient(blobName).CreateSnapshotAsync(cancellationToken: cancellationToken)).Value.Snapshot;
-
-    /// <summary>
-    /// Deletes a blob if it exists, leased or not: with <paramref name="leaseId"/> when it is the file's
-    /// (one request for an accepted upload); a blob that is not leased, or leased under another id, costs
-    /// a second request, or a lease break and a third.
-    /// </summary>
-    public async Task DeleteAsync(string blobName, string? leaseId, CancellationToken cancellationToken)
+    /// <summary>Snapshots the leased upload blob: the bytes that will be judged, read-only whatever happens to the blob after.</summary>
+    public async Task<BlobClient> SnapshotAsync(string blobName, string leaseId, CancellationToken cancellationToken)
     {
         var blob = Container.GetBlobClient(blobName);
+        var snapshot = await blob.CreateSnapshotAsync(conditions: new BlobRequestConditions { LeaseId = leaseId }, cancellationToken: cancellationToken);
+        return blob.WithSnapshot(snapshot.Value.Snapshot);
+    }
+
+    /// <summary>
+    /// Settles an accepted upload's bytes: the judged snapshot is copied (server-side, in the account) to
+    /// <see cref="Accepted"/>, where no SAS reaches and downloads read, then the upload name becomes a tombstone
+    /// (<see cref="ClearAsync"/>). The copy comes first, so a tombstone means both are done: one read then.
+    /// </summary>
+    public async Task SettleAcceptedAsync(string blobName, string snapshot, string leaseId, CancellationToken cancellationToken)
+    {
+        var blob = Container.GetBlobClient(blobName);
+        if (await IsTombstoneAsync(blob, cancellationToken) is true)
+            return;
+        var copy = Accepted.GetBlobClient(blobName);
+        CopyFromUriOperation started;
         try
         {
-            await blob.DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, string.IsNullOrEmpty(leaseId) ? null : new BlobRequestConditions { LeaseId = leaseId }, cancellationToken);
+            started = await copy.StartCopyFromUriAsync(blob.WithSnapshot(snapshot).Uri, cancellationToken: cancellationToken);
         }
-        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.LeaseNotPresentWithBlobOperation)
+        catch (RequestFailedException e) when (e.Status == 404)
         {
-            await blob.DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken);
+            return; // The snapshot is gone: another completion copied it and cleared the name, or the file was deleted.
+        }
+
+        // Within one account the copy is done when it is answered; a pending one is waited for.
+        for (var wait = 0; started.GetRawResponse().Headers.TryGetValue("x-ms-copy-status", out var status) && status == "pending"; wait++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100 << Math.Min(wait, 5)), cancellationToken);
+            if ((await copy.GetPropertiesAsync(cancellationToken: cancellationToken)).Value.CopyStatus != CopyStatus.Pending)
+                break;
+        }
+
+        await EmptyAsync(blob, blobName, leaseId, cancellationToken);
+    }
+
+    /// <summary>
+    /// Makes the upload name an empty blob under the file's lease with no snapshots: nothing the upload SAS
+    /// wrote or staged stays, and the SAS can write nothing there any more (it may neither overwrite nor
+    /// lease). Creates it when missing (a reservation that never got an upload); one read when it is a
+    /// tombstone already, so that completions of the events its own writes raise cost no more.
+    /// </summary>
+    public async Task ClearAsync(string blobName, string leaseId, CancellationToken cancellationToken)
+    {
+        var blob = Container.GetBlobClient(blobName);
+        switch (await IsTombstoneAsync(blob, cancellationToken))
+        {
+            case true:
+                return;
+            case null:
+                try
+                {
+                    await blob.UploadAsync(Stream.Null, new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken);
+                    await LeaseAsync(blobName, leaseId, cancellationToken);
+                    return;
+                }
+                catch (RequestFailedException exists) when (exists.Status is 409 or 412)
+                {
+                    break; // An upload came first (or this create's retry found its own): clear that one.
+                }
+        }
+
+        await EmptyAsync(blob, blobName, leaseId, cancellationToken);
+    }
+
+    /// <summary>Whether the blob is a tombstone: empty and leased (only the service leases); null when there is no blob.</summary>
+    private static async Task<bool?> IsTombstoneAsync(BlobClient blob, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var properties = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+            return properties.ContentLength == 0 && properties.LeaseState == LeaseState.Leased;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Under the file's lease: emptied first, so that a snapshot taken meanwhile holds nothing; then every snapshot goes.</summary>
+    private async Task EmptyAsync(BlobClient blob, string blobName, string leaseId, CancellationToken cancellationToken)
+    {
+        await LeaseAsync(blobName, leaseId, cancellationToken);
+        var leased = new BlobRequestConditions { LeaseId = leaseId };
+        await blob.UploadAsync(Stream.Null, new BlobUploadOptions { Conditions = leased }, cancellationToken);
+        await blob.DeleteAsync(DeleteSnapshotsOption.OnlySnapshots, leased, cancellationToken);
+    }
+
+    /// <summary>
+    /// Deletes the upload name for good (once its SAS has expired): blocks left uncommitted first (an empty
+    /// commit discards them), then the blob with its snapshots. With <paramref name="leaseId"/> when it is
+    /// the file's; a blob under another lease, or none, costs another request or two.
+    /// </summary>
+    public async Task PurgeAsync(string blobName, string? leaseId, CancellationToken cancellationToken)
+    {
+        var blob = Container.GetBlockBlobClient(blobName);
+        BlockList blocks;
+        try
+        {
+            blocks = (await blob.GetBlockListAsync(BlockListTypes.Uncommitted, cancellationToken: cancellationToken)).Value;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return; // Nothing at all under the name.
+        }
+
+        if (blocks.UncommittedBlocks.Any())
+            await WithLeaseAsync(Container.GetBlobClient(blobName), leaseId, conditions => blob.CommitBlockListAsync([], new CommitBlockListOptions { Conditions = conditions }, cancellationToken), cancellationToken);
+        await DeleteAsync(blobName, leaseId, cancellationToken);
+    }
+
+    /// <summary>Deletes a blob no live file owns, unless it is a tombstone (empty and leased, which no upload SAS can make).</summary>
+    public async Task DeleteUnlessTombstoneAsync(string blobName, CancellationToken cancellationToken)
+    {
+        if (await IsTombstoneAsync(Container.GetBlobClient(blobName), cancellationToken) is false)
+            await DeleteAsync(blobName, null, cancellationToken);
+    }
+
+    /// <summary>Deletes the accepted copy of a file, if there is one.</summary>
+    public Task DeleteAcceptedAsync(string blobName, CancellationToken cancellationToken) =>
+        Accepted.GetBlobClient(blobName).DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken);
+
+    /// <summary>
+    /// Deletes an upload blob if it exists, leased or not: with <paramref name="leaseId"/> when it is the file's
+    /// (one request); a blob that is not leased, or leased under another id, costs a second request, or a lease
+    /// break and a third.
+    /// </summary>
+    public Task DeleteAsync(string blobName, string? leaseId, CancellationToken cancellationToken)
+    {
+        var blob = Container.GetBlobClient(blobName);
+        return WithLeaseAsync(blob, leaseId, conditions => blob.DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, conditions, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>A write to a blob that may hold the file's lease, another lease, or none: the file's first, then none, then after breaking the other.</summary>
+    private static async Task WithLeaseAsync<T>(BlobClient blob, string? leaseId, Func<BlobRequestConditions?, Task<T>> write, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await write(string.IsNullOrEmpty(leaseId) ? null : new BlobRequestConditions { LeaseId = leaseId });
+        }
+        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.LeaseNotPresentWithBlobOperation || (e.Status == 404 && !string.IsNullOrEmpty(leaseId)))
+        {
+            await write(null); // Not leased: no blob yet (only uncommitted blocks), or one never leased.
         }
         catch (RequestFailedException e) when (e.Status == 412)
         {
             await BreakLeaseAsync(blob, cancellationToken);
-            await blob.DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken);
+            await write(null);
         }
     }
 

@@ -66,17 +66,23 @@ public sealed class FileEntity : IStampedEntity
     public string TokenDigest { get; set; } = string.Empty;
 
     /// <summary>
-    /// The id of the infinite lease that completion takes on the blob before judging it, so that nobody
-    /// holding the upload SAS can write over an accepted upload. Random per file, never shown.
+    /// The id of the infinite lease that completion takes on the upload blob before judging it (and that
+    /// its tombstone keeps), so that only the service writes it from then on. Random per file, never shown.
     /// </summary>
     public string LeaseId { get; set; } = string.Empty;
 
     /// <summary>
-    /// The snapshot taken when the upload was accepted: what downloads serve. Snapshots are read-only,
-    /// and the upload SAS cannot delete them, so breaking the lease and writing over the blob changes
-    /// nothing anyone is served.
+    /// The snapshot of the upload blob that completion judged and accepted: the bytes copied to the accepted
+    /// container, recorded with the acceptance so that whichever completion comes next finishes the copy.
     /// </summary>
     public string? Snapshot { get; set; }
+
+    /// <summary>
+    /// Whether the upload SAS may still be valid at <paramref name="now"/>: it expires with the reservation, by
+    /// storage's clock, which may be <see cref="FileBlobs.ClockSkew"/> behind this one. Until then the file's
+    /// upload name stays taken (its blob or a tombstone).
+    /// </summary>
+    public bool CredentialsLive(DateTimeOffset now) => now < Expires + FileBlobs.ClockSkew;
 
     /// <summary>The first eight characters of the API key that reserved the file: usage counts its upload there.</summary>
     public string? ApiKey { get; set; }

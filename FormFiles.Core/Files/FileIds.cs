@@ -13,4 +13,6 @@ public static class FileIds
     public static long Compose(long taskId, long sequence) => (taskId << SequenceBits) | sequence;
 
     public static long TaskOf(long fileId) => fileId >> SequenceBits;
+
+    public static long SequenceOf(long fileId) => fileId & MaxPerTask;
 }

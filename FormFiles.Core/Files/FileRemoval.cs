@@ -32,13 +32,41 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
         }
     }
 
-    /// <summary>Everything a deleted file still holds, except an announcement row: idempotent, for the sweep too.</summary>
+    /// <summary>
+    /// Everything a deleted file still holds, except an announcement row: idempotent, for the sweep too. The
+    /// accepted copy and the quota go at once; while the file's upload SAS may still be valid, its upload name
+    /// stays a tombstone (<see cref="FileBlobs.ClearAsync"/>) and its row and expiry row stay, so that the SAS
+    /// can write nothing and the sweep comes back once it has expired, to delete name, row and index row.
+    /// </summary>
     public async Task FinishAsync(FileEntity file, CancellationToken cancellationToken)
     {
-        await blobs.DeleteAsync(file.BlobName, file.LeaseId, cancellationToken);
+        // The upload name's snapshots go first, the accepted copy after: no completion can copy one again after that.
+        if (file.CredentialsLive(time.GetUtcNow()))
+        {
+            await tables.Pending.UpsertEntityAsync(PendingEntity.For(file, file.Expires), TableUpdateMode.Replace, cancellationToken);
+            await blobs.ClearAsync(file.BlobName, file.LeaseId, cancellationToken);
+            await blobs.DeleteAcceptedAsync(file.BlobName, cancellationToken);
+            await quota.ReleaseAsync(file.UserId, file.Id, cancellationToken);
+            return;
+        }
+
+        await blobs.PurgeAsync(file.BlobName, file.LeaseId, cancellationToken);
+        await blobs.DeleteAcceptedAsync(file.BlobName, cancellationToken);
         await quota.ReleaseAsync(file.UserId, file.Id, cancellationToken);
         await tables.Tasks.DeleteEntityAsync(file.PartitionKey, file.RowKey, ETag.All, cancellationToken);
         await tables.Pending.DeleteEntityAsync(PendingEntity.ExpiryPartition(file), Tables.Key(file.Id), ETag.All, cancellationToken);
+    }
+
+    /// <summary>
+    /// What a blob event for a deleted file's name settles: a tombstone while its SAS may be valid (one read when
+    /// it is one already, as when the event is of the tombstone's own write), nothing at all after.
+    /// </summary>
+    public async Task SettleUploadNameAsync(FileEntity file, CancellationToken cancellationToken)
+    {
+        if (file.CredentialsLive(time.GetUtcNow()))
+            await blobs.ClearAsync(file.BlobName, file.LeaseId, cancellationToken);
+        else
+            await blobs.DeleteAsync(file.BlobName, file.LeaseId, cancellationToken);
     }
 
     /// <summary>
@@ -47,7 +75,8 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
     /// both rows' ETags; false when either changed meanwhile (read them again). A retry of a transaction
     /// that landed is a success (<see cref="StampedWrites"/>).
     /// </summary>
-    public async Task<bool> TryMarkDeletedAsync(FileEntity file, string eventType, string? reason, CancellationToken cancellationToken)
+    /// <param name="announcement">The caller's announcement of the deletion, whose commit deadline is checked right before the commit (none for the sweep's own).</param>
+    public async Task<bool> TryMarkDeletedAsync(FileEntity file, string eventType, string? reason, CancellationToken cancellationToken, Announcement? announcement = null)
     {
         var holdsSlot = file.AwaitsUpload || (file.State == FileStates.Uploaded && !file.Submitted);
         var task = await tables.Tasks.GetEntityIfExistsAsync<TaskEntity>(file.PartitionKey, TaskEntity.Row, cancellationToken: cancellationToken);
@@ -65,6 +94,7 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
         var recorded = await relay.RecordAsync(file.UserId, file.TaskId, [Events.File(eventType, file, time.GetUtcNow(), reason)], cancellationToken);
         if (recorded is not null)
             changes.Add(recorded.Outbox);
+        announcement?.ThrowIfLate(time);
         if (!await tables.Tasks.TrySubmitAsync(changes, file, cancellationToken))
             return false;
         relay.Committed(recorded);

@@ -27,7 +27,7 @@ public sealed class FileViews(Tables tables, FileBlobs blobs)
     }
 
     public async Task<FormFileView> ViewAsync(FileEntity file, CancellationToken cancellationToken) =>
-        View(file, file.State == FileStates.Uploaded ? await blobs.DownloadSasAsync(file.BlobName, file.Snapshot, file.Name, file.MimeType, cancellationToken) : null);
+        View(file, file.State == FileStates.Uploaded ? await blobs.DownloadSasAsync(file.BlobName, file.Name, file.MimeType, cancellationToken) : null);
 
     /// <summary>The view of <paramref name="file"/> with <paramref name="downloadUrl"/> (none in an event: a URL there would outlive its use).</summary>
     public static FormFileView View(FileEntity file, Uri? downloadUrl) => new(

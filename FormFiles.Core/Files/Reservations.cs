@@ -206,6 +206,8 @@ public sealed partial class Reservations(
             await Contention.RetryAsync(async () =>
             {
                 RequireRoom(task, FileField(task, file.FieldId));
+                if (time.GetUtcNow() >= file.Expires)
+                    throw new StorageContentionException("Storage was too slow: the reservation expired before it was made");
                 var sequence = task.FileSequence + 1 + (clashes == 0 ? 0 : Random.Shared.Next(16 * clashes));
                 if (sequence > FileIds.MaxPerTask)
                     throw new ApiException(ErrorCode.TooManyEntities, $"Too many entities: task {task.Id} has had the most files a task can have ({FileIds.MaxPerTask})");

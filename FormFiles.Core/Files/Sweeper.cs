@@ -155,8 +155,13 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
         var file = await tables.FindFileAsync(row.FileId, cancellationToken);
         if (file is null)
         {
-            // No file row: its admission stopped before the reservation was written, or its task is gone.
-            await blobs.DeleteAsync(FileBlobs.Name(row.UserId, row.TaskId, row.FileId), null, cancellationToken);
+            // No file row: its admission stopped before the reservation was written, or its task is gone. Its name is
+            // let go once any upload SAS for it has expired, after sealing its id so that a stalled admission cannot land.
+            if (now < row.Expires + FileBlobs.ClockSkew)
+                return (true, Outcome.NotYetDue);
+            if (!await tasks.SealFileIdAsync(row.TaskId, row.FileId, cancellationToken) || await tables.FindFileAsync(row.FileId, cancellationToken) is not null)
+                return (false, Outcome.Failed); // The admission landed meanwhile, or the task changed: look again.
+            await blobs.PurgeAsync(FileBlobs.Name(row.UserId, row.TaskId, row.FileId), null, cancellationToken);
             await quota.ReleaseAsync(row.UserId, row.FileId, cancellationToken);
             await DeleteRowAsync(row, cancellationToken);
             SweepLog.Released(logger, row.FileId, row.TaskId);
@@ -168,26 +173,34 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
             case FileStates.Deleted:
             case FileStates.Rejected:
                 await removal.FinishAsync(file, cancellationToken);
+                if (IsExpiryRow(row, file) && file.CredentialsLive(now))
+                    return (true, Outcome.NotYetDue); // Its upload name stays a tombstone, and this row with it, until its SAS has expired.
                 await ForgetAsync(row, file, cancellationToken);
                 return (true, Outcome.Finished);
             case FileStates.Uploaded when file.IsAttachment() && !file.Submitted && completion.UnattachedDeadline(file) <= now:
                 // An attachment uploaded and never attached: it goes once FormFiles:UnattachedTtl has passed.
-                if (!await removal.TryMarkDeletedAsync(file, EventTypes.FileDeleted, DeleteReasons.Unattached, cancellationToken))
-                    return (false, Outcome.Failed);
-                await removal.FinishAsync(file, cancellationToken);
-                await DeleteRowAsync(row, cancellationToken);
-                SweepLog.Expired(logger, file.Id, file.TaskId);
-                return (true, Outcome.Expired);
-            case FileStates.Uploaded:
-                await completion.HandleAsync(file.BlobName, cancellationToken);
-                if (file.IsAttachment() && !file.Submitted && row.RowKey == Tables.Key(file.Id) && row.PartitionKey == PendingEntity.Partition(completion.UnattachedDeadline(file), file.TaskId))
-                    return (true, Outcome.NotYetDue); // The row of its unattached deadline stays until then.
-                await ForgetAsync(row, file, cancellationToken);
-                return (true, Outcome.Completed);
+                return await DeleteAsync(row, file, EventTypes.FileDeleted, DeleteReasons.Unattached, cancellationToken);
+        }
+
+        if (!IsExpiryRow(row, file) && !file.IsAttachment() && await tasks.FormOfAsync(file.TaskId, cancellationToken) != file.FormId)
+        {
+            // Announced by a deletion of its form (or task) that committed and stopped before it marked every file: it goes too.
+            return await DeleteAsync(row, file, EventTypes.FileDeleted, DeleteReasons.FormDeleted, cancellationToken);
+        }
+
+        if (file.State == FileStates.Uploaded)
+        {
+            await completion.HandleAsync(file.BlobName, cancellationToken);
+            if (file.IsAttachment() && !file.Submitted && row.RowKey == Tables.Key(file.Id) && row.PartitionKey == PendingEntity.Partition(completion.UnattachedDeadline(file), file.TaskId))
+                return (true, Outcome.NotYetDue); // The row of its unattached deadline stays until then.
+            await ForgetAsync(row, file, cancellationToken);
+            return (true, Outcome.Completed);
         }
 
         // A blob that landed in time is completed, even when its reservation expired since (a late event).
         var settled = await completion.HandleAsync(file.BlobName, cancellationToken) ?? file;
+        if (settled.State is FileStates.Deleted or FileStates.Rejected)
+            return (false, Outcome.Failed); // Deleted meanwhile (a write that landed after its caller gave up, too): settle it as such.
         if (!settled.AwaitsUpload)
         {
             await ForgetAsync(row, settled, cancellationToken);
@@ -197,21 +210,29 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
         if (settled.Expires >= now)
             return (true, Outcome.NotYetDue); // An announcement that came to nothing, or this very minute.
 
-        file = settled;
-        if (!await removal.TryMarkDeletedAsync(file, EventTypes.FileExpired, null, cancellationToken))
+        return await DeleteAsync(row, settled, EventTypes.FileExpired, null, cancellationToken);
+    }
+
+    /// <summary>Marks the file deleted (with its event), finishes it and settles the row; not done when the file changed meanwhile.</summary>
+    private async Task<(bool Done, Outcome Outcome)> DeleteAsync(PendingEntity row, FileEntity file, string eventType, string? reason, CancellationToken cancellationToken)
+    {
+        if (!await removal.TryMarkDeletedAsync(file, eventType, reason, cancellationToken))
             return (false, Outcome.Failed);
         await removal.FinishAsync(file, cancellationToken);
         await ForgetAsync(row, file, cancellationToken);
-        SweepLog.Expired(logger, file.Id, file.TaskId);
+        SweepLog.Deleted(logger, file.Id, file.TaskId, reason ?? eventType);
         return (true, Outcome.Expired);
     }
 
     private Task DeleteRowAsync(PendingEntity row, CancellationToken cancellationToken) =>
         tables.Pending.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
 
-    /// <summary>Deletes an announcement row; a file's own expiry row went with its settlement already.</summary>
+    /// <summary>Deletes an announcement or deadline row; a file's own expiry row goes with its settlement (or stays, for its tombstone).</summary>
     private Task ForgetAsync(PendingEntity row, FileEntity file, CancellationToken cancellationToken) =>
-        row.RowKey == Tables.Key(file.Id) && row.PartitionKey == PendingEntity.ExpiryPartition(file) ? Task.CompletedTask : DeleteRowAsync(row, cancellationToken);
+        IsExpiryRow(row, file) ? Task.CompletedTask : DeleteRowAsync(row, cancellationToken);
+
+    private static bool IsExpiryRow(PendingEntity row, FileEntity file) =>
+        row.RowKey == Tables.Key(file.Id) && row.PartitionKey == PendingEntity.ExpiryPartition(file);
 }
 
 internal static partial class SweepLog
@@ -220,8 +241,8 @@ internal static partial class SweepLog
         Message = "Sweep: {Expired} expired, {Finished} deletions finished, {Completed} completed, {Released} orphans released, {Repaired} list copies repaired, {Relayed} event batches relayed, {NotYetDue} not yet due, {Failed} failed; {ItemsPerSecond:F0} items/s; oldest due {OldestDue:o}; budget spent: {BudgetSpent}")]
     public static partial void Pass(ILogger logger, int expired, int finished, int completed, int released, int repaired, int relayed, int notYetDue, int failed, double itemsPerSecond, DateTimeOffset? oldestDue, bool budgetSpent);
 
-    [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "Reservation {FileId} of task {TaskId} expired and was deleted")]
-    public static partial void Expired(ILogger logger, long fileId, long taskId);
+    [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "File {FileId} of task {TaskId} was deleted by the sweep ({Reason})")]
+    public static partial void Deleted(ILogger logger, long fileId, long taskId, string reason);
 
     [LoggerMessage(EventId = 2202, Level = LogLevel.Information, Message = "File {FileId} of task {TaskId} had no row: its quota and blob were released")]
     public static partial void Released(ILogger logger, long fileId, long taskId);

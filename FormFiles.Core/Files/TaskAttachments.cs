@@ -75,8 +75,7 @@ public sealed class TaskAttachments(Tables tables, TaskStore tasks, FileRemoval 
                 announced = true;
             }
 
-            announcement.ThrowIfLate(time);
-            if (!await removal.TryMarkDeletedAsync(file, EventTypes.FileDeleted, DeleteReasons.Detached, cancellationToken))
+            if (!await removal.TryMarkDeletedAsync(file, EventTypes.FileDeleted, DeleteReasons.Detached, cancellationToken, announcement))
                 return false;
             await removal.FinishAsync([file], announcement, cancellationToken);
             await ForgetDeadlineAsync(file, cancellationToken);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
+using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using FormFiles.Quota;
 using FormFiles.Storage;
@@ -17,11 +18,13 @@ namespace FormFiles.Files;
 /// <summary>
 /// Completes an upload when its blob exists (design §7): called by the blob-created event, by the
 /// multipart endpoint, by reconciliation, by the sweep and by submission, as often and concurrently
-/// as they like. It first takes the file's lease on the blob, so what it judges is what stays: an
-/// accepted (or rejected) upload cannot be swapped through the SAS afterwards. An upload counts as in
-/// time by when its bytes landed (the blob's Last-Modified), not by when this runs. Every state change
-/// is conditional on the file row's ETag, and the steps after it (quota, blob deletion, the pending
-/// row) are idempotent, so every caller ends in the same state.
+/// as they like. It takes the file's lease on the blob (which the create-only upload SAS cannot
+/// break), snapshots it and judges the snapshot: what it judges cannot change, and an accepted upload
+/// is copied from that very snapshot to where downloads read it (<see cref="FileBlobs"/>). Then the
+/// upload name is left an empty tombstone, accepted or rejected alike. An upload counts as in time by
+/// when its bytes landed (the blob's Last-Modified), not by when this runs. Every state change is
+/// conditional on the file row's ETag, and the steps after it (quota, the tombstone, the pending row)
+/// are idempotent, so every caller ends in the same state.
 /// </summary>
 public sealed class UploadCompletion(
     Tables tables, FileBlobs blobs, QuotaLedger quota, FileRemoval removal, WebhookRelay relay, UsageMeter usage, FormFilesMetrics metrics,
@@ -62,16 +65,20 @@ public sealed class UploadCompletion(
         Contention.RetryAsync<FileEntity?>(async () =>
         {
             var file = await tables.FindFileAsync(fileId, cancellationToken);
-            if (file is null || file.UserId != userId || file.State == FileStates.Deleted)
+            if (file is null || file.UserId != userId)
             {
-                // Unknown or deleted: a late or rogue upload.
-                await blobs.DeleteAsync(blobName, file?.LeaseId, cancellationToken);
+                // Unknown: a rogue upload, or a late one whose file has gone (with its row, once its SAS expired). A tombstone
+                // keeps the name of a file of a deleted task whose SAS may still be valid: the sweep lets it go after.
+                await blobs.DeleteUnlessTombstoneAsync(blobName, cancellationToken);
                 CompletionLog.Late(logger, fileId, taskId);
                 return (true, file);
             }
 
             switch (file.State)
             {
+                case FileStates.Deleted:
+                    await removal.SettleUploadNameAsync(file, cancellationToken);
+                    return (true, file);
                 case FileStates.Uploaded:
                     await SettleUploadedAsync(file, cancellationToken);
                     return (true, file);
@@ -80,25 +87,39 @@ public sealed class UploadCompletion(
                     return (true, file);
             }
 
-            // From here on the blob is what it will stay: the upload SAS can no longer write over it.
+            // From here on only the service writes the blob: the upload SAS can neither overwrite nor break a lease.
             if (!await blobs.LeaseAsync(blobName, file.LeaseId, cancellationToken))
                 return (true, file); // Nothing uploaded yet.
 
             started();
 
-            var blob = blobs.Container.GetBlobClient(blobName);
-            BlobDownloadResult head;
+            // What is judged is this snapshot, and what is accepted is a copy of it: nothing written after can change either.
+            BlobClient judged;
             try
             {
-                head = (await blob.DownloadContentAsync(new BlobDownloadOptions { Range = new HttpRange(0, HeadBytes) }, cancellationToken)).Value;
+                judged = await blobs.SnapshotAsync(blobName, file.LeaseId, cancellationToken);
             }
             catch (RequestFailedException e) when (e.Status == 404)
             {
-                return (false, file); // Deleted meanwhile: look again.
+                return (true, file); // No committed blob (only uncommitted blocks, or deleted meanwhile): nothing to judge.
+            }
+            catch (RequestFailedException e) when (e.Status == 412)
+            {
+                return (false, file); // Its lease broken meanwhile: look again.
+            }
+
+            BlobDownloadResult head;
+            try
+            {
+                head = (await judged.DownloadContentAsync(new BlobDownloadOptions { Range = new HttpRange(0, HeadBytes) }, cancellationToken)).Value;
             }
             catch (RequestFailedException e) when (e.Status == 416)
             {
-                head = (await blob.DownloadContentAsync(cancellationToken)).Value; // An empty blob has no first byte to range over.
+                head = (await judged.DownloadContentAsync(cancellationToken)).Value; // An empty blob has no first byte to range over.
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                return (false, file); // Deleted with its snapshots meanwhile: look again.
             }
 
             if (head.Details.LastModified > file.Expires + FileBlobs.ClockSkew)
@@ -111,11 +132,11 @@ public sealed class UploadCompletion(
                 return (true, file);
             }
 
-            return (await JudgeAsync(file, head, cancellationToken), file);
+            return (await JudgeAsync(file, judged, head, cancellationToken), file);
         }, cancellationToken);
 
     /// <returns>False when another caller changed the file first (look again).</returns>
-    private async Task<bool> JudgeAsync(FileEntity file, BlobDownloadResult head, CancellationToken cancellationToken)
+    private async Task<bool> JudgeAsync(FileEntity file, BlobClient judged, BlobDownloadResult head, CancellationToken cancellationToken)
     {
         var task = await tables.Tasks.GetEntityAsync<TaskEntity>(file.PartitionKey, TaskEntity.Row, cancellationToken: cancellationToken);
         var field = task.Value.FileTarget(file.FieldId);
@@ -131,7 +152,7 @@ public sealed class UploadCompletion(
             return await RejectAsync(task.Value, file, verdict.Rejection!, verdict.Kind!, cancellationToken);
 
         file.State = FileStates.Uploaded;
-        file.Snapshot = await blobs.SnapshotAsync(file.BlobName, cancellationToken);
+        file.Snapshot = new BlobUriBuilder(judged.Uri).Snapshot;
         file.Size = size;
         file.MimeType = verdict.MimeType;
         file.Type = verdict.Type?.IsImage == true ? "image" : "file";
@@ -173,11 +194,13 @@ public sealed class UploadCompletion(
         [change, .. more, .. recorded is null ? [] : new[] { recorded.Outbox }];
 
     /// <summary>
-    /// The quota moves from the reserved to the real size; the reservation is settled. An unattached
-    /// attachment is named in the pending index for when <c>FormFiles:UnattachedTtl</c> runs out, first.
+    /// The judged bytes are copied to where downloads read them and the upload name becomes a tombstone, the
+    /// quota moves from the reserved to the real size, and the reservation's index row goes last (so that the sweep comes back to whatever a crash left). An
+    /// unattached attachment is named in the pending index for when <c>FormFiles:UnattachedTtl</c> runs out.
     /// </summary>
     private async Task SettleUploadedAsync(FileEntity file, CancellationToken cancellationToken)
     {
+        await blobs.SettleAcceptedAsync(file.BlobName, file.Snapshot!, file.LeaseId, cancellationToken);
         var deadline = file.IsAttachment() && !file.Submitted ? PendingEntity.For(file, UnattachedDeadline(file)) : null;
         if (deadline is not null)
             await tables.Pending.UpsertEntityAsync(deadline, TableUpdateMode.Replace, cancellationToken);
@@ -189,10 +212,10 @@ public sealed class UploadCompletion(
     /// <summary>When an uploaded attachment that was never attached goes.</summary>
     public DateTimeOffset UnattachedDeadline(FileEntity file) => (file.Uploaded ?? file.Created) + options.Value.UnattachedTtl;
 
-    /// <summary>The blob goes and the quota comes back; the file row stays (it says why) until the sweep takes it at the reservation's expiry.</summary>
+    /// <summary>The upload name becomes a tombstone and the quota comes back; the file row stays (it says why) until the sweep takes it at the reservation's expiry.</summary>
     private async Task SettleRejectedAsync(FileEntity file, CancellationToken cancellationToken)
     {
-        await blobs.DeleteAsync(file.BlobName, file.LeaseId, cancellationToken);
+        await blobs.ClearAsync(file.BlobName, file.LeaseId, cancellationToken);
         await quota.ReleaseAsync(file.UserId, file.Id, cancellationToken);
     }
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Hosting;
 namespace FormFiles.Storage;
 
 /// <summary>
-/// Creates the tables and the blob container when the host starts, so that no request pays for it. Storage that does not
+/// Creates the tables and the blob containers when the host starts, so that no request pays for it. Storage that does not
 /// answer does not stop the host: it is logged, and health reports it until it answers.
 /// </summary>
 internal sealed partial class StorageInitializer(Tables tables, FileBlobs blobs, ILogger<StorageInitializer> logger) : IHostedService
@@ -18,7 +18,8 @@ internal sealed partial class StorageInitializer(Tables tables, FileBlobs blobs,
         try
         {
             await Task.WhenAll(tables.All.Select(table => (Task)table.CreateIfNotExistsAsync(timeout.Token))
-                .Append(blobs.Container.CreateIfNotExistsAsync(cancellationToken: timeout.Token)));
+                .Append(blobs.Container.CreateIfNotExistsAsync(cancellationToken: timeout.Token))
+                .Append(blobs.Accepted.CreateIfNotExistsAsync(cancellationToken: timeout.Token)));
         }
         catch (Exception e) when (StorageFaults.IsStorageFailure(e) || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {

@@ -41,8 +41,7 @@ internal sealed class FileDeleteAction(ApiKeys keys, Tables tables, FileRemoval 
                 announced = true;
             }
 
-            announcement.ThrowIfLate(time);
-            if (!await removal.TryMarkDeletedAsync(file, EventTypes.FileDeleted, DeleteReasons.Api, cancellationToken))
+            if (!await removal.TryMarkDeletedAsync(file, EventTypes.FileDeleted, DeleteReasons.Api, cancellationToken, announcement))
                 return false; // Changed meanwhile (an upload completed, a submission bound it): decide again.
 
             await removal.FinishAsync([file], announcement, cancellationToken);

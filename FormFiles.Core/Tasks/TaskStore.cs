@@ -113,7 +113,7 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
         }, cancellationToken);
 
         foreach (var chunk in files.Skip(FilesPerTransaction).Chunk(FilesPerTransaction))
-            await MarkDeletedAsync(userId, taskId, chunk.Select(f => f.Id).ToList(), due, cancellationToken);
+            await MarkDeletedAsync(userId, taskId, chunk.Select(f => f.Id).ToList(), announcement, due, cancellationToken);
 
         await removal.FinishAsync(files, announcement, cancellationToken);
     }
@@ -170,7 +170,7 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
     /// Marks files of a detached form deleted, with their events, in one transaction; files that went or
     /// changed meanwhile are read again, and those still not deleted marked on the next attempt.
     /// </summary>
-    private Task MarkDeletedAsync(long userId, long taskId, IReadOnlyList<long> fileIds, DateTimeOffset due, CancellationToken cancellationToken) =>
+    private Task MarkDeletedAsync(long userId, long taskId, IReadOnlyList<long> fileIds, Announcement announcement, DateTimeOffset due, CancellationToken cancellationToken) =>
         Contention.RetryAsync(async () =>
         {
             var files = new List<FileEntity>();
@@ -186,6 +186,7 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
             foreach (var file in files)
                 file.State = FileStates.Deleted;
             var changes = WithOutbox(files.Select(f => new TableTransactionAction(TableTransactionActionType.UpdateReplace, f, f.ETag)), events);
+            announcement.ThrowIfLate(time);
             var marked = events is null
                 ? await tables.Tasks.TrySubmitAsync(changes, files[0], cancellationToken)
                 : await tables.Tasks.TrySubmitAsync(changes, events.Row, cancellationToken);
@@ -208,6 +209,30 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
 
     private static List<TableTransactionAction> WithOutbox(IEnumerable<TableTransactionAction> changes, WebhookRelay.Recorded? recorded) =>
         recorded is null ? changes.ToList() : [.. changes, recorded.Outbox];
+
+    /// <summary>The form the task has now (null: none, or no such task), for the sweep's judgement of an announced file.</summary>
+    public async Task<long?> FormOfAsync(long taskId, CancellationToken cancellationToken)
+    {
+        var task = await tables.Tasks.GetEntityIfExistsAsync<TaskEntity>(Tables.Key(taskId), TaskEntity.Row, cancellationToken: cancellationToken);
+        return task.HasValue ? task.Value!.FormId : null;
+    }
+
+    /// <summary>
+    /// Makes sure no admission of <paramref name="fileId"/> still in flight can land: the task's file sequence
+    /// is moved past it (conditional on the task row's ETag), so every transaction built on an older task row
+    /// fails. True when sealed (or the task is gone, which no admission survives); false on a lost race.
+    /// </summary>
+    public async Task<bool> SealFileIdAsync(long taskId, long fileId, CancellationToken cancellationToken)
+    {
+        var task = await tables.Tasks.GetEntityIfExistsAsync<TaskEntity>(Tables.Key(taskId), TaskEntity.Row, cancellationToken: cancellationToken);
+        if (!task.HasValue)
+            return true;
+        var sequence = FileIds.SequenceOf(fileId);
+        if (task.Value!.FileSequence >= sequence)
+            return true; // Moved past it by a transaction newer than any that could still bring it.
+        task.Value.FileSequence = sequence;
+        return await tables.Tasks.TryUpdateAsync(task.Value, task.Value.ETag, cancellationToken);
+    }
 
     /// <summary>The sweep's repair of an announced list change: the copy follows the task row as it is now.</summary>
     public async Task RepairListingAsync(PendingEntity announcement, CancellationToken cancellationToken)

@@ -70,7 +70,7 @@ public sealed class FileCreateTests(ServiceFixture service)
         var sas = new Uri(value["sas_url"]!.GetValue<string>());
         Assert.EndsWith($"/form-files/{user.Id}/{taskId}/{fileId}", sas.AbsolutePath, StringComparison.Ordinal);
         var query = HttpUtility.ParseQueryString(sas.Query);
-        Assert.Equal("cw", query["sp"]);
+        Assert.Equal("c", query["sp"]); // Create only: one Put Blob, no overwrite, no blocks, no lease.
         Assert.Equal("b", query["sr"]);
         Assert.Equal(expires, DateTimeOffset.Parse(query["se"]!, null));
         Assert.InRange(DateTimeOffset.Parse(query["st"]!, null), before.AddMinutes(-5).AddSeconds(-2), DateTimeOffset.UtcNow.AddMinutes(-5).AddSeconds(1));

@@ -22,7 +22,8 @@ public sealed class SweepTests(ServiceFixture service)
 {
     private readonly TestStorage storage = service.NewStorage();
 
-    private static readonly TimeSpan PastExpiry = TimeSpan.FromHours(1) + TimeSpan.FromMinutes(2);
+    /// <summary>Past a reservation's expiry by storage's clock too: its upload SAS is dead, so nothing keeps its name.</summary>
+    private static readonly TimeSpan PastExpiry = TimeSpan.FromHours(1) + FileBlobs.ClockSkew + TimeSpan.FromMinutes(2);
 
     private static JsonArray Fields() =>
     [
@@ -57,9 +58,7 @@ public sealed class SweepTests(ServiceFixture service)
         var pass = await host.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
 
         Assert.Equal(1, pass.Counts[Sweeper.Outcome.Finished]);
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"file_count":0,"total_size":0,"quota":1073741824}"""), await StatsAsync(user)));
-        Assert.Equal(0, await RowsOfUserAsync("pending", user.Id));
-        Assert.Empty(await Container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"{user.Id}/", CancellationToken.None).ToListAsync());
+        await AssertGoneAsync(host, user, clock, file.BlobName);
     }
 
     [Fact]
@@ -89,17 +88,17 @@ public sealed class SweepTests(ServiceFixture service)
         var pass = await sweeper.RunAsync(CancellationToken.None);
 
         Assert.Equal(1, pass.Counts[Sweeper.Outcome.Finished]);
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"file_count":0,"total_size":0,"quota":1073741824}"""), await StatsAsync(user)));
-        Assert.Equal(0, await RowsOfUserAsync("pending", user.Id));
+        await AssertGoneAsync(host, user, clock, file.BlobName);
     }
 
     [Fact]
-    public void A_deletion_commits_only_until_a_minute_before_its_announcement_falls_due()
+    public void A_deletion_commits_only_until_its_margin_before_the_minute_its_announcement_falls_due_in()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        // Due at 12:15:30 falls in the index's 12:15 minute, which the sweep reads from 12:15:00 on.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 6, 12, 0, 30, TimeSpan.Zero));
         var announcement = new Announcement(clock.GetUtcNow());
 
-        clock.Advance(Announcement.Grace - Announcement.CommitMargin);
+        clock.Advance(Announcement.Grace - Announcement.CommitMargin - TimeSpan.FromSeconds(30));
         announcement.ThrowIfLate(clock);
         clock.Advance(TimeSpan.FromSeconds(1));
         Assert.Throws<FormFiles.Storage.StorageContentionException>(() => announcement.ThrowIfLate(clock));
@@ -234,8 +233,14 @@ public sealed class SweepTests(ServiceFixture service)
     [Fact]
     public async Task A_pass_cancelled_halfway_then_run_again_ends_consistent()
     {
+        // Cancelled as the 20th deletion is sent (not after some wall-clock time): what is in flight then may land or not.
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-3));
-        await using var host = HostOn(clock);
+        using var halfway = new CancellationTokenSource();
+        var deletions = 0;
+        var cancel = new Interjection(
+            m => m.Request.Method == Azure.Core.RequestMethod.Post && m.Request.Uri.Path.EndsWith("/$batch", StringComparison.Ordinal) && Interlocked.Increment(ref deletions) == 20,
+            () => halfway.CancelAsync());
+        await using var host = HostOn(clock, cancel);
         var (user, tasks) = await UserWithTasksAsync(host.CreateClient(), 20);
         foreach (var task in tasks)
         {
@@ -245,8 +250,9 @@ public sealed class SweepTests(ServiceFixture service)
 
         clock.Advance(PastExpiry);
         var sweeper = host.Services.GetRequiredService<Sweeper>();
-        using var halfway = new CancellationTokenSource(TimeSpan.FromMilliseconds(150));
+        cancel.Armed = true;
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sweeper.RunAsync(halfway.Token));
+        Assert.True(cancel.Fired);
         Assert.NotEqual(0, await RowsOfUserAsync("pending", user.Id));
 
         var pass = await sweeper.RunAsync(CancellationToken.None);
@@ -256,6 +262,64 @@ public sealed class SweepTests(ServiceFixture service)
             $"{stats.ToJsonString()} after {string.Join(", ", pass.Counts.Select(c => $"{c.Key} {c.Value}"))}");
         Assert.Equal(0, await RowsOfUserAsync("pending", user.Id));
         Assert.Equal(20, await RowsOfUserAsync("tasks", user.Id));
+    }
+
+    [Fact]
+    public async Task A_create_whose_commit_stalls_past_the_sweep_of_its_reservation_is_14_and_cannot_land_after_it()
+    {
+        // The create's task transaction is held back until its reservation expired and the sweep let the reservation
+        // go: the sweep's conclusion binds (the task row moves on, so the held-back transaction fails), and the create is 14.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        FormFilesFactory? swept = null;
+        var stall = new Interjection(FaultInjection.BatchOn("tasks"), async () =>
+        {
+            clock.Advance(PastExpiry);
+            await swept!.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
+        });
+        await using var host = HostOn(clock, stall);
+        swept = host;
+        var (user, tasks) = await UserWithTasksAsync(host.CreateClient(), 1);
+        stall.Armed = true;
+
+        var stalled = await user.CallAsync("task/form/file/create", new JsonObject { ["task_id"] = tasks[0], ["field_id"] = "photo", ["size"] = 1000 });
+
+        Assert.True(stall.Fired);
+        stalled.AssertError(14, HttpStatusCode.ServiceUnavailable);
+        Assert.Empty((await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = tasks[0] })).AssertOk().Body["files"]!.AsArray());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"file_count":0,"total_size":0,"quota":1073741824}"""), await StatsAsync(user)));
+        Assert.Equal(0, await RowsOfUserAsync("pending", user.Id));
+        for (var i = 0; i < 6; i++)
+            await user.ReserveAsync(tasks[0], "photo", 10); // Every slot of the field is free, and new ids are given.
+    }
+
+    [Fact]
+    public async Task A_form_delete_that_stops_after_its_first_transaction_still_ends_with_every_file_of_the_form_deleted()
+    {
+        // More files than one transaction takes: the task row commits with the first 98, and the rest fail to be marked.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var armed = false;
+        var batches = 0;
+        var fault = new FaultInjection(m => armed && m.Request.Method == RequestMethod.Post && m.Request.Uri.Path.EndsWith("/$batch", StringComparison.Ordinal)
+                                            && Interlocked.Increment(ref batches) == 2);
+        await using var host = HostOn(clock, fault);
+        var user = await host.CreateClient().NewUserAsync();
+        var fields = new JsonArray(Enumerable.Range(0, 17).Select(i => (JsonNode)new JsonObject { ["id"] = $"p{i}", ["label"] = "Photo", ["type"] = "photo" }).ToArray());
+        var task = await user.CreateTaskAsync(await user.CreateTemplateAsync(fields));
+        var files = new List<Uploads.Reservation>();
+        for (var i = 0; i < 17 * 6; i++)
+            files.Add(await user.ReserveAsync(task, $"p{i % 17}", 10));
+        armed = true;
+
+        (await user.CallAsync("task/form/delete", new JsonObject { ["task_id"] = task })).AssertError(14, HttpStatusCode.ServiceUnavailable);
+        Assert.True(fault.Fired);
+        (await user.CallAsync("task/form/delete", new JsonObject { ["task_id"] = task })).AssertError(201, HttpStatusCode.BadRequest); // The form is gone.
+
+        clock.Advance(Announcement.Grace + TimeSpan.FromMinutes(1));
+        await host.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
+
+        foreach (var file in files)
+            (await user.CallAsync("task/form/file/read", new JsonObject { ["file_id"] = file.FileId })).AssertError(201, HttpStatusCode.BadRequest);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"file_count":0,"total_size":0,"quota":1073741824}"""), await StatsAsync(user)));
     }
 
     [Theory]
@@ -285,21 +349,41 @@ public sealed class SweepTests(ServiceFixture service)
     }
 
     [Fact]
-    public async Task Deleting_a_task_or_form_gives_back_the_quota_and_blobs_of_its_files()
+    public async Task Deleting_a_task_or_form_gives_back_the_quota_and_bytes_of_its_files_and_their_names_after_expiry()
     {
-        await using var host = FormFilesFactory.OnClock(storage, TimeProvider.System);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = HostOn(clock);
         var (user, tasks) = await UserWithTasksAsync(host.CreateClient(), 2);
         var first = await user.ReserveAsync(tasks[0], "doc", 10);
         (await first.UploadAsync(new byte[10])).AssertOk();
         var second = await user.ReserveAsync(tasks[1], "doc", 20);
         (await second.UploadAsync(new byte[20])).AssertOk();
-        await user.ReserveAsync(tasks[1], "photo", 30);
+        var third = await user.ReserveAsync(tasks[1], "photo", 30);
 
         (await user.CallAsync("task/delete", new JsonObject { ["task_id"] = tasks[0] })).AssertOk();
         (await user.CallAsync("task/form/delete", new JsonObject { ["task_id"] = tasks[1] })).AssertOk();
 
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"file_count":0,"total_size":0,"quota":1073741824}"""), await StatsAsync(user)));
-        Assert.Empty(await Container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"{user.Id}/", CancellationToken.None).ToListAsync());
-        Assert.Equal(0, await RowsOfUserAsync("pending", user.Id));
+        await AssertGoneAsync(host, user, clock, FileBlobs.Name(user.Id, tasks[0], first.FileId), FileBlobs.Name(user.Id, tasks[1], second.FileId), FileBlobs.Name(user.Id, tasks[1], third.FileId));
     }
+
+    /// <summary>
+    /// The files' quota and bytes are gone at once, their upload names kept by empty tombstones while their SAS may
+    /// be valid; one sweep past their expiry lets the names, rows and index rows go too.
+    /// </summary>
+    private async Task AssertGoneAsync(FormFilesFactory host, TestUser user, FakeTimeProvider clock, params string[] blobNames)
+    {
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"file_count":0,"total_size":0,"quota":1073741824}"""), await StatsAsync(user)));
+        foreach (var name in blobNames)
+            Assert.True((await StoredBytes.OfAsync(storage.ConnectionString, name)).HoldsNothing, name);
+
+        clock.Advance(PastExpiry);
+        await host.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
+
+        Assert.Empty(await Container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.Snapshots, $"{user.Id}/", CancellationToken.None).ToListAsync());
+        Assert.Equal(0, await RowsOfUserAsync("pending", user.Id));
+        Assert.Equal(0, await RowsOfUserAsync("tasks", user.Id) - await TaskRowsOfUserAsync(user.Id));
+    }
+
+    private async Task<int> TaskRowsOfUserAsync(long userId) =>
+        (await Table("tasks").QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"UserId eq {userId} and RowKey eq {"task"}")).ToListAsync()).Count;
 }

@@ -26,7 +26,7 @@ public sealed class UploadSasTests
         var query = HttpUtility.ParseQueryString(sas.Query);
         Assert.Equal($"{scheme}://acct.blob.core.windows.net/form-files/7/3/3145729", sas.GetLeftPart(UriPartial.Path));
         Assert.Equal(protocols, query["spr"]);
-        Assert.Equal("cw", query["sp"]);
+        Assert.Equal("c", query["sp"]); // Create only: one Put Blob, no overwrite, no blocks, no lease.
         Assert.Equal("b", query["sr"]);
         Assert.Equal("2026-11-23T17:55:00Z", query["st"]);
         Assert.Equal("2026-11-23T19:00:00Z", query["se"]);

@@ -30,8 +30,11 @@ public sealed class UploadTests(ServiceFixture service)
 
     private BlobContainerClient Container => new BlobServiceClient(service.Azurite.ConnectionString).GetBlobContainerClient("form-files");
 
-    private async Task<bool> BlobExistsAsync(Uploads.Reservation r, long taskId) =>
-        (await Container.GetBlobClient($"{r.User.Id}/{taskId}/{r.FileId}").ExistsAsync()).Value;
+    /// <summary>Whether any byte of the upload is still stored (an empty tombstone holding the name is none).</summary>
+    private async Task<bool> HoldsBytesAsync(Uploads.Reservation r, long taskId) =>
+        !(await StoredAsync(r, taskId)).HoldsNothing;
+
+    private Task<StoredBytes> StoredAsync(Uploads.Reservation r, long taskId) => StoredBytes.OfAsync(service.Azurite.ConnectionString, $"{r.User.Id}/{taskId}/{r.FileId}");
 
     /// <summary>Changes a file row behind the service's back, as another actor (the sweep, a crash) would leave it.</summary>
     private async Task UpdateFileRowAsync(long taskId, long fileId, Action<TableEntity> change)
@@ -79,7 +82,7 @@ public sealed class UploadTests(ServiceFixture service)
         Assert.Equal("uploaded", file["state"]!.GetValue<string>());
         Assert.Equal(size, file["size"]!.GetValue<long>());
         Assert.Equal("report.bin", file["name"]!.GetValue<string>());
-        var stored = (await Container.GetBlobClient($"{user.Id}/{taskId}/{reservation.FileId}").DownloadContentAsync()).Value.Content.ToArray();
+        var stored = await StoredBytes.AcceptedAsync(service.Azurite.ConnectionString, $"{user.Id}/{taskId}/{reservation.FileId}");
         Assert.Equal(content, stored);
         Assert.Equal(size, (await StatsAsync(user))["total_size"]!.GetValue<long>());
     }
@@ -94,20 +97,22 @@ public sealed class UploadTests(ServiceFixture service)
         var file = await reservation.WaitForCompletionAsync();
 
         Assert.Equal("rejected", file["state"]!.GetValue<string>());
-        Assert.True(await Uploads.EventuallyAsync(async () => !await BlobExistsAsync(reservation, taskId)));
+        Assert.True(await Uploads.EventuallyAsync(async () => !await HoldsBytesAsync(reservation, taskId)));
         Assert.True(await Uploads.EventuallyAsync(async () =>
             JsonNode.DeepEquals(JsonNode.Parse("""{"file_count":0,"total_size":0,"quota":1073741824}"""), await StatsAsync(user))));
     }
 
     [Fact]
-    public async Task Multipart_upload_one_byte_over_gives_271_stores_nothing_and_keeps_the_reservation()
+    public async Task Multipart_upload_one_byte_over_gives_271_commits_nothing_and_keeps_the_reservation()
     {
         var (user, taskId) = await TaskAsync();
         var reservation = await user.ReserveAsync(taskId, "doc", 2 * MiB);
 
         (await reservation.UploadAsync(new byte[2 * MiB + 1])).AssertError(271, HttpStatusCode.RequestEntityTooLarge);
 
-        Assert.False(await BlobExistsAsync(reservation, taskId));
+        // Only blocks it staged before it stopped stay uncommitted, at most the reserved size (a retry commits over them, the sweep purges them).
+        var stored = await StoredAsync(reservation, taskId);
+        Assert.True(stored is { Base: 0, Snapshots: 0, Accepted: 0, Uncommitted: <= 2 * MiB }, stored.ToString());
         Assert.Equal("created", (await reservation.ReadFileAsync())["state"]!.GetValue<string>());
         (await reservation.UploadAsync(new byte[2 * MiB])).AssertOk();
     }
@@ -122,7 +127,7 @@ public sealed class UploadTests(ServiceFixture service)
 
         Assert.Contains("takes only images", response.Description, StringComparison.Ordinal);
         Assert.Equal("rejected", (await reservation.ReadFileAsync())["state"]!.GetValue<string>());
-        Assert.False(await BlobExistsAsync(reservation, taskId));
+        Assert.False(await HoldsBytesAsync(reservation, taskId));
         Assert.Equal(0, (await StatsAsync(user))["file_count"]!.GetValue<long>());
     }
 
@@ -204,7 +209,7 @@ public sealed class UploadTests(ServiceFixture service)
         await reservation.PutAsync(new byte[10]);
         await service.Factory.Services.GetRequiredService<UploadCompletion>().HandleAsync($"{user.Id}/{taskId}/{reservation.FileId}", CancellationToken.None);
 
-        Assert.False(await BlobExistsAsync(reservation, taskId));
+        Assert.False(await HoldsBytesAsync(reservation, taskId));
     }
 
     [Fact]
@@ -218,7 +223,7 @@ public sealed class UploadTests(ServiceFixture service)
         var file = await service.Factory.Services.GetRequiredService<UploadCompletion>().HandleAsync($"{user.Id}/{taskId}/{reservation.FileId}", CancellationToken.None);
 
         Assert.Equal("deleted", file!.State); // A late upload deletes its file (file.deleted, reason late_upload).
-        Assert.False(await BlobExistsAsync(reservation, taskId));
+        Assert.False(await HoldsBytesAsync(reservation, taskId));
     }
 
     [Theory]
@@ -230,7 +235,7 @@ public sealed class UploadTests(ServiceFixture service)
 
         await service.Factory.Services.GetRequiredService<UploadCompletion>().HandleAsync(name, CancellationToken.None);
 
-        Assert.False((await Container.GetBlobClient(name).ExistsAsync()).Value);
+        Assert.False((await Container.GetBlobClient(name).ExistsAsync()).Value); // No file owns it: not even a tombstone stays.
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public sealed class UserDelegationKeysTests
     }
 
     [Fact]
-    public async Task Upload_sas_signed_with_a_delegation_key_names_the_key_and_grants_create_and_write()
+    public async Task Upload_sas_signed_with_a_delegation_key_names_the_key_and_grants_create_only()
     {
         var service = new KeyIssuingService(clock);
         var blobs = new FileBlobs(service, new UserDelegationKeys(service, clock), Options.Create(new FormFilesOptions { SasSigning = SasSigning.UserDelegation }), clock);
@@ -45,7 +45,7 @@ public sealed class UserDelegationKeysTests
         var query = HttpUtility.ParseQueryString(sas.Query);
         Assert.Equal("https://acct.blob.core.windows.net/form-files/7/3/3145729", sas.GetLeftPart(UriPartial.Path));
         Assert.Equal("00000000-0000-0000-0000-000000000001", query["skoid"]);
-        Assert.Equal("cw", query["sp"]);
+        Assert.Equal("c", query["sp"]); // Create only: one Put Blob, no overwrite, no blocks, no lease.
         Assert.Equal("https", query["spr"]);
         Assert.NotNull(query["sig"]);
     }

@@ -92,6 +92,10 @@ public sealed class SubmissionTests(ServiceFixture service)
         Assert.Equal(doc.FileId, stored["doc"]!["file_ids"]![0]!.GetValue<long>());
     }
 
+    /// <summary>Every byte stored under a file's names (an empty tombstone keeping the name of a deleted file holds none).</summary>
+    private Task<StoredBytes> StoredAsync(TestUser user, long taskId, long fileId) =>
+        StoredBytes.OfAsync(service.Azurite.ConnectionString, FileBlobs.Name(user.Id, taskId, fileId));
+
     private BlobContainerClient Container => new BlobServiceClient(service.Azurite.ConnectionString).GetBlobContainerClient("form-files");
 
     [Fact]
@@ -188,8 +192,8 @@ public sealed class SubmissionTests(ServiceFixture service)
         values["photo"] = Photos(second.FileId);
         (await user.CallAsync("task/form/values/update", new JsonObject { ["task_id"] = taskId, ["values"] = values.DeepClone() })).AssertOk();
 
-        Assert.False((await Container.GetBlobClient($"{user.Id}/{taskId}/{first.FileId}").ExistsAsync()).Value);
-        Assert.True((await Container.GetBlobClient($"{user.Id}/{taskId}/{second.FileId}").ExistsAsync()).Value);
+        Assert.True((await StoredAsync(user, taskId, first.FileId)).HoldsNothing);
+        Assert.Equal(400, (await StoredAsync(user, taskId, second.FileId)).Total); // Its accepted copy, and nothing under its upload name.
         var stats = (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!;
         Assert.Equal(1, stats["file_count"]!.GetValue<long>());
         Assert.Equal(400, stats["total_size"]!.GetValue<long>());
@@ -211,7 +215,7 @@ public sealed class SubmissionTests(ServiceFixture service)
         var files = (await FormAsync(user, taskId))["files"]!.AsArray();
         Assert.Equal([kept.FileId, pending.FileId], files.Select(f => f!["id"]!.GetValue<long>()));
         Assert.Equal("created", files[1]!["state"]!.GetValue<string>());
-        Assert.False((await Container.GetBlobClient($"{user.Id}/{taskId}/{leftOut.FileId}").ExistsAsync()).Value);
+        Assert.True((await StoredAsync(user, taskId, leftOut.FileId)).HoldsNothing);
         var stats = (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!;
         Assert.Equal(2, stats["file_count"]!.GetValue<long>());
         Assert.Equal(4 + 500, stats["total_size"]!.GetValue<long>());
@@ -320,7 +324,7 @@ public sealed class SubmissionTests(ServiceFixture service)
         (await user.CallAsync("task/form/file/delete", new JsonObject { ["file_id"] = reserved.FileId })).AssertOk();
         (await user.CallAsync("task/form/file/delete", new JsonObject { ["file_id"] = extra.FileId })).AssertError(201, HttpStatusCode.BadRequest);
 
-        Assert.False((await Container.GetBlobClient($"{user.Id}/{taskId}/{extra.FileId}").ExistsAsync()).Value);
+        Assert.True((await StoredAsync(user, taskId, extra.FileId)).HoldsNothing);
         var stats = (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!;
         Assert.Equal(1, stats["file_count"]!.GetValue<long>());
         Assert.Equal(4, stats["total_size"]!.GetValue<long>());
