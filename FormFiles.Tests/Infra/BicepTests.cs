@@ -25,7 +25,8 @@ public sealed class BicepTests
         Assert.True(storage["supportsHttpsTrafficOnly"]!.GetValue<bool>());
         Assert.Equal("TLS1_2", storage["minimumTlsVersion"]!.GetValue<string>());
         var containers = Resources(Main.Value, "Microsoft.Storage/storageAccounts/blobServices/containers").ToList();
-        Assert.Contains(containers, c => c["name"]!.ToJsonString().Contains("form-files", StringComparison.Ordinal));
+        Assert.Contains(containers, c => c["name"]!.ToJsonString().Contains(FormFiles.Files.FileBlobs.ContainerName, StringComparison.Ordinal));
+        Assert.Contains(containers, c => c["name"]!.ToJsonString().Contains(FormFiles.Files.FileBlobs.AcceptedContainerName, StringComparison.Ordinal));
         Assert.All(containers, c => Assert.Equal("None", c["properties"]!["publicAccess"]!.GetValue<string>()));
     }
 
@@ -144,15 +145,32 @@ public sealed class BicepTests
     }
 
     [Fact]
-    public void Deleted_blobs_and_containers_are_kept_for_seven_days()
+    public void Deleted_blobs_are_kept_for_a_day_and_deleted_containers_for_seven()
     {
         var blobService = Assert.Single(Resources(Main.Value, "Microsoft.Storage/storageAccounts/blobServices"))["properties"]!;
 
-        foreach (var policy in new[] { "deleteRetentionPolicy", "containerDeleteRetentionPolicy" })
-        {
-            Assert.True(blobService[policy]!["enabled"]!.GetValue<bool>(), policy);
-            Assert.Equal(7, blobService[policy]!["days"]!.GetValue<int>());
-        }
+        Assert.True(blobService["deleteRetentionPolicy"]!["enabled"]!.GetValue<bool>());
+        Assert.Equal(1, blobService["deleteRetentionPolicy"]!["days"]!.GetValue<int>()); // The bound on a rejected upload's bytes kept as deleted data.
+        Assert.True(blobService["containerDeleteRetentionPolicy"]!["enabled"]!.GetValue<bool>());
+        Assert.Equal(7, blobService["containerDeleteRetentionPolicy"]!["days"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void A_lifecycle_rule_removes_what_upload_credentials_leave_under_form_files_and_never_touches_accepted_bytes()
+    {
+        var policy = Assert.Single(Resources(Main.Value, "Microsoft.Storage/storageAccounts/managementPolicies"))["properties"]!["policy"]!;
+        var rule = Assert.Single(policy["rules"]!.AsArray())!;
+        var definition = rule["definition"]!;
+
+        Assert.True(rule["enabled"]!.GetValue<bool>());
+        var prefixes = definition["filters"]!["prefixMatch"]!.AsArray().Select(p => p!.GetValue<string>()).ToList();
+        Assert.Equal("[format('{0}/', 'form-files')]", Assert.Single(prefixes));
+        Assert.DoesNotContain(prefixes, p => p.Contains(FormFiles.Files.FileBlobs.AcceptedContainerName, StringComparison.Ordinal));
+        // Past the longest reservation (FormFiles:ReservationTtl at most 7 days), no upload name holds anything a file needs.
+        var longestTtl = (int)Math.Ceiling(TimeSpan.Parse(typeof(FormFilesOptions).GetProperty(nameof(FormFilesOptions.ReservationTtl))!
+            .GetCustomAttribute<System.ComponentModel.DataAnnotations.RangeAttribute>()!.Maximum.ToString()!, System.Globalization.CultureInfo.InvariantCulture).TotalDays);
+        Assert.Equal(longestTtl + 1, definition["actions"]!["baseBlob"]!["delete"]!["daysAfterModificationGreaterThan"]!.GetValue<int>());
+        Assert.Equal(1, definition["actions"]!["snapshot"]!["delete"]!["daysAfterCreationGreaterThan"]!.GetValue<int>());
     }
 
     [Fact]

@@ -1,5 +1,6 @@
-// The storage account: FormFiles' tables and the form-files container, and the app's deployment
-// package. Reached by Microsoft Entra identities only: no shared key, no anonymous blob access,
+// The storage account: FormFiles' tables, the form-files container (uploads, by create-only SAS) and
+// the accepted-files container (accepted bytes, which no SAS the service hands out reaches), and the
+// app's deployment package. Reached by Microsoft Entra identities only: no shared key, no anonymous blob access,
 // HTTPS and TLS 1.2 only.
 
 @description('Name of the storage account (3-24 lowercase letters and digits).')
@@ -59,8 +60,9 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
         }
       ]
     }
-    // A blob deleted by mistake (or by a bug) can be brought back for a week.
-    deleteRetentionPolicy: { enabled: true, days: 7 }
+    // A blob deleted by mistake (or by a bug) can be brought back for a day. Not longer: what an upload SAS
+    // wrote before its rejection (one Put Blob, of the client's size) stays that long as deleted data too.
+    deleteRetentionPolicy: { enabled: true, days: 1 }
     containerDeleteRetentionPolicy: { enabled: true, days: 7 }
   }
 }
@@ -69,6 +71,42 @@ resource formFiles 'Microsoft.Storage/storageAccounts/blobServices/containers@20
   parent: blobService
   name: 'form-files'
   properties: { publicAccess: 'None' }
+}
+
+resource acceptedFiles 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: 'accepted-files'
+  properties: { publicAccess: 'None' }
+}
+
+// What upload credentials can still leave under form-files after the sweep: snapshots a client took of its
+// upload (or of the empty tombstone that keeps an upload name), and any upload name the sweep never reached.
+// Upload names live at most as long as a reservation (FormFiles:ReservationTtl, at most 7 days); accepted
+// bytes live in accepted-files, which no rule touches. Lifecycle runs about once a day.
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'upload-leftovers'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: ['blockBlob']
+              prefixMatch: ['${formFiles.name}/']
+            }
+            actions: {
+              baseBlob: { delete: { daysAfterModificationGreaterThan: 8 } }
+              snapshot: { delete: { daysAfterCreationGreaterThan: 1 } }
+            }
+          }
+        }
+      ]
+    }
+  }
 }
 
 // Blob-created events that Event Grid could not deliver to the app after every retry; the sweep's
