@@ -35,15 +35,16 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
     /// <summary>
     /// Everything a deleted file still holds, except an announcement row: idempotent, for the sweep too. The
     /// accepted copy and the quota go at once; while the file's upload SAS may still be valid, its upload name
-    /// stays a tombstone (<see cref="FileBlobs.ClearAsync"/>) and its row and expiry row stay, so that the SAS
-    /// can write nothing and the sweep comes back once it has expired, to delete name, row and index row.
+    /// stays a tombstone (<see cref="FileBlobs.ClearAsync"/>) and its row stays with a name row in the index
+    /// (<see cref="PendingEntity.ForName"/>), so that the SAS can write nothing and the sweep comes back once it
+    /// has expired, to delete name, row and index rows.
     /// </summary>
     public async Task FinishAsync(FileEntity file, CancellationToken cancellationToken)
     {
         // The upload name's snapshots go first, the accepted copy after: no completion can copy one again after that.
         if (file.CredentialsLive(time.GetUtcNow()))
         {
-            await tables.Pending.UpsertEntityAsync(PendingEntity.For(file, file.Expires), TableUpdateMode.Replace, cancellationToken);
+            await tables.Pending.UpsertEntityAsync(PendingEntity.ForName(file), TableUpdateMode.Replace, cancellationToken);
             await blobs.ClearAsync(file.BlobName, file.LeaseId, cancellationToken);
             await blobs.DeleteAcceptedAsync(file.BlobName, cancellationToken);
             await quota.ReleaseAsync(file.UserId, file.Id, cancellationToken);
@@ -55,6 +56,7 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
         await quota.ReleaseAsync(file.UserId, file.Id, cancellationToken);
         await tables.Tasks.DeleteEntityAsync(file.PartitionKey, file.RowKey, ETag.All, cancellationToken);
         await tables.Pending.DeleteEntityAsync(PendingEntity.ExpiryPartition(file), Tables.Key(file.Id), ETag.All, cancellationToken);
+        await tables.Pending.DeleteEntityAsync(PendingEntity.NamePartition(file), PendingEntity.NameRowKey(file.Id), ETag.All, cancellationToken);
     }
 
     /// <summary>

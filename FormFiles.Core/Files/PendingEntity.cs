@@ -84,6 +84,21 @@ public sealed class PendingEntity : IStampedEntity
     /// <summary>The partition of a file's own row, due when its reservation expires.</summary>
     public static string ExpiryPartition(FileEntity file) => Partition(file.Expires, file.TaskId);
 
+    /// <summary>
+    /// The row that keeps a deleted file's upload name (its tombstone) until its SAS has expired, due then: a row of
+    /// its own, so that a completion settling the reservation's expiry row at the same time cannot take it away.
+    /// </summary>
+    public static PendingEntity ForName(FileEntity file)
+    {
+        var row = For(file, file.Expires + FileBlobs.ClockSkew);
+        row.RowKey = NameRowKey(file.Id);
+        return row;
+    }
+
+    public static string NamePartition(FileEntity file) => Partition(file.Expires + FileBlobs.ClockSkew, file.TaskId);
+
+    public static string NameRowKey(long fileId) => Storage.Tables.Key(fileId) + ".name";
+
     /// <summary>Rows of <paramref name="shard"/> due by <paramref name="now"/>.</summary>
     public static string DueFilter(int shard, DateTimeOffset now) =>
         TableClient.CreateQueryFilter($"PartitionKey ge {$"{shard:x1}-"} and PartitionKey le {$"{shard:x1}-{Minute(now)}"}");

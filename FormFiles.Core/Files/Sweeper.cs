@@ -173,7 +173,7 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
             case FileStates.Deleted:
             case FileStates.Rejected:
                 await removal.FinishAsync(file, cancellationToken);
-                if (IsExpiryRow(row, file) && file.CredentialsLive(now))
+                if ((IsExpiryRow(row, file) || row.RowKey == PendingEntity.NameRowKey(file.Id)) && file.CredentialsLive(now))
                     return (true, Outcome.NotYetDue); // Its upload name stays a tombstone, and this row with it, until its SAS has expired.
                 await ForgetAsync(row, file, cancellationToken);
                 return (true, Outcome.Finished);

@@ -293,6 +293,32 @@ public sealed class SweepTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task A_file_deleted_while_its_completion_settles_still_has_its_name_let_go_by_the_sweep()
+    {
+        // Completion's last step deletes the reservation's expiry row; a deletion committed just before must keep a
+        // row of its own for the sweep to let the tombstone, the row and the name go once the SAS has expired.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        TestUser? owner = null;
+        long fileId = 0;
+        var interjection = new Interjection(
+            m => m.Request.Method == RequestMethod.Delete && m.Request.Uri.Path.Contains("/pending(", StringComparison.Ordinal)
+                 && m.Request.Uri.Path.Contains($"RowKey='{FormFiles.Storage.Tables.Key(fileId)}')", StringComparison.Ordinal),
+            async () => (await owner!.CallAsync("task/form/file/delete", new JsonObject { ["file_id"] = fileId })).AssertOk());
+        await using var host = HostOn(clock, interjection);
+        var (user, tasks) = await UserWithTasksAsync(host.CreateClient(), 1);
+        owner = user;
+        var reservation = await user.ReserveAsync(tasks[0], "doc", 100);
+        fileId = reservation.FileId;
+        Assert.Equal(HttpStatusCode.Created, (await reservation.PutAsync(new byte[40])).StatusCode);
+        interjection.Armed = true;
+
+        await host.Services.GetRequiredService<UploadCompletion>().HandleAsync(FileBlobs.Name(user.Id, tasks[0], fileId), CancellationToken.None);
+
+        Assert.True(interjection.Fired);
+        await AssertGoneAsync(host, user, clock, FileBlobs.Name(user.Id, tasks[0], fileId));
+    }
+
+    [Fact]
     public async Task A_form_delete_that_stops_after_its_first_transaction_still_ends_with_every_file_of_the_form_deleted()
     {
         // More files than one transaction takes: the task row commits with the first 98, and the rest fail to be marked.

@@ -309,9 +309,18 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
             Assert.Equal(own.Sum(f => f.Size ?? 0), stats["total_size"]!.GetValue<long>());
         }
 
-        var blobs = await new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient(FileBlobs.ContainerName)
+        // Accepted bytes are exactly the uploaded files'; under the upload names (every SAS long dead) nothing but the
+        // empty tombstones of uploaded files may be left, and no byte at all.
+        var service = new BlobServiceClient(azurite.ConnectionString);
+        var accepted = await service.GetBlobContainerClient(FileBlobs.AcceptedContainerName)
             .GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, null, CancellationToken.None).Select(b => b.Name).ToHashSetAsync();
-        Assert.Equal(uploaded.Select(f => f.BlobName).Order(), blobs.Order());
+        Assert.Equal(uploaded.Select(f => f.BlobName).Order(), accepted.Order());
+        var names = await service.GetBlobContainerClient(FileBlobs.ContainerName)
+            .GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.Snapshots, null, CancellationToken.None).ToListAsync();
+        string Describe(string name) => files.FirstOrDefault(f => f.BlobName == name) is { } file ? $"{name} ({file.State}, expires {file.Expires:O})" : $"{name} (no file row)";
+        Assert.True(names.All(n => n.Properties.ContentLength == 0), "bytes under upload names: " + string.Join("; ", names.Where(n => n.Properties.ContentLength > 0).Select(n => $"{Describe(n.Name)} {n.Properties.ContentLength} bytes{(n.Snapshot is null ? "" : " in a snapshot")}")));
+        var strays = names.Select(n => n.Name).Except(uploaded.Select(f => f.BlobName)).Distinct().ToList();
+        Assert.True(strays.Count == 0, "upload names of no uploaded file: " + string.Join("; ", strays.Select(Describe)) + $"; now {clock.GetUtcNow():O}");
     }
 
     /// <summary>Every task a create answered for is listed; each list's count equals its rows, and the form's task is listed as it reads.</summary>
