@@ -111,86 +111,75 @@ public sealed class FileBlobs(BlobServiceClient service, UserDelegationKeys dele
     }
 
     /// <summary>
-    /// Settles an accepted upload's bytes: the judged snapshot is copied (server-side, in the account) to
-    /// <see cref="Accepted"/>, where no SAS reaches and downloads read, then the upload name becomes a tombstone
-    /// (<see cref="ClearAsync"/>). The copy comes first, so a tombstone means both are done: one read then.
+    /// Copies the judged snapshot (server-side, in the account) to <see cref="Accepted"/>, where no SAS reaches and
+    /// downloads read. Only a first copy is made: a completion that lost the race to accept the file may have
+    /// snapshotted an already emptied blob. A copy storage does not finish is an error (nothing is accepted).
     /// </summary>
-    public async Task SettleAcceptedAsync(string blobName, string snapshot, string leaseId, CancellationToken cancellationToken)
+    public async Task CopyAcceptedAsync(BlobClient judged, CancellationToken cancellationToken)
     {
-        var blob = Container.GetBlobClient(blobName);
-        if (await IsTombstoneAsync(blob, cancellationToken) is true)
-            return;
-        var copy = Accepted.GetBlobClient(blobName);
+        var copy = Accepted.GetBlobClient(judged.Name);
         CopyFromUriOperation started;
         try
         {
-            started = await copy.StartCopyFromUriAsync(blob.WithSnapshot(snapshot).Uri, cancellationToken: cancellationToken);
+            started = await copy.StartCopyFromUriAsync(judged.Uri, new BlobCopyFromUriOptions { DestinationConditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken);
         }
-        catch (RequestFailedException e) when (e.Status == 404)
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
         {
-            return; // The snapshot is gone: another completion copied it and cleared the name, or the file was deleted.
+            return; // Copied already (by this file's earlier attempt, or by the completion that accepted it).
         }
 
-        // Within one account the copy is done when it is answered; a pending one is waited for.
-        for (var wait = 0; started.GetRawResponse().Headers.TryGetValue("x-ms-copy-status", out var status) && status == "pending"; wait++)
+        // Within one account the copy is done when it is answered; a pending one is waited for, and must succeed.
+        var status = started.GetRawResponse().Headers.TryGetValue("x-ms-copy-status", out var answered) ? answered : "success";
+        for (var wait = 0; status == "pending"; wait++)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(100 << Math.Min(wait, 5)), cancellationToken);
-            if ((await copy.GetPropertiesAsync(cancellationToken: cancellationToken)).Value.CopyStatus != CopyStatus.Pending)
-                break;
+            status = (await copy.GetPropertiesAsync(cancellationToken: cancellationToken)).Value.CopyStatus.ToString().ToLowerInvariant();
         }
 
-        await EmptyAsync(blob, blobName, leaseId, cancellationToken);
+        if (status != "success")
+        {
+            await copy.DeleteIfExistsAsync(cancellationToken: cancellationToken);
+            throw new InvalidOperationException($"Copying the accepted upload {judged.Name} ended {status}");
+        }
     }
 
     /// <summary>
     /// Makes the upload name an empty blob under the file's lease with no snapshots: nothing the upload SAS
-    /// wrote or staged stays, and the SAS can write nothing there any more (it may neither overwrite nor
-    /// lease). Creates it when missing (a reservation that never got an upload); one read when it is a
-    /// tombstone already, so that completions of the events its own writes raise cost no more.
+    /// wrote stays, and the SAS can write nothing there any more (it may neither overwrite nor lease). Creates
+    /// it when missing (a reservation that never got an upload). Idempotent; the caller records it done
+    /// (<see cref="FileEntity.BlobSettled"/>).
     /// </summary>
     public async Task ClearAsync(string blobName, string leaseId, CancellationToken cancellationToken)
     {
         var blob = Container.GetBlobClient(blobName);
-        switch (await IsTombstoneAsync(blob, cancellationToken))
+        if (!await LeaseAsync(blobName, leaseId, cancellationToken))
         {
-            case true:
-                return;
-            case null:
-                try
-                {
-                    await blob.UploadAsync(Stream.Null, new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken);
-                    await LeaseAsync(blobName, leaseId, cancellationToken);
-                    return;
-                }
-                catch (RequestFailedException exists) when (exists.Status is 409 or 412)
-                {
-                    break; // An upload came first (or this create's retry found its own): clear that one.
-                }
+            try
+            {
+                await blob.UploadAsync(Stream.Null, new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken);
+            }
+            catch (RequestFailedException exists) when (exists.Status is 409 or 412)
+            {
+                // An upload came first (or this create's retry found its own): it is emptied below.
+            }
+
+            await LeaseAsync(blobName, leaseId, cancellationToken);
         }
 
-        await EmptyAsync(blob, blobName, leaseId, cancellationToken);
-    }
-
-    /// <summary>Whether the blob is a tombstone: empty and leased (only the service leases); null when there is no blob.</summary>
-    private static async Task<bool?> IsTombstoneAsync(BlobClient blob, CancellationToken cancellationToken)
-    {
+        // Emptied first, so that a snapshot taken meanwhile holds nothing; then every snapshot goes.
+        var leased = new BlobRequestConditions { LeaseId = leaseId };
         try
         {
-            var properties = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
-            return properties.ContentLength == 0 && properties.LeaseState == LeaseState.Leased;
+            await blob.UploadAsync(Stream.Null, new BlobUploadOptions { Conditions = leased }, cancellationToken);
         }
-        catch (RequestFailedException e) when (e.Status == 404)
+        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.PendingCopyOperation)
         {
-            return null;
+            // A copy into the upload name is still running (a Copy Blob through the SAS): stopped, then emptied.
+            var copyId = (await blob.GetPropertiesAsync(leased, cancellationToken)).Value.CopyId;
+            await blob.AbortCopyFromUriAsync(copyId, leased, cancellationToken);
+            await blob.UploadAsync(Stream.Null, new BlobUploadOptions { Conditions = leased }, cancellationToken);
         }
-    }
 
-    /// <summary>Under the file's lease: emptied first, so that a snapshot taken meanwhile holds nothing; then every snapshot goes.</summary>
-    private async Task EmptyAsync(BlobClient blob, string blobName, string leaseId, CancellationToken cancellationToken)
-    {
-        await LeaseAsync(blobName, leaseId, cancellationToken);
-        var leased = new BlobRequestConditions { LeaseId = leaseId };
-        await blob.UploadAsync(Stream.Null, new BlobUploadOptions { Conditions = leased }, cancellationToken);
         await blob.DeleteAsync(DeleteSnapshotsOption.OnlySnapshots, leased, cancellationToken);
     }
 
@@ -217,11 +206,24 @@ public sealed class FileBlobs(BlobServiceClient service, UserDelegationKeys dele
         await DeleteAsync(blobName, leaseId, cancellationToken);
     }
 
-    /// <summary>Deletes a blob no live file owns, unless it is a tombstone (empty and leased, which no upload SAS can make).</summary>
-    public async Task DeleteUnlessTombstoneAsync(string blobName, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes a blob no live file owns, unless it is the service's: empty (holding no byte, whoever made it) or leased
+    /// (only the service leases: a tombstone of a deleted task's file, or one being made).
+    /// </summary>
+    public async Task DeleteRogueAsync(string blobName, CancellationToken cancellationToken)
     {
-        if (await IsTombstoneAsync(Container.GetBlobClient(blobName), cancellationToken) is false)
-            await DeleteAsync(blobName, null, cancellationToken);
+        var blob = Container.GetBlobClient(blobName);
+        try
+        {
+            var properties = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+            if (properties.ContentLength == 0 || properties.LeaseState != LeaseState.Available)
+                return;
+            await blob.DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, new BlobRequestConditions { IfMatch = properties.ETag }, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            // Gone, or taken in hand (leased, written) meanwhile.
+        }
     }
 
     /// <summary>Deletes the accepted copy of a file, if there is one.</summary>

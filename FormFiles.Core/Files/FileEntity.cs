@@ -72,10 +72,11 @@ public sealed class FileEntity : IStampedEntity
     public string LeaseId { get; set; } = string.Empty;
 
     /// <summary>
-    /// The snapshot of the upload blob that completion judged and accepted: the bytes copied to the accepted
-    /// container, recorded with the acceptance so that whichever completion comes next finishes the copy.
+    /// Whether the upload name is settled for the file's state: emptied under the file's lease with no snapshots
+    /// (after acceptance, rejection or deletion). Set after it is done, so that a crash midway is done again and
+    /// the events of the service's own writes cost nothing once it is.
     /// </summary>
-    public string? Snapshot { get; set; }
+    public bool BlobSettled { get; set; }
 
     /// <summary>
     /// Whether the upload SAS may still be valid at <paramref name="now"/>: it expires with the reservation, by

@@ -45,7 +45,7 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
         if (file.CredentialsLive(time.GetUtcNow()))
         {
             await tables.Pending.UpsertEntityAsync(PendingEntity.ForName(file), TableUpdateMode.Replace, cancellationToken);
-            await blobs.ClearAsync(file.BlobName, file.LeaseId, cancellationToken);
+            await SettleUploadNameAsync(file, cancellationToken);
             await blobs.DeleteAcceptedAsync(file.BlobName, cancellationToken);
             await quota.ReleaseAsync(file.UserId, file.Id, cancellationToken);
             return;
@@ -60,15 +60,24 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
     }
 
     /// <summary>
-    /// What a blob event for a deleted file's name settles: a tombstone while its SAS may be valid (one read when
-    /// it is one already, as when the event is of the tombstone's own write), nothing at all after.
+    /// The upload name of an accepted, rejected or deleted file: a tombstone (<see cref="FileBlobs.ClearAsync"/>),
+    /// made once and then marked on the row (<see cref="FileEntity.BlobSettled"/>), so that the events of its own
+    /// writes cost nothing more. A deleted file whose SAS has expired needs no tombstone: its blob goes.
     /// </summary>
     public async Task SettleUploadNameAsync(FileEntity file, CancellationToken cancellationToken)
     {
-        if (file.CredentialsLive(time.GetUtcNow()))
-            await blobs.ClearAsync(file.BlobName, file.LeaseId, cancellationToken);
-        else
-            await blobs.DeleteAsync(file.BlobName, file.LeaseId, cancellationToken);
+        if (file.State == FileStates.Deleted && !file.CredentialsLive(time.GetUtcNow()))
+        {
+            await blobs.PurgeAsync(file.BlobName, file.LeaseId, cancellationToken);
+            return;
+        }
+
+        if (file.BlobSettled)
+            return;
+        await blobs.ClearAsync(file.BlobName, file.LeaseId, cancellationToken);
+        file.BlobSettled = true;
+        if (!await tables.Tasks.TryUpdateAsync(file, file.ETag, cancellationToken))
+            file.BlobSettled = false; // Changed meanwhile: whoever comes next settles it again (it is idempotent).
     }
 
     /// <summary>
@@ -78,13 +87,14 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
     /// that landed is a success (<see cref="StampedWrites"/>).
     /// </summary>
     /// <param name="announcement">The caller's announcement of the deletion, whose commit deadline is checked right before the commit (none for the sweep's own).</param>
-    public async Task<bool> TryMarkDeletedAsync(FileEntity file, string eventType, string? reason, CancellationToken cancellationToken, Announcement? announcement = null)
+    /// <param name="ofGoneForm">The file's form is gone (the sweep finishing its deletion): its slots went with it, so the task's counters stay.</param>
+    public async Task<bool> TryMarkDeletedAsync(FileEntity file, string eventType, string? reason, CancellationToken cancellationToken, Announcement? announcement = null, bool ofGoneForm = false)
     {
         var holdsSlot = file.AwaitsUpload || (file.State == FileStates.Uploaded && !file.Submitted);
-        var task = await tables.Tasks.GetEntityIfExistsAsync<TaskEntity>(file.PartitionKey, TaskEntity.Row, cancellationToken: cancellationToken);
+        var task = ofGoneForm ? default : await tables.Tasks.GetEntityIfExistsAsync<TaskEntity>(file.PartitionKey, TaskEntity.Row, cancellationToken: cancellationToken);
         file.State = FileStates.Deleted;
         var changes = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, file, file.ETag) };
-        if (task.HasValue)
+        if (task?.HasValue == true)
         {
             if (holdsSlot)
                 task.Value!.CountUnsubmitted(file.FieldId, -1);

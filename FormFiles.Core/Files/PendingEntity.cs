@@ -49,6 +49,9 @@ public sealed class PendingEntity : IStampedEntity
     /// <summary>Whether this row announces a task-list change rather than naming a file.</summary>
     public bool IsTask => RowKey.StartsWith(TaskPrefix, StringComparison.Ordinal);
 
+    /// <summary>Whether this row is a reservation's own (RK the file id), not an announcement or a name row of it.</summary>
+    public bool IsReservation => !IsTask && !IsRelay && !RowKey.Contains('.', StringComparison.Ordinal);
+
     /// <summary>Whether this row announces events of a task for the webhook relay.</summary>
     public bool IsRelay => RowKey.StartsWith(RelayPrefix, StringComparison.Ordinal);
 
@@ -88,12 +91,20 @@ public sealed class PendingEntity : IStampedEntity
     /// The row that keeps a deleted file's upload name (its tombstone) until its SAS has expired, due then: a row of
     /// its own, so that a completion settling the reservation's expiry row at the same time cannot take it away.
     /// </summary>
-    public static PendingEntity ForName(FileEntity file)
+    public static PendingEntity ForName(FileEntity file) => Name(file.UserId, file.TaskId, file.Id, file.Expires);
+
+    /// <summary>The name row of the file another index row names (a file whose row went with its task).</summary>
+    public static PendingEntity ForName(PendingEntity other) => Name(other.UserId, other.TaskId, other.FileId, other.Expires);
+
+    private static PendingEntity Name(long userId, long taskId, long fileId, DateTimeOffset expires) => new()
     {
-        var row = For(file, file.Expires + FileBlobs.ClockSkew);
-        row.RowKey = NameRowKey(file.Id);
-        return row;
-    }
+        PartitionKey = Partition(expires + FileBlobs.ClockSkew, taskId),
+        RowKey = NameRowKey(fileId),
+        UserId = userId,
+        TaskId = taskId,
+        FileId = fileId,
+        Expires = expires,
+    };
 
     public static string NamePartition(FileEntity file) => Partition(file.Expires + FileBlobs.ClockSkew, file.TaskId);
 

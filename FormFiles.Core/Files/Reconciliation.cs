@@ -30,7 +30,7 @@ public sealed partial class Reconciliation(Tables tables, FileBlobs blobs, Uploa
             var read = await tables.Pending.QueryAsync<PendingEntity>(PendingEntity.LiveFilter(shard, now, cursors[shard]), maxPerPage: PerShard, cancellationToken: token)
                 .Take(PerShard).ToListAsync(token);
             cursors[shard] = read.Count == PerShard ? (read[^1].PartitionKey, read[^1].RowKey) : null;
-            foreach (var row in read.Where(r => !r.IsTask && !r.IsRelay && !backoff.IsWaiting(r.RowKey)))
+            foreach (var row in read.Where(r => r.IsReservation && !backoff.IsWaiting(r.RowKey)))
                 reservations.Add(row);
         });
 

@@ -34,6 +34,9 @@ public sealed partial class Reservations(
     public const int MaxUnsubmittedPerField = 6;
     public const int MaxMetadataBytes = 4096;
 
+    /// <summary>How close to its expiry a reservation's charge may land before the create looks whether the sweep took the reservation.</summary>
+    private static readonly TimeSpan ChargeMargin = TimeSpan.FromMinutes(1);
+
     /// <param name="uploadUrl">The multipart endpoint, from <see cref="UploadUrl"/>.</param>
     public async Task<ReservationView> CreateAsync(Caller caller, ReservationRequest request, Uri uploadUrl, CancellationToken cancellationToken)
     {
@@ -254,8 +257,19 @@ public sealed partial class Reservations(
             throw;
         }
 
+        // A reservation that expired while it was being made is the sweep's: its charge is not taken, or given back.
+        if (time.GetUtcNow() >= file.Expires)
+            throw new StorageContentionException("Storage was too slow: the reservation expired before it was charged");
         if (await quota.TryChargeAsync(file.UserId, file.Id, file.ReservedSize, cancellationToken))
-            return token;
+        {
+            if (time.GetUtcNow() < file.Expires - ChargeMargin)
+                return token;
+            // The charge took so long that the sweep may have settled the reservation before it landed: look, and give it back if so.
+            if (await tables.FindFileAsync(file.Id, cancellationToken) is { AwaitsUpload: true } still && time.GetUtcNow() < still.Expires)
+                return token;
+            await quota.ReleaseAsync(file.UserId, file.Id, cancellationToken);
+            throw new StorageContentionException("Storage was too slow: the reservation expired before it was charged");
+        }
 
         await UndoInsertAsync(file, cancellationToken);
         await WithdrawAsync(pending, cancellationToken);

@@ -155,14 +155,25 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
         var file = await tables.FindFileAsync(row.FileId, cancellationToken);
         if (file is null)
         {
-            // No file row: its admission stopped before the reservation was written, or its task is gone. Its name is
-            // let go once any upload SAS for it has expired, after sealing its id so that a stalled admission cannot land.
-            if (now < row.Expires + FileBlobs.ClockSkew)
-                return (true, Outcome.NotYetDue);
+            // No file row: its admission stopped before the reservation was written, or its task is gone. Its id is sealed
+            // first, so that a stalled admission cannot land; its quota goes; its name stays a tombstone, under a name row,
+            // until any upload SAS for it has expired, and goes after.
             if (!await tasks.SealFileIdAsync(row.TaskId, row.FileId, cancellationToken) || await tables.FindFileAsync(row.FileId, cancellationToken) is not null)
                 return (false, Outcome.Failed); // The admission landed meanwhile, or the task changed: look again.
-            await blobs.PurgeAsync(FileBlobs.Name(row.UserId, row.TaskId, row.FileId), null, cancellationToken);
             await quota.ReleaseAsync(row.UserId, row.FileId, cancellationToken);
+            var name = FileBlobs.Name(row.UserId, row.TaskId, row.FileId);
+            if (now < row.Expires + FileBlobs.ClockSkew)
+            {
+                if (row.RowKey == PendingEntity.NameRowKey(row.FileId))
+                    return (true, Outcome.NotYetDue);
+                await blobs.ClearAsync(name, Guid.NewGuid().ToString(), cancellationToken);
+                await tables.Pending.UpsertEntityAsync(PendingEntity.ForName(row), TableUpdateMode.Replace, cancellationToken);
+            }
+            else
+            {
+                await blobs.PurgeAsync(name, null, cancellationToken);
+            }
+
             await DeleteRowAsync(row, cancellationToken);
             SweepLog.Released(logger, row.FileId, row.TaskId);
             return (true, Outcome.Released);
@@ -185,7 +196,7 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
         if (!IsExpiryRow(row, file) && !file.IsAttachment() && await tasks.FormOfAsync(file.TaskId, cancellationToken) != file.FormId)
         {
             // Announced by a deletion of its form (or task) that committed and stopped before it marked every file: it goes too.
-            return await DeleteAsync(row, file, EventTypes.FileDeleted, DeleteReasons.FormDeleted, cancellationToken);
+            return await DeleteAsync(row, file, EventTypes.FileDeleted, DeleteReasons.FormDeleted, cancellationToken, ofGoneForm: true);
         }
 
         if (file.State == FileStates.Uploaded)
@@ -214,9 +225,9 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
     }
 
     /// <summary>Marks the file deleted (with its event), finishes it and settles the row; not done when the file changed meanwhile.</summary>
-    private async Task<(bool Done, Outcome Outcome)> DeleteAsync(PendingEntity row, FileEntity file, string eventType, string? reason, CancellationToken cancellationToken)
+    private async Task<(bool Done, Outcome Outcome)> DeleteAsync(PendingEntity row, FileEntity file, string eventType, string? reason, CancellationToken cancellationToken, bool ofGoneForm = false)
     {
-        if (!await removal.TryMarkDeletedAsync(file, eventType, reason, cancellationToken))
+        if (!await removal.TryMarkDeletedAsync(file, eventType, reason, cancellationToken, ofGoneForm: ofGoneForm))
             return (false, Outcome.Failed);
         await removal.FinishAsync(file, cancellationToken);
         await ForgetAsync(row, file, cancellationToken);

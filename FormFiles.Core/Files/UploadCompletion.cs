@@ -67,9 +67,9 @@ public sealed class UploadCompletion(
             var file = await tables.FindFileAsync(fileId, cancellationToken);
             if (file is null || file.UserId != userId)
             {
-                // Unknown: a rogue upload, or a late one whose file has gone (with its row, once its SAS expired). A tombstone
-                // keeps the name of a file of a deleted task whose SAS may still be valid: the sweep lets it go after.
-                await blobs.DeleteUnlessTombstoneAsync(blobName, cancellationToken);
+                // Unknown: a rogue upload, or a late one whose file has gone (with its row, once its SAS expired). An empty or
+                // leased blob is the service's (a tombstone keeping the name of a deleted task's file, or one in the making).
+                await blobs.DeleteRogueAsync(blobName, cancellationToken);
                 CompletionLog.Late(logger, fileId, taskId);
                 return (true, file);
             }
@@ -108,19 +108,8 @@ public sealed class UploadCompletion(
                 return (false, file); // Its lease broken meanwhile: look again.
             }
 
-            BlobDownloadResult head;
-            try
-            {
-                head = (await judged.DownloadContentAsync(new BlobDownloadOptions { Range = new HttpRange(0, HeadBytes) }, cancellationToken)).Value;
-            }
-            catch (RequestFailedException e) when (e.Status == 416)
-            {
-                head = (await judged.DownloadContentAsync(cancellationToken)).Value; // An empty blob has no first byte to range over.
-            }
-            catch (RequestFailedException e) when (e.Status == 404)
-            {
+            if (await HeadAsync(judged, cancellationToken) is not { } head)
                 return (false, file); // Deleted with its snapshots meanwhile: look again.
-            }
 
             if (head.Details.LastModified > file.Expires + FileBlobs.ClockSkew)
             {
@@ -134,6 +123,26 @@ public sealed class UploadCompletion(
 
             return (await JudgeAsync(file, judged, head, cancellationToken), file);
         }, cancellationToken);
+
+    /// <summary>The first <see cref="HeadBytes"/> of the judged snapshot, with its properties; null when it is gone.</summary>
+    private static async Task<BlobDownloadResult?> HeadAsync(BlobClient judged, CancellationToken cancellationToken)
+    {
+        try
+        {
+            try
+            {
+                return (await judged.DownloadContentAsync(new BlobDownloadOptions { Range = new HttpRange(0, HeadBytes) }, cancellationToken)).Value;
+            }
+            catch (RequestFailedException e) when (e.Status == 416)
+            {
+                return (await judged.DownloadContentAsync(cancellationToken)).Value; // An empty blob has no first byte to range over.
+            }
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
 
     /// <returns>False when another caller changed the file first (look again).</returns>
     private async Task<bool> JudgeAsync(FileEntity file, BlobClient judged, BlobDownloadResult head, CancellationToken cancellationToken)
@@ -151,8 +160,18 @@ public sealed class UploadCompletion(
         if (!verdict.Accepted)
             return await RejectAsync(task.Value, file, verdict.Rejection!, verdict.Kind!, cancellationToken);
 
+        // Copied before the acceptance is visible, so that every reader of an uploaded file finds its bytes; the first
+        // copy stays (a completion that lost the race, judging later, may only have an emptied blob to copy).
+        try
+        {
+            await blobs.CopyAcceptedAsync(judged, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return false; // The snapshot went with another completion's (or a deletion's) clearing meanwhile: look again.
+        }
+
         file.State = FileStates.Uploaded;
-        file.Snapshot = new BlobUriBuilder(judged.Uri).Snapshot;
         file.Size = size;
         file.MimeType = verdict.MimeType;
         file.Type = verdict.Type?.IsImage == true ? "image" : "file";
@@ -194,13 +213,13 @@ public sealed class UploadCompletion(
         [change, .. more, .. recorded is null ? [] : new[] { recorded.Outbox }];
 
     /// <summary>
-    /// The judged bytes are copied to where downloads read them and the upload name becomes a tombstone, the
-    /// quota moves from the reserved to the real size, and the reservation's index row goes last (so that the sweep comes back to whatever a crash left). An
+    /// The upload name becomes a tombstone (the judged bytes were copied before the acceptance), the quota moves
+    /// from the reserved to the real size, and the reservation's index row goes last (so that the sweep comes back to whatever a crash left). An
     /// unattached attachment is named in the pending index for when <c>FormFiles:UnattachedTtl</c> runs out.
     /// </summary>
     private async Task SettleUploadedAsync(FileEntity file, CancellationToken cancellationToken)
     {
-        await blobs.SettleAcceptedAsync(file.BlobName, file.Snapshot!, file.LeaseId, cancellationToken);
+        await removal.SettleUploadNameAsync(file, cancellationToken);
         var deadline = file.IsAttachment() && !file.Submitted ? PendingEntity.For(file, UnattachedDeadline(file)) : null;
         if (deadline is not null)
             await tables.Pending.UpsertEntityAsync(deadline, TableUpdateMode.Replace, cancellationToken);
@@ -215,7 +234,7 @@ public sealed class UploadCompletion(
     /// <summary>The upload name becomes a tombstone and the quota comes back; the file row stays (it says why) until the sweep takes it at the reservation's expiry.</summary>
     private async Task SettleRejectedAsync(FileEntity file, CancellationToken cancellationToken)
     {
-        await blobs.ClearAsync(file.BlobName, file.LeaseId, cancellationToken);
+        await removal.SettleUploadNameAsync(file, cancellationToken);
         await quota.ReleaseAsync(file.UserId, file.Id, cancellationToken);
     }
 

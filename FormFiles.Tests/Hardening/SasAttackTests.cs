@@ -44,6 +44,10 @@ public sealed class SasAttackTests(ServiceFixture service)
     private Task<StoredBytes> StoredAsync(Uploads.Reservation r, long taskId, string? connectionString = null) =>
         StoredBytes.OfAsync(connectionString ?? service.Azurite.ConnectionString, FileBlobs.Name(r.User.Id, taskId, r.FileId));
 
+    /// <summary>Until the upload name is settled (emptied, its snapshots gone), which follows the state change by a few requests.</summary>
+    private async Task SettledAsync(Uploads.Reservation r, long taskId) =>
+        Assert.True(await Uploads.EventuallyAsync(async () => await StoredAsync(r, taskId) is { Base: 0, Snapshots: 0 }));
+
     /// <summary>The HTTP status storage answers an attack with (201/202 when it went through).</summary>
     private static async Task<int> StatusOf(Func<Task> attack)
     {
@@ -149,6 +153,7 @@ public sealed class SasAttackTests(ServiceFixture service)
             Assert.Equal("uploaded", (await reservation.WaitForCompletionAsync())["state"]!.GetValue<string>());
         }
 
+        await SettledAsync(reservation, taskId);
         if (submitted)
         {
             (await user.CallAsync("task/form/submit", new JsonObject
@@ -191,6 +196,7 @@ public sealed class SasAttackTests(ServiceFixture service)
         {
             await new BlobClient(reservation.SasUrl).UploadAsync(BinaryData.FromString(Html));
             Assert.Equal("rejected", (await reservation.WaitForCompletionAsync())["state"]!.GetValue<string>());
+            await SettledAsync(reservation, taskId);
         }
         else
         {
@@ -221,6 +227,129 @@ public sealed class SasAttackTests(ServiceFixture service)
 
         Assert.Equal("rejected", file["state"]!.GetValue<string>());
         Assert.True(await Uploads.EventuallyAsync(async () => (await StoredAsync(reservation, taskId)).HoldsNothing));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_task_deleted_while_a_completion_of_its_file_runs_keeps_the_upload_name_and_answers_ok(bool uploaded)
+    {
+        // The deletion makes the file's tombstone; a completion of the name (the event of an upload, or of the tombstone's
+        // own first write) finds no file row and runs between the tombstone's steps. The name must stay taken.
+        var storage = service.NewStorage();
+        FormFilesFactory? host = null;
+        string? name = null;
+        var leases = 0;
+        var interjection = new Interjection(
+            m => m.Request.Method == RequestMethod.Put && m.Request.Uri.Query.Contains("comp=lease", StringComparison.Ordinal) && ++leases == (uploaded ? 1 : 2),
+            () => host!.Services.GetRequiredService<UploadCompletion>().HandleAsync(name!, CancellationToken.None));
+        host = new FormFilesFactory(storage.Settings, services =>
+            services.AddAzureClients(clients => clients.ConfigureDefaults(o => o.AddPolicy(interjection, HttpPipelinePosition.PerCall))));
+        await using var owned = host;
+        var (user, taskId) = await TaskAsync(host.CreateClient());
+        var reservation = await user.ReserveAsync(taskId, "photo", 1000, "door.jpg");
+        name = FileBlobs.Name(user.Id, taskId, reservation.FileId);
+        if (uploaded)
+            await new BlobClient(reservation.SasUrl).UploadAsync(BinaryData.FromString(Html));
+        interjection.Armed = true;
+
+        (await user.CallAsync("task/delete", new JsonObject { ["task_id"] = taskId })).AssertOk();
+
+        Assert.True(interjection.Fired);
+        var again = await StatusOf(() => new BlobClient(reservation.SasUrl).UploadAsync(new BinaryData(new byte[5 * MiB])));
+        Assert.True(again is 403 or 409, again.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(new StoredBytes(0, 0, 0, 0, 0), await StoredAsync(reservation, taskId, storage.ConnectionString));
+        Assert.True(await storage.Container.GetBlobClient(name).ExistsAsync()); // The name is taken, by an empty blob.
+    }
+
+    [Fact]
+    public async Task A_create_whose_quota_charge_lands_after_the_sweep_took_its_reservation_is_14_and_holds_no_quota()
+    {
+        // The charge (the create's last write) is held back while the reservation expires and another instance sweeps it.
+        var storage = service.NewStorage();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var other = FormFilesFactory.OnClock(storage, clock);
+        var stall = new Interjection(FaultInjection.BatchOn("users"), async () =>
+        {
+            clock.Advance(TimeSpan.FromHours(1) + FileBlobs.ClockSkew + TimeSpan.FromMinutes(2));
+            await other.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
+        });
+        await using var host = FormFilesFactory.OnClock(storage, clock, stall);
+        var (user, taskId) = await TaskAsync(host.CreateClient());
+        stall.Armed = true;
+
+        var stalled = await user.CallAsync("task/form/file/create", new JsonObject { ["task_id"] = taskId, ["field_id"] = "photo", ["size"] = 1000 });
+
+        Assert.True(stall.Fired);
+        stalled.AssertError(14, HttpStatusCode.ServiceUnavailable);
+        var stats = (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!;
+        Assert.Equal(0, stats["file_count"]!.GetValue<long>());
+        Assert.Equal(0, stats["total_size"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task An_empty_upload_is_accepted_and_served()
+    {
+        var (user, taskId) = await TaskAsync();
+        var reservation = await user.ReserveAsync(taskId, "doc", 10, "empty.txt");
+        await new BlobClient(reservation.SasUrl).UploadAsync(new BinaryData([]));
+
+        var file = await reservation.WaitForCompletionAsync();
+
+        Assert.Equal("uploaded", file["state"]!.GetValue<string>());
+        Assert.Empty(await ServedAsync(file));
+        await SettledAsync(reservation, taskId);
+        Assert.True((await StoredAsync(reservation, taskId)).HoldsNothing);
+    }
+
+    [Fact]
+    public async Task A_completion_that_stops_before_the_snapshots_go_leaves_them_to_the_next_which_removes_them()
+    {
+        var storage = service.NewStorage();
+        var fault = new FaultInjection(m => m.Request.Method == RequestMethod.Delete && m.Request.Headers.TryGetValue("x-ms-delete-snapshots", out var which) && which == "only");
+        await using var host = new FormFilesFactory(storage.Settings, services =>
+            services.AddAzureClients(clients => clients.ConfigureDefaults(o => o.AddPolicy(fault, HttpPipelinePosition.PerCall))));
+        var (user, taskId) = await TaskAsync(host.CreateClient());
+        var reservation = await user.ReserveAsync(taskId, "photo", 1000, "door.jpg");
+        var blob = new BlobClient(reservation.SasUrl);
+        await blob.UploadAsync(new BinaryData(Uploads.JpegLike(1000)));
+        for (var i = 0; i < 3; i++)
+            await blob.CreateSnapshotAsync(); // A client's own snapshots of its upload, before it is judged.
+        var completion = host.Services.GetRequiredService<UploadCompletion>();
+        var name = FileBlobs.Name(user.Id, taskId, reservation.FileId);
+
+        await Assert.ThrowsAnyAsync<RequestFailedException>(() => completion.HandleAsync(name, CancellationToken.None));
+        Assert.True(fault.Fired);
+        Assert.Equal("uploaded", (await reservation.ReadFileAsync())["state"]!.GetValue<string>());
+        await completion.HandleAsync(name, CancellationToken.None); // The next event, or the sweep.
+
+        Assert.Equal(new StoredBytes(0, 0, 0, 0, 1000), await StoredAsync(reservation, taskId, storage.ConnectionString));
+    }
+
+    [Theory]
+    [InlineData(1000, "uploaded")]
+    [InlineData(3 * MiB, "rejected")]
+    public async Task A_copy_through_the_sas_is_judged_as_an_upload_is(int size, string state)
+    {
+        // Create allows Copy Blob into the name too: its bytes come from elsewhere, and are judged all the same.
+        var storage = service.NewStorage();
+        await using var host = new FormFilesFactory(storage.Settings);
+        var (user, taskId) = await TaskAsync(host.CreateClient());
+        var reservation = await user.ReserveAsync(taskId, "photo", 1000, "door.jpg");
+        var source = new BlobServiceClient(storage.ConnectionString).GetBlobContainerClient("attacker");
+        await source.CreateIfNotExistsAsync();
+        var bytes = Uploads.JpegLike(size);
+        await source.GetBlobClient("big.jpg").UploadAsync(new BinaryData(bytes));
+        var readable = source.GetBlobClient("big.jpg").GenerateSasUri(Azure.Storage.Sas.BlobSasPermissions.Read, DateTimeOffset.UtcNow.AddHours(1));
+
+        Assert.Equal(201, await StatusOf(() => new BlobClient(reservation.SasUrl).StartCopyFromUriAsync(readable)));
+        var file = await reservation.WaitForCompletionAsync();
+
+        Assert.Equal(state, file["state"]!.GetValue<string>());
+        var bound = state == "uploaded" ? new StoredBytes(0, 0, 0, 0, 1000) : new StoredBytes(0, 0, 0, 0, 0);
+        Assert.True(await Uploads.EventuallyAsync(async () => await StoredAsync(reservation, taskId, storage.ConnectionString) == bound)); // Cleared right after the state change.
+        if (state == "uploaded")
+            Assert.Equal(bytes, await ServedAsync(file));
     }
 
     [Fact]
@@ -295,7 +424,7 @@ public sealed class SasAttackTests(ServiceFixture service)
             if (!Directory.Exists(Path.Combine(root, "node_modules", "@azure", "storage-blob")))
             {
                 var npm = new ProcessStartInfo("npm") { WorkingDirectory = root, UseShellExecute = false };
-                foreach (var argument in new[] { "install", "--no-audit", "--no-fund", "--loglevel=error" }) // Not ci: that would remove the Azurite the run is using.
+                foreach (var argument in new[] { "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error" }) // Not ci: that would remove the Azurite the run is using.
                     npm.ArgumentList.Add(argument);
                 using var installing = Process.Start(npm)!;
                 await installing.WaitForExitAsync();

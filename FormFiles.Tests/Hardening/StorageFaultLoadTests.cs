@@ -9,6 +9,7 @@ using FormFiles.Files;
 using FormFiles.Tests.Infrastructure;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
@@ -237,7 +238,13 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
                          || (answer.Code == 14 && answer.HttpStatus == HttpStatusCode.ServiceUnavailable && answer.Body["status"] is not null)
                          || ((int)answer.HttpStatus is >= 400 and < 500 && answer.Code is not (1 or 6 or 14));
         if (!acceptable)
-            violations.Add($"{(int)answer.HttpStatus} {answer.Raw}");
+        {
+            // With what the hosts logged of that request, so that a failure names its cause.
+            var logged = instances.SelectMany(i => i.Host.Services.GetFakeLogCollector().GetSnapshot())
+                .Where(l => answer.Raw.Contains(l.Message.Split("(request ").LastOrDefault()?.TrimEnd(')') ?? "\0", StringComparison.Ordinal))
+                .Select(l => $"{l.Message}: {l.Exception?.GetType().Name} {l.Exception?.Message.Split('\n')[0]} at {l.Exception?.StackTrace?.Split('\n').FirstOrDefault(f => f.Contains("FormFiles.", StringComparison.Ordinal))?.Trim()}");
+            violations.Add($"{(int)answer.HttpStatus} {answer.Raw} [{string.Join(" | ", logged)}]");
+        }
         return answer;
     }
 

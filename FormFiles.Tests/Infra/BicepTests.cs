@@ -139,7 +139,7 @@ public sealed class BicepTests
         var api = Assert.Single(filter["advancedFilters"]!.AsArray())!;
         Assert.Equal("StringIn", api["operatorType"]!.GetValue<string>());
         Assert.Equal("data.api", api["key"]!.GetValue<string>());
-        Assert.Equal(["PutBlob", "PutBlockList"], api["values"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(["PutBlob", "PutBlockList", "CopyBlob"], api["values"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Contains("functionName=Host.Functions.BlobCreated", subscription["destination"]!["properties"]!["endpointUrl"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal("securestring", BlobEvents.Value["parameters"]!["blobsExtensionKey"]!["type"]!.GetValue<string>());
     }

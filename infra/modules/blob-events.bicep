@@ -1,5 +1,5 @@
 // The Event Grid subscription that sends uploads in form-files to the function app's blob trigger
-// (BlobCreated from Put Blob and Put Block List only). Deployed by hooks/postdeploy.sh, because
+// (BlobCreated from Put Blob, Put Block List and Copy Blob: a create-only SAS can also copy into its name). Deployed by hooks/postdeploy.sh, because
 // the endpoint needs the app's blobs_extension system key, which exists only once the deployed app
 // has started: at provisioning time there is no key to read yet.
 targetScope = 'resourceGroup'
@@ -51,7 +51,7 @@ resource uploads 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2023-12-15
         {
           operatorType: 'StringIn'
           key: 'data.api'
-          values: ['PutBlob', 'PutBlockList']
+          values: ['PutBlob', 'PutBlockList', 'CopyBlob']
         }
       ]
     }
