@@ -24,7 +24,7 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, KeyedCalls ke
     public async Task HandleAsync(HttpContext context, string? action)
     {
         var requestId = RequestId.Assign(context);
-        var name = action?.Trim('/') ?? string.Empty;
+        var name = ActionNames.Canonical(action?.Trim('/') ?? string.Empty);
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = requestId, ["Action"] = name });
         using var activity = Lifecycle.Start($"api {Known(name)}");
         var started = time.GetTimestamp();

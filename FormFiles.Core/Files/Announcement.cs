@@ -40,7 +40,7 @@ public sealed class Announcement(DateTimeOffset now)
         return row;
     }
 
-    internal string PartitionOf(long fileId) => PendingEntity.Partition(Due, FileIds.TaskOf(fileId));
+    internal string PartitionOf(long taskId) => PendingEntity.Partition(Due, taskId);
 
     internal string RowKeyOf(long fileId) => $"{Tables.Key(fileId)}.{op}";
 }

@@ -28,7 +28,7 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
         foreach (var file in files)
         {
             await FinishAsync(file, cancellationToken);
-            await tables.Pending.DeleteEntityAsync(announcement.PartitionOf(file.Id), announcement.RowKeyOf(file.Id), ETag.All, cancellationToken);
+            await tables.Pending.DeleteEntityAsync(announcement.PartitionOf(file.TaskId), announcement.RowKeyOf(file.Id), ETag.All, cancellationToken);
         }
     }
 
@@ -121,9 +121,9 @@ public sealed class FileRemoval(Tables tables, FileBlobs blobs, QuotaLedger quot
     /// This announcement's rows of files that in the end were not deleted (a retried commit chose otherwise).
     /// Rows of other operations stay, whatever they announced: the sweep settles those an operation left.
     /// </summary>
-    public async Task WithdrawAsync(IEnumerable<long> fileIds, Announcement announcement, CancellationToken cancellationToken)
+    public async Task WithdrawAsync(long taskId, IEnumerable<long> fileIds, Announcement announcement, CancellationToken cancellationToken)
     {
         foreach (var id in fileIds)
-            await tables.Pending.DeleteEntityAsync(announcement.PartitionOf(id), announcement.RowKeyOf(id), ETag.All, cancellationToken);
+            await tables.Pending.DeleteEntityAsync(announcement.PartitionOf(taskId), announcement.RowKeyOf(id), ETag.All, cancellationToken);
     }
 }

@@ -3,15 +3,24 @@ using FormFiles.Storage;
 
 namespace FormFiles.Files;
 
-/// <summary>Reading file rows: one by id (the id names its task's partition), or all of a task's.</summary>
+/// <summary>Reading file rows: one by id (see <see cref="FileIds"/>), or all of a task's.</summary>
 public static class FileRows
 {
     /// <summary>The row of <paramref name="fileId"/>, whatever its owner or state; null when there is none.</summary>
+    /// <remarks>One read for a task's first eight files (the id names the task), three for later ones (<see cref="FileIds"/>).</remarks>
     public static async Task<FileEntity?> FindFileAsync(this Tables tables, long fileId, CancellationToken cancellationToken)
     {
-        if (fileId <= 0)
+        if (fileId is <= 0 or > int.MaxValue)
             return null;
-        var row = await tables.Tasks.GetEntityIfExistsAsync<FileEntity>(Tables.Key(FileIds.TaskOf(fileId)), FileEntity.Row(fileId), cancellationToken: cancellationToken);
+        var block = FileIds.BlockOf(fileId);
+        return await tables.FindFileAsync(block, fileId, cancellationToken)
+               ?? (await tables.FindBlockAsync(block, cancellationToken) is { } owner ? await tables.FindFileAsync(owner.TaskId, fileId, cancellationToken) : null);
+    }
+
+    /// <summary>The row of <paramref name="fileId"/> in the partition of <paramref name="taskId"/>; null when there is none.</summary>
+    public static async Task<FileEntity?> FindFileAsync(this Tables tables, long taskId, long fileId, CancellationToken cancellationToken)
+    {
+        var row = await tables.Tasks.GetEntityIfExistsAsync<FileEntity>(Tables.Key(taskId), FileEntity.Row(fileId), cancellationToken: cancellationToken);
         return row.HasValue ? row.Value : null;
     }
 

@@ -45,7 +45,7 @@ public sealed class FileViews(Tables tables, FileBlobs blobs)
         downloadUrl,
         file.IsAttachment()
             ? new FileBindings(null, new TaskBinding(file.TaskId, file.Submitted))
-            : new FileBindings(new FormFieldBinding(file.FormId, file.FieldId, file.Submitted), null));
+            : new FileBindings(new FormFieldBinding(file.FormId, file.FieldId, file.Submitted, file.TaskId), null));
 }
 
 /// <summary>Navixy's <c>form_file</c>; <c>size</c> is the reserved maximum until the upload is done; <c>rejection</c> (ours) says why a rejected upload was refused.</summary>
@@ -71,4 +71,5 @@ public sealed record FileBindings(
 
 public sealed record TaskBinding(long TaskId, bool Attached);
 
-public sealed record FormFieldBinding(long FormId, string FieldId, bool Submitted);
+/// <summary>A form field's file; <c>task_id</c> (ours) names the task whose form it is.</summary>
+public sealed record FormFieldBinding(long FormId, string FieldId, bool Submitted, long TaskId);

@@ -28,7 +28,7 @@ namespace FormFiles.Files;
 /// when it expires, giving back its field slot and its quota.
 /// </summary>
 public sealed partial class Reservations(
-    Tables tables, TaskStore tasks, RecentTasks recentTasks, QuotaLedger quota, FileBlobs blobs, UsageMeter usage, FormFilesMetrics metrics,
+    Tables tables, IdAllocator ids, TaskStore tasks, RecentTasks recentTasks, QuotaLedger quota, FileBlobs blobs, UsageMeter usage, FormFilesMetrics metrics,
     IOptions<FormFilesOptions> options, TimeProvider time, ILogger<Reservations> logger)
 {
     public const int MaxUnsubmittedPerField = 6;
@@ -195,8 +195,9 @@ public sealed partial class Reservations(
 
     /// <summary>
     /// Index row, then file row with the task row, then quota. The file's id is the task's next file
-    /// sequence (<see cref="TaskEntity.FileSequence"/>), taken in the same transaction that counts the
-    /// field's slot; after a clash with a concurrent reservation of the same task, a later, spread one.
+    /// sequence (<see cref="TaskEntity.FileSequence"/>) in the task's blocks of ids (<see cref="FileIds"/>), taken
+    /// in the same transaction that counts the field's slot; after a clash with a concurrent reservation of the
+    /// same task, a later, spread one. A sequence past the task's blocks draws a further one first.
     /// </summary>
     /// <returns>The multipart upload token (only its digest is stored).</returns>
     private async Task<string> AdmitAsync(TaskEntity task, FileEntity file, CancellationToken cancellationToken)
@@ -204,6 +205,7 @@ public sealed partial class Reservations(
         PendingEntity? pending = null;
         var token = string.Empty;
         var clashes = 0;
+        (long Number, int Index)? drawn = null; // A further block this reservation drew for the task.
         try
         {
             await Contention.RetryAsync(async () =>
@@ -214,11 +216,15 @@ public sealed partial class Reservations(
                 var sequence = task.FileSequence + 1 + (clashes == 0 ? 0 : Random.Shared.Next(16 * clashes));
                 if (sequence > FileIds.MaxPerTask)
                     throw new ApiException(ErrorCode.TooManyEntities, $"Too many entities: task {task.Id} has had the most files a task can have ({FileIds.MaxPerTask})");
-                if (pending?.FileId != FileIds.Compose(task.Id, sequence))
+                var index = FileIds.IndexOf(sequence);
+                if (index > 0 && index != task.FileBlockIndex && drawn?.Index != index)
+                    drawn = (await ids.DrawBlockAsync(tables, task.Id, index, cancellationToken), index);
+                var block = index == 0 ? task.Id : index == task.FileBlockIndex ? task.FileBlock : drawn!.Value.Number;
+                if (pending?.FileId != FileIds.Compose(block, sequence))
                 {
                     await WithdrawAsync(pending, cancellationToken);
                     pending = null;
-                    file.Id = FileIds.Compose(task.Id, sequence);
+                    file.Id = FileIds.Compose(block, sequence);
                     file.PartitionKey = task.PartitionKey;
                     file.RowKey = FileEntity.Row(file.Id);
                     (token, file.TokenDigest) = UploadTokens.Create(file.Id, file.Expires);
@@ -237,6 +243,8 @@ public sealed partial class Reservations(
                 var counted = task.Clone(); // The caller's row stays as read if this attempt fails.
                 counted.CountUnsubmitted(file.FieldId, +1);
                 counted.FileSequence = Math.Max(task.FileSequence, sequence);
+                if (index > counted.FileBlockIndex)
+                    (counted.FileBlock, counted.FileBlockIndex) = (block, index);
                 if (await tables.Tasks.TrySubmitAsync(
                         [new(TableTransactionActionType.UpdateReplace, counted, counted.ETag), new(TableTransactionActionType.Add, file)], file, cancellationToken))
                 {
@@ -265,7 +273,7 @@ public sealed partial class Reservations(
             if (time.GetUtcNow() < file.Expires - ChargeMargin)
                 return token;
             // The charge took so long that the sweep may have settled the reservation before it landed: look, and give it back if so.
-            if (await tables.FindFileAsync(file.Id, cancellationToken) is { AwaitsUpload: true } still && time.GetUtcNow() < still.Expires)
+            if (await tables.FindFileAsync(file.TaskId, file.Id, cancellationToken) is { AwaitsUpload: true } still && time.GetUtcNow() < still.Expires)
                 return token;
             await quota.ReleaseAsync(file.UserId, file.Id, cancellationToken);
             throw new StorageContentionException("Storage was too slow: the reservation expired before it was charged");
@@ -299,7 +307,7 @@ public sealed partial class Reservations(
     private Task UndoInsertAsync(FileEntity file, CancellationToken cancellationToken) =>
         Contention.RetryAsync(async () =>
         {
-            if (await tables.FindFileAsync(file.Id, cancellationToken) is not { } row)
+            if (await tables.FindFileAsync(file.TaskId, file.Id, cancellationToken) is not { } row)
                 return true;
             var task = await tasks.LoadAsync(file.UserId, file.TaskId, cancellationToken);
             task.CountUnsubmitted(file.FieldId, -1);

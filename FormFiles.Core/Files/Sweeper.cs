@@ -152,13 +152,13 @@ public sealed partial class Sweeper(Tables tables, FileBlobs blobs, QuotaLedger 
     /// <returns>Not done when the file changed under the sweep: it looks again.</returns>
     private async Task<(bool Done, Outcome Outcome)> SettleFileAsync(PendingEntity row, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var file = await tables.FindFileAsync(row.FileId, cancellationToken);
+        var file = await tables.FindFileAsync(row.TaskId, row.FileId, cancellationToken);
         if (file is null)
         {
             // No file row: its admission stopped before the reservation was written, or its task is gone. Its id is sealed
             // first, so that a stalled admission cannot land; its quota goes; its name stays a tombstone, under a name row,
             // until any upload SAS for it has expired, and goes after.
-            if (!await tasks.SealFileIdAsync(row.TaskId, row.FileId, cancellationToken) || await tables.FindFileAsync(row.FileId, cancellationToken) is not null)
+            if (!await tasks.SealFileIdAsync(row.TaskId, row.FileId, cancellationToken) || await tables.FindFileAsync(row.TaskId, row.FileId, cancellationToken) is not null)
                 return (false, Outcome.Failed); // The admission landed meanwhile, or the task changed: look again.
             await quota.ReleaseAsync(row.UserId, row.FileId, cancellationToken);
             var name = FileBlobs.Name(row.UserId, row.TaskId, row.FileId);

@@ -64,7 +64,7 @@ public sealed class UploadCompletion(
     private Task<FileEntity?> CompleteAsync(string blobName, long userId, long taskId, long fileId, Action started, CancellationToken cancellationToken) =>
         Contention.RetryAsync<FileEntity?>(async () =>
         {
-            var file = await tables.FindFileAsync(fileId, cancellationToken);
+            var file = await tables.FindFileAsync(taskId, fileId, cancellationToken);
             if (file is null || file.UserId != userId)
             {
                 // Unknown: a rogue upload, or a late one whose file has gone (with its row, once its SAS expired). An empty or
@@ -263,7 +263,7 @@ public sealed class UploadCompletion(
         return merged.ToJsonString();
     }
 
-    /// <summary><c>{user_id}/{task_id}/{file_id}</c>, where the file id must carry the task id.</summary>
+    /// <summary><c>{user_id}/{task_id}/{file_id}</c>.</summary>
     public static bool TryParse(string blobName, out long userId, out long taskId, out long fileId)
     {
         var parts = blobName.Split('/');
@@ -271,8 +271,7 @@ public sealed class UploadCompletion(
         return parts.Length == 3
                && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out userId)
                && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out taskId)
-               && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out fileId)
-               && FileIds.TaskOf(fileId) == taskId;
+               && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out fileId);
     }
 }
 

@@ -1,16 +1,22 @@
 using Azure;
 using Azure.Data.Tables;
+using FormFiles.Api;
 
 namespace FormFiles.Storage;
 
 /// <summary>
-/// Hands out int64 ids (design §6) from blocks reserved on a counter row with an ETag-conditional
+/// Hands out the ids the API shows, all Navixy <c>int</c>s (at most <see cref="int.MaxValue"/>; tasks, which also number
+/// blocks of file ids, at most <see cref="Files.FileIds.MaxNumber"/>), from blocks reserved on a counter row with an ETag-conditional
 /// update (each sequence in a partition of its own, PK its name, RK <c>next</c>), so that one storage write serves <see cref="BlockSize"/> ids. Ids are unique across
 /// processes and increase within one; a block's unused ids are lost when the process ends.
 /// </summary>
 public sealed class IdAllocator(Tables tables)
 {
     public const int BlockSize = 50;
+
+    /// <summary>The sequence of task ids and of further blocks of file ids (<see cref="Files.FileIds"/>).</summary>
+    public const string Tasks = "task";
+
     private const string Row = "next";
 
     private readonly Dictionary<string, Sequence> sequences = [];
@@ -27,7 +33,12 @@ public sealed class IdAllocator(Tables tables)
         while (true)
         {
             if (state.TryTake(out var id))
-                return id;
+            {
+                return id <= Max(sequence)
+                    ? id
+                    : throw new ApiException(ErrorCode.TooManyEntities, $"Too many entities: this deployment has handed out every {sequence} id there is ({Max(sequence)})");
+            }
+
             await state.Refill.WaitAsync(cancellationToken);
             try
             {
@@ -40,6 +51,8 @@ public sealed class IdAllocator(Tables tables)
             }
         }
     }
+
+    private static long Max(string sequence) => sequence == Tasks ? Files.FileIds.MaxNumber : int.MaxValue;
 
     /// <summary>Moves the counter row on by one block; returns the block's first id. A lost response that landed still hands out its block.</summary>
     private Task<long> ReserveBlockAsync(string sequence, CancellationToken cancellationToken) =>

@@ -56,7 +56,7 @@ public sealed partial class FormSubmission(
                     return false;
                 }
 
-                await WithdrawAsync(announced, announcement, cancellationToken);
+                await WithdrawAsync(taskId, announced, announcement, cancellationToken);
                 throw new ApiException(ErrorCode.ValidationFailed, "There were errors during content validation", outcome.Errors);
             }
 
@@ -121,7 +121,7 @@ public sealed partial class FormSubmission(
                 // Every announced file that is deleted now is finished, also one an earlier attempt of this submission deleted.
                 var deleted = files.Values.Where(f => f.State == FileStates.Deleted && announced.Contains(f.Id)).ToList();
                 await removal.FinishAsync(deleted, announcement, cancellationToken);
-                await removal.WithdrawAsync(announced.Except(deleted.Select(f => f.Id)), announcement, cancellationToken);
+                await removal.WithdrawAsync(taskId, announced.Except(deleted.Select(f => f.Id)), announcement, cancellationToken);
             }
 
             return true;
@@ -149,10 +149,10 @@ public sealed partial class FormSubmission(
         return JsonSerializer.SerializeToElement(values);
     }
 
-    private async Task WithdrawAsync(HashSet<long> announced, Announcement? announcement, CancellationToken cancellationToken)
+    private async Task WithdrawAsync(long taskId, HashSet<long> announced, Announcement? announcement, CancellationToken cancellationToken)
     {
         if (announcement is not null)
-            await removal.WithdrawAsync(announced, announcement, cancellationToken);
+            await removal.WithdrawAsync(taskId, announced, announcement, cancellationToken);
     }
 
     /// <summary>A referenced file still <c>created</c> whose blob exists is completed first: a late event does not fail the submission.</summary>

@@ -53,6 +53,11 @@ public sealed class TaskEntity : IStampedEntity
     /// <summary>The last file sequence handed out on this task (see <see cref="Files.FileIds"/>): a file id is never given twice.</summary>
     public long FileSequence { get; set; }
 
+    /// <summary>The task's latest further block of file ids and which of its blocks that is (0 while its own block lasts; see <see cref="Files.FileIds"/>).</summary>
+    public long FileBlock { get; set; }
+
+    public int FileBlockIndex { get; set; }
+
     public long? FormId { get; set; }
 
     public long? FormTemplateId { get; set; }

@@ -30,7 +30,7 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
 
     public async Task<long> CreateAsync(TaskEntity task, TemplateEntity? formTemplate, CancellationToken cancellationToken)
     {
-        task.Id = await ids.NextAsync("task", cancellationToken);
+        task.Id = await ids.NextAsync(IdAllocator.Tasks, cancellationToken);
         task.PartitionKey = Tables.Key(task.Id);
         task.Created = task.StatusChanged = time.GetUtcNow();
         task.Version = 1;
@@ -176,7 +176,7 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
             var files = new List<FileEntity>();
             foreach (var id in fileIds)
             {
-                if (await tables.FindFileAsync(id, cancellationToken) is { State: not FileStates.Deleted } file)
+                if (await tables.FindFileAsync(taskId, id, cancellationToken) is { State: not FileStates.Deleted } file)
                     files.Add(file);
             }
 
@@ -227,10 +227,13 @@ public sealed class TaskStore(Tables tables, TaskList list, IdAllocator ids, Fil
         var task = await tables.Tasks.GetEntityIfExistsAsync<TaskEntity>(Tables.Key(taskId), TaskEntity.Row, cancellationToken: cancellationToken);
         if (!task.HasValue)
             return true;
-        var sequence = FileIds.SequenceOf(fileId);
-        if (task.Value!.FileSequence >= sequence)
+        var block = FileIds.BlockOf(fileId);
+        var index = block == taskId ? 0 : (await tables.FindBlockAsync(block, cancellationToken) is { } owner && owner.TaskId == taskId ? owner.Index : (int?)null);
+        // Without its block's row the id cannot be placed: any change of the task row seals it all the same.
+        var sequence = index is null ? task.Value!.FileSequence : FileIds.SequenceOf(fileId, index.Value);
+        if (index is not null && task.Value!.FileSequence >= sequence)
             return true; // Moved past it by a transaction newer than any that could still bring it.
-        task.Value.FileSequence = sequence;
+        task.Value!.FileSequence = sequence;
         return await tables.Tasks.TryUpdateAsync(task.Value, task.Value.ETag, cancellationToken);
     }
 

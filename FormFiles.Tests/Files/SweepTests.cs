@@ -50,7 +50,7 @@ public sealed class SweepTests(ServiceFixture service)
 
         await removal.AnnounceAsync([file], submission, CancellationToken.None);
         await removal.AnnounceAsync([file], deletion, CancellationToken.None);
-        await removal.WithdrawAsync([file.Id], submission, CancellationToken.None);
+        await removal.WithdrawAsync(file.TaskId, [file.Id], submission, CancellationToken.None);
         Assert.True(await removal.TryMarkDeletedAsync(file, FormFiles.Webhooks.EventTypes.FileDeleted, FormFiles.Webhooks.DeleteReasons.Api, CancellationToken.None));
         Assert.Equal(1, await RowsOfUserAsync("pending", user.Id));
 

@@ -228,7 +228,7 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ApiKeys k
             ["version"] = 1,
             ["step_id"] = null,
             ["uploaded_from"] = file["bindings"]?["form_field"]?["field_id"]?.DeepClone(),
-            ["subject"] = new JsonObject { ["id"] = Files.FileIds.TaskOf(id).ToString(CultureInfo.InvariantCulture), ["type"] = Run },
+            ["subject"] = new JsonObject { ["id"] = file["bindings"]?["form_field"]?["task_id"]?.GetValue<long>().ToString(CultureInfo.InvariantCulture), ["type"] = Run },
             ["url"] = $"/organizations/{api.Org}/file/{id}/dl",
             ["uploaded_at"] = CanonicalAnswer.Iso(file["uploaded"]),
             ["uploaded_to_s3"] = true,
