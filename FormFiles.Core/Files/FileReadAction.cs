@@ -18,6 +18,6 @@ internal sealed class FileReadAction(ApiKeys keys, Tables tables, FileViews view
         var file = await tables.FindFileAsync(fileId, cancellationToken);
         if (file is null || file.UserId != caller.UserId || file.State == FileStates.Deleted)
             throw new ApiException(ErrorCode.NotFound, "Not found in database: no such file");
-        return ApiResults.Ok(new ValueResponse<FormFileView>(await views.ViewAsync(file, cancellationToken)));
+        return ApiResults.Ok(new ValueResponse<FormFileView>((await views.ViewAsync(file, cancellationToken)).As(request.Parameters)));
     }
 }

@@ -8,4 +8,10 @@ public static class FileStates
     public const string Uploaded = "uploaded";
     public const string Rejected = "rejected";
     public const string Deleted = "deleted";
+
+    /// <summary>The parameter that asks for <see cref="Rejected"/> as it is rather than as Navixy shows it.</summary>
+    public const string PreciseParameter = "precise_states";
+
+    /// <summary>Navixy's <c>form_file</c> states are created, in_progress, uploaded and deleted: a rejected file is deleted there.</summary>
+    public static string Navixy(string state) => state == Rejected ? Deleted : state;
 }

@@ -48,6 +48,13 @@ public sealed class FileViews(Tables tables, FileBlobs blobs)
             : new FileBindings(new FormFieldBinding(file.FormId, file.FieldId, file.Submitted, file.TaskId), null));
 }
 
+/// <summary>What a call shows of <paramref name="view"/>: Navixy's states unless it sends <c>precise_states: true</c> (its <c>rejection</c> says why either way).</summary>
+public static class FormFileViews
+{
+    public static FormFileView As(this FormFileView view, Api.ApiParameters parameters) =>
+        parameters.OptionalBoolean(FileStates.PreciseParameter) == true ? view : view with { State = FileStates.Navixy(view.State) };
+}
+
 /// <summary>Navixy's <c>form_file</c>; <c>size</c> is the reserved maximum until the upload is done; <c>rejection</c> (ours) says why a rejected upload was refused.</summary>
 public sealed record FormFileView(
     long Id,

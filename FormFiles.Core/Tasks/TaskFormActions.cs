@@ -34,7 +34,7 @@ internal sealed class TaskFormReadAction(ApiKeys keys, TaskStore tasks, FileView
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
         var task = await tasks.LoadAsync(caller.UserId, request.Parameters.RequiredInt64("task_id"), cancellationToken);
-        return ApiResults.Ok(new TaskFormResponse(task.FormView(), task.FormId is null ? [] : await files.ListAsync(task.Id, cancellationToken)));
+        return ApiResults.Ok(new TaskFormResponse(task.FormView(), task.FormId is null ? [] : [.. (await files.ListAsync(task.Id, cancellationToken)).Select(f => f.As(request.Parameters))]));
     }
 }
 

@@ -39,8 +39,9 @@ public static class Uploads
     public static Task<Envelope> UploadAsync(this Reservation reservation, byte[] content, string filename = "upload.bin") =>
         reservation.User.Client.UploadAsync(reservation.Token, new MemoryStream(content), filename);
 
+    /// <summary>The file with its precise state (<c>rejected</c> as it is, not as Navixy's <c>deleted</c>).</summary>
     public static async Task<JsonNode> ReadFileAsync(this Reservation reservation) =>
-        (await reservation.User.CallAsync("task/form/file/read", new JsonObject { ["file_id"] = reservation.FileId })).AssertOk().Body["value"]!;
+        (await reservation.User.CallAsync("task/form/file/read", new JsonObject { ["file_id"] = reservation.FileId, ["precise_states"] = true })).AssertOk().Body["value"]!;
 
     /// <summary>Polls task/form/file/read until the state is not <c>created</c> (completion is asynchronous after a SAS PUT).</summary>
     public static async Task<JsonNode> WaitForCompletionAsync(this Reservation reservation)
