@@ -17,6 +17,8 @@ public sealed class FormFilesOptions
 
     public Usage.UsageOptions Usage { get; set; } = new();
 
+    public Api.CorsOptions Cors { get; set; } = new();
+
     /// <summary>The <c>X-Admin-Key</c> of the admin/* actions (16+ characters); with none (or empty), every admin call is 11.</summary>
     public string? AdminKey { get; set; }
 

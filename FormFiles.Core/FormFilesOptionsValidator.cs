@@ -15,6 +15,7 @@ internal sealed class FormFilesOptionsValidator : IValidateOptions<FormFilesOpti
         options.RateLimit.Validate($"{FormFilesOptions.Section}:RateLimit", failures);
         options.Idempotency.Validate($"{FormFilesOptions.Section}:Idempotency", failures);
         options.Usage.Validate($"{FormFilesOptions.Section}:Usage", failures);
+        options.Cors.Validate($"{FormFilesOptions.Section}:Cors", failures);
         if (!string.IsNullOrEmpty(options.AdminKey) && options.AdminKey.Length < 16)
             failures.Add($"{FormFilesOptions.Section}:AdminKey must be at least 16 characters.");
         if (options.PublicBaseUrl is { } url && (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp)))

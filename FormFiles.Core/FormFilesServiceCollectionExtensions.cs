@@ -32,6 +32,8 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<Tables>();
         services.AddHostedService<StorageInitializer>();
         services.AddSingleton<IdAllocator>();
+        services.AddCors();
+        services.AddSingleton<Api.CrossOrigin>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ApiKeys>();
         services.AddSingleton<AdminGate>();

@@ -21,7 +21,7 @@ public sealed class ApiFunction(ApiDispatcher dispatcher)
 public sealed class OnlyOfficeFunction(Dialects.OnlyOffice.OnlyOfficeEndpoints endpoints)
 {
     [Function("OnlyOffice")]
-    public Task OnlyOffice([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "delete", Route = "api/2.0/project/task/{taskid}/files")] HttpRequest request, string? taskid) =>
+    public Task OnlyOffice([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "delete", "options", Route = "api/2.0/project/task/{taskid}/files")] HttpRequest request, string? taskid) =>
         endpoints.HandleAsync(request.HttpContext, taskid);
 }
 
@@ -29,6 +29,6 @@ public sealed class OnlyOfficeFunction(Dialects.OnlyOffice.OnlyOfficeEndpoints e
 public sealed class TallyfyFunction(Dialects.Tallyfy.TallyfyEndpoints endpoints)
 {
     [Function("Tallyfy")]
-    public Task Tallyfy([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "delete", Route = "organizations/{*rest}")] HttpRequest request, string? rest) =>
+    public Task Tallyfy([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "delete", "options", Route = "organizations/{*rest}")] HttpRequest request, string? rest) =>
         endpoints.HandleAsync(request.HttpContext, rest);
 }

@@ -14,7 +14,7 @@ param environmentName string
 @metadata({ azd: { type: 'location' } })
 param location string
 
-@description('Browser origins allowed to PUT to upload SAS URLs (blob CORS). Empty: none.')
+@description('Browser origins allowed to call the API and to PUT to upload SAS URLs (CORS of both). Empty: none.')
 param corsAllowedOrigins array = []
 
 @secure()
@@ -101,6 +101,7 @@ module functionApp 'modules/function-app.bicep' = {
     applicationInsightsName: applicationInsightsName
     adminKeySecretUri: empty(adminKey) ? '' : secrets!.outputs.adminKeySecretUri
     maximumInstanceCount: maximumInstanceCount
+    corsAllowedOrigins: corsAllowedOrigins
   }
   dependsOn: [monitoring]
 }

@@ -14,6 +14,24 @@ internal static class LocalStorage
     /// setting is given: then that configuration is used (and validated) as it is.
     /// </summary>
     /// <returns>The Azurite to dispose when the host stops, or null when storage was configured.</returns>
+    /// <summary>Blob CORS for the browsers' SAS PUT, as infra/ sets it on Azure: the API's allowed origins.</summary>
+    public static async Task AllowOriginsAsync(string connectionString, string[] origins)
+    {
+        if (origins.Length == 0)
+            return;
+        var blobs = new Azure.Storage.Blobs.BlobServiceClient(connectionString);
+        var properties = (await blobs.GetPropertiesAsync()).Value;
+        properties.Cors = [new Azure.Storage.Blobs.Models.BlobCorsRule
+        {
+            AllowedOrigins = string.Join(',', origins),
+            AllowedMethods = "PUT,GET,HEAD",
+            AllowedHeaders = "*",
+            ExposedHeaders = "*",
+            MaxAgeInSeconds = 600,
+        }];
+        await blobs.SetPropertiesAsync(properties);
+    }
+
     public static async Task<AzuriteProcess?> StartUnlessConfiguredAsync(WebApplicationBuilder builder, bool persist)
     {
         if (builder.Configuration.GetSection(StorageSection).Exists())
@@ -27,6 +45,7 @@ internal static class LocalStorage
         var azurite = await AzuriteProcess.StartAsync(root, persistFolder, Console.Out);
         Console.WriteLine($"Azurite is ready: blobs at {azurite.BlobEndpoint}, tables at {azurite.TableEndpoint}");
         builder.Configuration[$"{StorageSection}:ConnectionString"] = azurite.ConnectionString;
+        await AllowOriginsAsync(azurite.ConnectionString, builder.Configuration.GetSection($"{FormFilesOptions.Section}:Cors:AllowedOrigins").Get<string[]>() ?? []);
         return azurite;
     }
 }

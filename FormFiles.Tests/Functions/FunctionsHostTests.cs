@@ -78,7 +78,7 @@ public sealed class FunctionsHostTests
         var trigger = Trigger("OnlyOffice");
 
         Assert.Equal("api/2.0/project/task/{taskid}/files", trigger["route"]!.GetValue<string>());
-        Assert.Equal(["delete", "get", "post"], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>().ToLowerInvariant()).Order());
+        Assert.Equal(["delete", "get", "options", "post"], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>().ToLowerInvariant()).Order());
         Assert.Equal("Anonymous", trigger["authLevel"]!.GetValue<string>());
     }
 
@@ -88,7 +88,7 @@ public sealed class FunctionsHostTests
         var trigger = Trigger("Tallyfy");
 
         Assert.Equal("organizations/{*rest}", trigger["route"]!.GetValue<string>());
-        Assert.Equal(["delete", "get", "post", "put"], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>().ToLowerInvariant()).Order());
+        Assert.Equal(["delete", "get", "options", "post", "put"], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>().ToLowerInvariant()).Order());
     }
 
     [Fact]

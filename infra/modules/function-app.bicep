@@ -35,6 +35,9 @@ param adminKeySecretUri string
 @description('Most instances the app scales out to.')
 param maximumInstanceCount int
 
+@description('Origins whose web pages may call the API (FormFiles:Cors:AllowedOrigins); the service answers CORS itself.')
+param corsAllowedOrigins array
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
@@ -103,7 +106,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: app
   name: 'appsettings'
-  properties: {
+  properties: union({
     AzureWebJobsStorage__credential: 'managedidentity'
     AzureWebJobsStorage__clientId: identityClientId
     AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
@@ -122,7 +125,7 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     FormFiles__SasSigning: 'UserDelegation'
     FormFiles__PublicBaseUrl: 'https://${app.properties.defaultHostName}'
     FormFiles__AdminKey: empty(adminKeySecretUri) ? '' : '@Microsoft.KeyVault(SecretUri=${adminKeySecretUri})'
-  }
+  }, toObject(range(0, length(corsAllowedOrigins)), i => 'FormFiles__Cors__AllowedOrigins__${i}', i => corsAllowedOrigins[i]))
 }
 
 resource noFtpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {

@@ -54,7 +54,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
         {
           allowedOrigins: corsAllowedOrigins
           allowedMethods: ['PUT', 'GET', 'HEAD', 'OPTIONS']
-          allowedHeaders: ['content-type', 'x-ms-blob-type', 'x-ms-version', 'x-ms-client-request-id']
+          allowedHeaders: ['*']
           exposedHeaders: ['etag', 'x-ms-request-id']
           maxAgeInSeconds: 3600
         }

@@ -16,7 +16,7 @@ namespace FormFiles.Dialects.Tallyfy;
 /// <c>PUT …/runs/{run}/tasks/{task}</c> merges the named file fields into the form's values
 /// (<c>task/form/values/merge</c>: a submission the first time, an update after).
 /// </summary>
-public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ApiKeys keys, Reservations reservations, MultipartUploads uploads, ILogger<TallyfyEndpoints> logger)
+public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, CrossOrigin crossOrigin, ApiKeys keys, Reservations reservations, MultipartUploads uploads, ILogger<TallyfyEndpoints> logger)
 {
     public const string Route = "/organizations/{**rest}";
     private const string Run = "Run";
@@ -25,6 +25,8 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ApiKeys k
     public async Task HandleAsync(HttpContext context, string? rest)
     {
         RequestId.Assign(context);
+        if (crossOrigin.Answer(context))
+            return;
         int status;
         JsonNode body;
         try
