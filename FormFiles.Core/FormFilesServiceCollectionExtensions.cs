@@ -93,6 +93,9 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<IApiAction, FileStatsAction>();
         services.AddSingleton<IApiAction, FileUploadAction>();
         services.AddSingleton<IApiAction, FileReadAction>();
+        services.AddSingleton<IApiAction, FileDownloadAction>();
+        services.AddSingleton<DownloadLinks>();
+        services.AddHttpContextAccessor();
         services.AddSingleton<IApiAction, FileDeleteAction>();
         services.AddSingleton<IApiAction, TaskFileCreateAction>();
         services.AddSingleton<IApiAction, TaskFileAttachAction>();

@@ -24,6 +24,9 @@ public record ErrorResponse(ErrorStatus Status)
 
 public sealed record ErrorStatus(int Code, string Description);
 
+/// <summary>A redirect's body: <c>{"success": true, "url": …}</c>.</summary>
+public sealed record RedirectResponse(Uri Url) : ApiResponse;
+
 /// <summary>
 /// Turns responses into <see cref="ApiAnswer"/>s with the right HTTP status. The body is serialized here,
 /// inside the dispatcher's error handling: a value that cannot be written fails before a byte is sent.
@@ -38,6 +41,10 @@ public static class ApiResults
     /// <summary>An error envelope that carries more than the status (for example, health's storage report).</summary>
     public static ApiAnswer Error(ErrorCode code, ErrorResponse response) => Json(response, code.HttpStatus(), (int)code);
 
+    /// <summary>302 to <paramref name="location"/>, its envelope naming it too.</summary>
+    public static ApiAnswer Redirect(Uri location) =>
+        new(JsonSerializer.SerializeToUtf8Bytes(new RedirectResponse(location), ApiJson.Options), StatusCodes.Status302Found, 0) { Location = location };
+
     private static ApiAnswer Json(object response, int status, int code = 0) =>
         new(JsonSerializer.SerializeToUtf8Bytes(response, ApiJson.Options), status, code);
 }
@@ -50,6 +57,9 @@ public sealed class ApiAnswer(byte[] body, int status, int? code = null) : IResu
 
     public byte[] Body => body;
 
+    /// <summary>Where a redirect goes.</summary>
+    public Uri? Location { get; init; }
+
     public int Status => status;
 
     /// <summary>The Navixy status code: 0 for a success, else the error envelope's <c>status.code</c>.</summary>
@@ -60,6 +70,8 @@ public sealed class ApiAnswer(byte[] body, int status, int? code = null) : IResu
         httpContext.Response.StatusCode = status;
         if (status == StatusCodes.Status503ServiceUnavailable)
             httpContext.Response.Headers.RetryAfter = ((int)StorageFaults.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (Location is not null)
+            httpContext.Response.Headers.Location = Location.AbsoluteUri;
         httpContext.Response.ContentType = JsonContentType;
         httpContext.Response.ContentLength = body.Length;
         return httpContext.Response.Body.WriteAsync(body, httpContext.RequestAborted).AsTask();

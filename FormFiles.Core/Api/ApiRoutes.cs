@@ -6,6 +6,18 @@ public static class ApiRoutes
     /// <summary>The base path (in Azure Functions, part of the API function's route).</summary>
     public const string Prefix = "v2";
 
+    /// <summary>
+    /// The service's own address, for the URLs it hands out: <c>FormFiles:PublicBaseUrl</c>, or the request's
+    /// scheme and host; 5 when there is neither (an HTTP/1.0 request without <c>Host</c>). Ends in a slash.
+    /// </summary>
+    public static Uri PublicRoot(HttpRequest? request, Uri? configured)
+    {
+        var root = configured
+                   ?? (request is { Host.HasValue: true } && Uri.TryCreate($"{request.Scheme}://{request.Host}{request.PathBase}/", UriKind.Absolute, out var own) ? own : null)
+                   ?? throw new ApiException(ErrorCode.WrongRequestFormat, "Wrong request format: a Host header is needed to build the service's URLs");
+        return root.AbsoluteUri.EndsWith('/') ? root : new Uri(root.AbsoluteUri + "/");
+    }
+
     /// <summary>Serves every action under <c>/v2/</c>, the dialects' routes, and the envelope's 404 everywhere else.</summary>
     public static IEndpointRouteBuilder MapFormFiles(this IEndpointRouteBuilder endpoints)
     {

@@ -3,14 +3,16 @@ using Microsoft.Net.Http.Headers;
 
 namespace FormFiles.Api;
 
-/// <summary><c>FormFiles:Cors</c>: the origins whose web pages may call the API; none by default, <c>*</c> for any.</summary>
+/// <summary><c>FormFiles:Cors</c>: the origins whose web pages may call the API, comma-separated; none by default, <c>*</c> for any.</summary>
 public sealed class CorsOptions
 {
-    public string[] AllowedOrigins { get; set; } = [];
+    public string? AllowedOrigins { get; set; }
+
+    public string[] Origins => (AllowedOrigins ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     public void Validate(string section, List<string> failures)
     {
-        foreach (var origin in AllowedOrigins)
+        foreach (var origin in Origins)
         {
             if (origin != "*" && !(Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
                                    && string.Equals(uri.GetLeftPart(UriPartial.Authority), origin, StringComparison.OrdinalIgnoreCase)))
@@ -29,7 +31,7 @@ public sealed class CrossOrigin(ICorsService cors, IOptions<FormFilesOptions> op
     /// <summary>Response headers a page may read: the request id, the rate limit, and what a 429 says.</summary>
     private static readonly string[] Exposed = [RequestId.Header, "RateLimit", "RateLimit-Policy", HeaderNames.RetryAfter, HeaderNames.ContentDisposition, Calls.IdempotencyKeys.ReplayedHeader];
 
-    private readonly CorsPolicy? policy = Build(options.Value.Cors.AllowedOrigins);
+    private readonly CorsPolicy? policy = Build(options.Value.Cors.Origins);
 
     /// <summary>Applies the policy to the call; true when it was a preflight, which is then answered (204).</summary>
     public bool Answer(HttpContext context)

@@ -3,8 +3,8 @@ using FormFiles.Storage;
 
 namespace FormFiles.Files;
 
-/// <summary>Files as the API shows them (Navixy's <c>form_file</c>), with a fresh download URL once uploaded.</summary>
-public sealed class FileViews(Tables tables, FileBlobs blobs)
+/// <summary>Files as the API shows them (Navixy's <c>form_file</c>), with their lasting download URL once uploaded.</summary>
+public sealed class FileViews(Tables tables, DownloadLinks links)
 {
     /// <summary>The files of a task's form, in id order, all but deleted ones.</summary>
     public Task<List<FormFileView>> ListAsync(long taskId, CancellationToken cancellationToken) =>
@@ -27,7 +27,7 @@ public sealed class FileViews(Tables tables, FileBlobs blobs)
     }
 
     public async Task<FormFileView> ViewAsync(FileEntity file, CancellationToken cancellationToken) =>
-        View(file, file.State == FileStates.Uploaded ? await blobs.DownloadSasAsync(file.BlobName, file.Name, file.MimeType, cancellationToken) : null);
+        View(file, file.State == FileStates.Uploaded ? await links.LinkAsync(file.Id, cancellationToken) : null);
 
     /// <summary>The view of <paramref name="file"/> with <paramref name="downloadUrl"/> (none in an event: a URL there would outlive its use).</summary>
     public static FormFileView View(FileEntity file, Uri? downloadUrl) => new(

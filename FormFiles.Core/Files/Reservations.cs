@@ -323,18 +323,9 @@ public sealed partial class Reservations(
             }
         }, cancellationToken);
 
-    /// <summary>
-    /// Where the multipart upload goes: <c>FormFiles:PublicBaseUrl</c>, or the request's own scheme and
-    /// host; 5 when there is neither (an HTTP/1.0 request without <c>Host</c>).
-    /// </summary>
-    public Uri UploadUrl(HttpRequest request)
-    {
-        var root = options.Value.PublicBaseUrl
-                   ?? (request.Host.HasValue && Uri.TryCreate($"{request.Scheme}://{request.Host}{request.PathBase}/", UriKind.Absolute, out var own) ? own : null)
-                   ?? throw new ApiException(ErrorCode.WrongRequestFormat, "Wrong request format: a Host header is needed to build the upload URL");
-        var withSlash = root.AbsoluteUri.EndsWith('/') ? root : new Uri(root.AbsoluteUri + "/");
-        return new Uri(withSlash, $"{ApiRoutes.Prefix}/task/form/file/upload");
-    }
+    /// <summary>Where the multipart upload goes (<see cref="ApiRoutes.PublicRoot"/>).</summary>
+    public Uri UploadUrl(HttpRequest request) =>
+        new(ApiRoutes.PublicRoot(request, options.Value.PublicBaseUrl), $"{ApiRoutes.Prefix}/task/form/file/upload");
 }
 
 public sealed partial class Reservations

@@ -45,7 +45,7 @@ internal static class LocalStorage
         var azurite = await AzuriteProcess.StartAsync(root, persistFolder, Console.Out);
         Console.WriteLine($"Azurite is ready: blobs at {azurite.BlobEndpoint}, tables at {azurite.TableEndpoint}");
         builder.Configuration[$"{StorageSection}:ConnectionString"] = azurite.ConnectionString;
-        await AllowOriginsAsync(azurite.ConnectionString, builder.Configuration.GetSection($"{FormFilesOptions.Section}:Cors:AllowedOrigins").Get<string[]>() ?? []);
+        await AllowOriginsAsync(azurite.ConnectionString, new Api.CorsOptions { AllowedOrigins = builder.Configuration[$"{FormFilesOptions.Section}:Cors:AllowedOrigins"] }.Origins);
         return azurite;
     }
 }

@@ -30,7 +30,7 @@ public sealed class ChromiumTests(ServiceFixture service)
         var origin = page.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single().TrimEnd('/');
 
         var storage = service.NewStorage();
-        var settings = new Dictionary<string, string?>(storage.Settings) { ["FormFiles:Cors:AllowedOrigins:0"] = origin };
+        var settings = new Dictionary<string, string?>(storage.Settings) { ["FormFiles:Cors:AllowedOrigins"] = origin };
         await using var host = new FormFilesFactory(settings);
         var client = host.CreateClient();
         await AllowBlobOriginAsync(storage.ConnectionString, origin);

@@ -106,7 +106,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: app
   name: 'appsettings'
-  properties: union({
+  properties: {
     AzureWebJobsStorage__credential: 'managedidentity'
     AzureWebJobsStorage__clientId: identityClientId
     AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
@@ -125,7 +125,8 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     FormFiles__SasSigning: 'UserDelegation'
     FormFiles__PublicBaseUrl: 'https://${app.properties.defaultHostName}'
     FormFiles__AdminKey: empty(adminKeySecretUri) ? '' : '@Microsoft.KeyVault(SecretUri=${adminKeySecretUri})'
-  }, toObject(range(0, length(corsAllowedOrigins)), i => 'FormFiles__Cors__AllowedOrigins__${i}', i => corsAllowedOrigins[i]))
+    FormFiles__Cors__AllowedOrigins: join(corsAllowedOrigins, ',')
+  }
 }
 
 resource noFtpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {

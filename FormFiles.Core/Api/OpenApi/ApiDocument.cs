@@ -187,12 +187,17 @@ public static class ApiDocument
                 success["required"]!.AsArray().Add(field!.DeepClone());
         }
 
+        // A redirecting action (the download link) succeeds with 302 and its Location.
+        var redirect = action["redirect"]?.GetValue<bool>() == true;
+        var headers = Headers(auth);
+        if (redirect)
+            headers["Location"] = Header("Where the bytes are: a short-lived read SAS.");
         var responses = new JsonObject
         {
-            ["200"] = new JsonObject
+            [redirect ? "302" : "200"] = new JsonObject
             {
-                ["description"] = "Success.",
-                ["headers"] = Headers(auth),
+                ["description"] = redirect ? "Found: the file's bytes are at Location." : "Success.",
+                ["headers"] = headers,
                 ["content"] = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = action["response"]?.DeepClone() ?? success } },
             },
         };

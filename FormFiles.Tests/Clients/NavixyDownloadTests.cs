@@ -1,0 +1,70 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using System.Web;
+using FormFiles.Tests.Infrastructure;
+
+namespace FormFiles.Tests.Clients;
+
+/// <summary>A Navixy client stores <c>download_url</c> and uses it days later; it must not open another file, nor a deleted one.</summary>
+[Collection(ServiceFixture.Collection)]
+public sealed class NavixyDownloadTests(ServiceFixture service)
+{
+    private static JsonArray Fields() => [new JsonObject { ["id"] = "photo", ["label"] = "Photo", ["type"] = "photo" }];
+
+    [Fact]
+    public async Task A_stored_download_url_serves_the_bytes_days_later_until_the_file_is_deleted()
+    {
+        var clock = new ShiftedClock();
+        await using var host = FormFilesFactory.OnClock(service.NewStorage(), clock);
+        var user = await host.CreateClient().NewUserAsync();
+        var task = await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields()));
+        var reservation = await user.ReserveAsync(task, "photo", 1000, "door.jpg");
+        var bytes = Uploads.JpegLike(700);
+        (await reservation.UploadAsync(bytes, "door.jpg")).AssertOk();
+        var stored = new Uri((await reservation.ReadFileAsync())["download_url"]!.GetValue<string>());
+
+        Assert.Null(HttpUtility.ParseQueryString(stored.Query)["se"]); // No expiry of its own.
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        clock.Offset = TimeSpan.FromDays(3); // Far past any SAS the service signed when the link was read.
+        using (var found = await browser.GetAsync(stored))
+        {
+            Assert.Equal(HttpStatusCode.Found, found.StatusCode);
+            var expiry = HttpUtility.ParseQueryString(found.Headers.Location!.Query)["se"]!;
+            Assert.True(DateTimeOffset.Parse(expiry, null, System.Globalization.DateTimeStyles.AssumeUniversal) > clock.GetUtcNow(), expiry);
+        }
+
+        clock.Offset = TimeSpan.Zero; // Azurite judges a SAS by its own clock: fetch a fresh one signed now.
+        using (var found = await browser.GetAsync(stored))
+        {
+            Assert.Equal("r", HttpUtility.ParseQueryString(found.Headers.Location!.Query)["sp"]);
+            Assert.Equal(bytes, await browser.GetByteArrayAsync(found.Headers.Location));
+        }
+
+        (await user.CallAsync("task/form/file/delete", new JsonObject { ["file_id"] = reservation.FileId })).AssertOk();
+        (await Envelope.ReadAsync(await browser.GetAsync(stored))).AssertError(201, HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task A_download_url_cannot_be_turned_into_another_file_s()
+    {
+        var user = await service.Client.NewUserAsync();
+        var task = await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields()));
+        var first = await user.ReserveAsync(task, "photo", 1000, "a.jpg");
+        var second = await user.ReserveAsync(task, "photo", 1000, "b.jpg");
+        (await first.UploadAsync(Uploads.JpegLike(600), "a.jpg")).AssertOk();
+        (await second.UploadAsync(Uploads.JpegLike(650), "b.jpg")).AssertOk();
+        var link = new UriBuilder((await first.ReadFileAsync())["download_url"]!.GetValue<string>());
+        var query = HttpUtility.ParseQueryString(link.Query);
+
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        using (var posted = await browser.PostAsync(new Uri(link.Uri, "/v2/file/download"), new FormUrlEncodedContent([new("id", query["id"]!), new("sig", query["sig"]!)])))
+            Assert.Equal(HttpStatusCode.Found, posted.StatusCode); // The link's own parameters, POSTed as a form, go to the same place.
+        foreach (var (id, sig) in new[] { (second.FileId.ToString(), query["sig"]!), (query["id"]!, query["sig"]![..^2] + "AA"), (query["id"]!, "") })
+        {
+            link.Query = $"id={id}&sig={Uri.EscapeDataString(sig)}";
+            var answer = await Envelope.ReadAsync(await browser.GetAsync(link.Uri));
+            Assert.False(answer.Success, answer.Raw);
+            Assert.Contains(answer.Code, new[] { 7, 11 });
+        }
+    }
+}
