@@ -71,7 +71,7 @@ public sealed class DownloadLinks(Tables tables, IHttpContextAccessor http, IOpt
     }
 }
 
-/// <summary><c>file/download {id, sig}</c> (ours, the <c>download_url</c>): 302 to a fresh read SAS while the file is uploaded; 11 for a link that is not the service's, 201 once the file is gone.</summary>
+/// <summary><c>file/download {id, sig}</c> (ours, the <c>download_url</c>): 302 to a fresh read SAS while the file is uploaded (200 with it to a call that accepts only JSON); 11 for a link that is not the service's, 201 once the file is gone.</summary>
 internal sealed class FileDownloadAction(DownloadLinks links, Tables tables, FileBlobs blobs) : IApiAction
 {
     public string Name => "file/download";
@@ -87,6 +87,11 @@ internal sealed class FileDownloadAction(DownloadLinks links, Tables tables, Fil
         var file = await tables.FindFileAsync(fileId, cancellationToken);
         if (file is not { State: FileStates.Uploaded })
             throw new ApiException(ErrorCode.NotFound, "Not found in database: the file is gone");
-        return ApiResults.Redirect(await blobs.DownloadSasAsync(file.BlobName, file.Name, file.MimeType, cancellationToken));
+        var sas = await blobs.DownloadSasAsync(file.BlobName, file.Name, file.MimeType, cancellationToken);
+        // A browser or a stored link follows the redirect; a client that accepts only JSON (a generated one) gets the URL.
+        var accept = request.HttpContext.Request.GetTypedHeaders().Accept;
+        return accept.Count > 0 && accept.All(a => a.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+            ? ApiResults.Ok(new RedirectResponse(sas))
+            : ApiResults.Redirect(sas);
     }
 }

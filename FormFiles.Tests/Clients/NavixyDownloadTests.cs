@@ -59,6 +59,11 @@ public sealed class NavixyDownloadTests(ServiceFixture service)
         using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
         using (var posted = await browser.PostAsync(new Uri(link.Uri, "/v2/file/download"), new FormUrlEncodedContent([new("id", query["id"]!), new("sig", query["sig"]!)])))
             Assert.Equal(HttpStatusCode.Found, posted.StatusCode); // The link's own parameters, POSTed as a form, go to the same place.
+        using (var asJson = new HttpRequestMessage(HttpMethod.Get, link.Uri) { Headers = { { "Accept", "application/json" } } })
+        {
+            var answer = (await Envelope.ReadAsync(await browser.SendAsync(asJson))).AssertOk(); // A client that takes only JSON gets the URL.
+            Assert.Equal(await browser.GetByteArrayAsync(answer.Body["url"]!.GetValue<string>()), await browser.GetByteArrayAsync(new Uri(answer.Body["url"]!.GetValue<string>())));
+        }
         foreach (var (id, sig) in new[] { (second.FileId.ToString(), query["sig"]!), (query["id"]!, query["sig"]![..^2] + "AA"), (query["id"]!, "") })
         {
             link.Query = $"id={id}&sig={Uri.EscapeDataString(sig)}";

@@ -61,10 +61,10 @@ public sealed class TallyfyTests(ServiceFixture service)
         using var noRedirect = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = service.Client.BaseAddress };
         using var dl = new HttpRequestMessage(HttpMethod.Get, $"/organizations/{user.Id}/file/{id}/dl");
         dl.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.Hash);
-        using var redirect = await noRedirect.SendAsync(dl);
-        Assert.True(redirect.StatusCode == HttpStatusCode.Redirect, $"{redirect.StatusCode}: {await redirect.Content.ReadAsStringAsync()}");
-        using (var http = new HttpClient())
-            Assert.Equal(bytes, await http.GetByteArrayAsync(redirect.Headers.Location));
+        using var attachment = await noRedirect.SendAsync(dl);
+        Assert.True(attachment.StatusCode == HttpStatusCode.OK, $"{attachment.StatusCode}: {await attachment.Content.ReadAsStringAsync()}");
+        Assert.Equal("attachment", attachment.Content.Headers.ContentDisposition!.DispositionType);
+        Assert.Equal(bytes, await attachment.Content.ReadAsByteArrayAsync()); // The bytes themselves, as Tallyfy serves them.
 
         var delete = await SendAsync(HttpMethod.Delete, $"/organizations/{user.Id}/file/{id}", user.Hash);
         AssertError(delete, HttpStatusCode.UnprocessableEntity, 269);

@@ -412,30 +412,11 @@ public sealed class SasAttackTests(ServiceFixture service)
         }
     }
 
-    private static readonly SemaphoreSlim Install = new(1, 1);
-
-    /// <summary>Runs a script of FormFiles.Tests/Clients with the repository's node_modules (npm install first, when a clone's are older than package.json).</summary>
+    /// <summary>Runs a script of FormFiles.Tests/Clients with the repository's node_modules.</summary>
     private static async Task<string> NodeAsync(string script, params string[] arguments)
     {
-        var root = AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory);
-        await Install.WaitAsync();
-        try
-        {
-            if (!Directory.Exists(Path.Combine(root, "node_modules", "@azure", "storage-blob")))
-            {
-                var npm = new ProcessStartInfo("npm") { WorkingDirectory = root, UseShellExecute = false };
-                foreach (var argument in new[] { "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error" }) // Not ci: that would remove the Azurite the run is using.
-                    npm.ArgumentList.Add(argument);
-                using var installing = Process.Start(npm)!;
-                await installing.WaitForExitAsync();
-            }
-        }
-        finally
-        {
-            Install.Release();
-        }
-
-        return await RunAsync("node", [Path.Combine(root, "FormFiles.Tests", "Clients", script), .. arguments]);
+        await NodeModules.PackageAsync(Path.Combine("@azure", "storage-blob"));
+        return await RunAsync("node", [Path.Combine(NodeModules.Root, "FormFiles.Tests", "Clients", script), .. arguments]);
     }
 
     /// <summary>Runs a real client program and returns what it printed.</summary>

@@ -117,10 +117,16 @@ public static partial class ApiConformance
         if (body.Length == 0)
             return response["content"] is JsonObject { Count: > 0 } ? Fail(key, status, "the documented body is missing", body) : null;
         var mediaType = contentType?.Split(';')[0].Trim();
-        if (response["content"]?[mediaType ?? string.Empty] is not { } content)
+        if (Documented(response["content"], mediaType) is not { } content)
             return Fail(key, status, $"a {mediaType ?? "typeless"} body is not documented", body);
         return mediaType == "application/json" ? Validate(key, status, content["schema"]!, body) : null;
     }
+
+    /// <summary>The content entry for a media type: its own, else its range (image/*), else */*.</summary>
+    private static JsonNode? Documented(JsonNode? contents, string? mediaType) =>
+        mediaType is null
+            ? null
+            : contents?[mediaType] ?? contents?[$"{mediaType.Split('/')[0]}/*"] ?? contents?["*/*"];
 
     private static string? Validate(string key, int status, JsonNode schema, ReadOnlyMemory<byte> body)
     {

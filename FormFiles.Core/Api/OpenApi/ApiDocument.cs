@@ -51,6 +51,7 @@ public static class ApiDocument
             ["openapi"] = "3.1.1",
             ["info"] = catalog["info"]!.DeepClone(),
             ["jsonSchemaDialect"] = "https://json-schema.org/draft/2020-12/schema",
+            ["servers"] = new JsonArray(new JsonObject { ["url"] = "/", ["description"] = "The service that serves this document (every path carries its own prefix)." }),
             ["tags"] = catalog["tags"]!.DeepClone(),
             ["paths"] = paths,
             ["webhooks"] = Webhooks(catalog["webhooks"]!.AsObject()),
@@ -68,6 +69,9 @@ public static class ApiDocument
                     ["hash"] = Scheme("query", "hash", "The API key as the parameter `hash` (also accepted in a form or JSON body)."),
                     ["nvx"] = Scheme("header", "Authorization", "`Authorization: NVX <hash>`."),
                     ["admin"] = Scheme("header", "X-Admin-Key", "The admin key (`FormFiles:AdminKey`)."),
+                    ["onlyoffice"] = Scheme("header", "Authorization", "ONLYOFFICE's routes: the API key as the whole `Authorization` header."),
+                    ["signature"] = Scheme("header", "webhook-signature", "What the service sends to a webhook endpoint: the Standard Webhooks signature under the endpoint's secret (with webhook-id and webhook-timestamp)."),
+                    ["bearer"] = new JsonObject { ["type"] = "http", ["scheme"] = "bearer", ["description"] = "Tallyfy's routes: `Authorization: Bearer <api key>`." },
                 },
             },
         };
@@ -187,20 +191,25 @@ public static class ApiDocument
                 success["required"]!.AsArray().Add(field!.DeepClone());
         }
 
-        // A redirecting action (the download link) succeeds with 302 and its Location.
+        // A redirecting action (the download link) answers 302 with its Location, or 200 to a call that accepts only JSON.
         var redirect = action["redirect"]?.GetValue<bool>() == true;
-        var headers = Headers(auth);
-        if (redirect)
-            headers["Location"] = Header("Where the bytes are: a short-lived read SAS.");
+        var content = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = action["response"]?.DeepClone() ?? success } };
         var responses = new JsonObject
         {
-            [redirect ? "302" : "200"] = new JsonObject
+            ["200"] = new JsonObject
             {
-                ["description"] = redirect ? "Found: the file's bytes are at Location." : "Success.",
-                ["headers"] = headers,
-                ["content"] = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = action["response"]?.DeepClone() ?? success } },
+                ["description"] = redirect ? "Success, to a call whose Accept is application/json: the URL, without redirecting." : "Success.",
+                ["headers"] = Headers(auth),
+                ["content"] = content,
             },
         };
+        if (redirect)
+        {
+            var headers = Headers(auth);
+            headers["Location"] = Header("Where the bytes are: a short-lived read SAS.");
+            responses["302"] = new JsonObject { ["description"] = "Found: the file's bytes are at Location.", ["headers"] = headers, ["content"] = content.DeepClone() };
+        }
+
         var codes = Always.Concat(auth == "key" ? Keyed : auth == "admin" ? [11] : [])
             .Concat((action["errors"]?.AsArray() ?? []).Select(c => c!.GetValue<int>())).Distinct().Order();
         foreach (var byStatus in codes.GroupBy(c => ((ErrorCode)c).HttpStatus()))
@@ -251,6 +260,7 @@ public static class ApiDocument
                     ["operationId"] = $"webhook_{type.Replace('.', '_')}",
                     ["summary"] = $"The {type} event, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature).",
                     ["tags"] = new JsonArray("Webhooks"),
+                    ["security"] = new JsonArray(new JsonObject { ["signature"] = new JsonArray() }),
                     ["requestBody"] = new JsonObject
                     {
                         ["required"] = true,

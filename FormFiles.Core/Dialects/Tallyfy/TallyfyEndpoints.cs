@@ -16,7 +16,7 @@ namespace FormFiles.Dialects.Tallyfy;
 /// <c>PUT …/runs/{run}/tasks/{task}</c> merges the named file fields into the form's values
 /// (<c>task/form/values/merge</c>: a submission the first time, an update after).
 /// </summary>
-public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, CrossOrigin crossOrigin, ApiKeys keys, Reservations reservations, MultipartUploads uploads, ILogger<TallyfyEndpoints> logger)
+public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, CrossOrigin crossOrigin, ApiKeys keys, Reservations reservations, MultipartUploads uploads, FileBlobs blobs, ILogger<TallyfyEndpoints> logger)
 {
     public const string Route = "/organizations/{**rest}";
     private const string Run = "Run";
@@ -32,11 +32,8 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, CrossOrig
         try
         {
             (status, body) = await RouteAsync(context, (rest ?? string.Empty).Split('/'));
-            if (status == StatusCodes.Status302Found)
-            {
-                context.Response.Redirect(body.GetValue<string>());
+            if (status == Answered)
                 return;
-            }
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -78,7 +75,7 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, CrossOrig
         {
             ("POST", ["file"]) => (StatusCodes.Status200OK, new JsonObject { ["data"] = new JsonArray(await UploadAsync(api)) }),
             ("GET", ["file", var asset]) => (StatusCodes.Status200OK, new JsonObject { ["data"] = await AssetAsync(api, FileId(asset)) }),
-            ("GET", ["file", var asset, "dl"]) => (StatusCodes.Status302Found, await DownloadUrlAsync(api, FileId(asset))),
+            ("GET", ["file", var asset, "dl"]) => (await SendAttachmentAsync(api, FileId(asset)), new JsonObject()),
             ("DELETE", ["file", var asset]) => (StatusCodes.Status200OK, await DeleteAsync(api, FileId(asset))),
             ("PUT", ["runs", var run, "tasks", var task]) => (StatusCodes.Status200OK, new JsonObject { ["data"] = await TaskDataAsync(api, run, task) }),
             _ => throw NotFound("No such route"),
@@ -190,7 +187,26 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, CrossOrig
 
     private async Task<JsonObject> AssetAsync(Call api, long fileId) => Asset(api, await UploadedFileAsync(api, fileId));
 
-    private async Task<JsonNode> DownloadUrlAsync(Call api, long fileId) => (await UploadedFileAsync(api, fileId))["download_url"]!.DeepClone();
+    /// <summary><c>GET /file/{id}/dl</c>: the accepted bytes themselves, as an attachment under the file's name, as Tallyfy serves them.</summary>
+    private async Task<int> SendAttachmentAsync(Call api, long fileId)
+    {
+        var file = await UploadedFileAsync(api, fileId);
+        var blobName = FileBlobs.Name(file["user_id"]!.GetValue<long>(), file["bindings"]!["form_field"]!["task_id"]!.GetValue<long>(), fileId);
+        var download = (await blobs.Accepted.GetBlobClient(blobName).DownloadStreamingAsync(cancellationToken: api.Context.RequestAborted)).Value;
+        await using var content = download.Content;
+        var response = api.Context.Response;
+        var disposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment");
+        disposition.SetHttpFileName(file["name"]?.GetValue<string>() ?? fileId.ToString(CultureInfo.InvariantCulture));
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = file["mime_type"]?.GetValue<string>() ?? "application/octet-stream";
+        response.ContentLength = download.Details.ContentLength;
+        response.Headers.ContentDisposition = disposition.ToString();
+        await content.CopyToAsync(response.Body, api.Context.RequestAborted);
+        return Answered;
+    }
+
+    /// <summary>A route that wrote its answer itself.</summary>
+    private const int Answered = 0;
 
     /// <summary>An asset is an uploaded file of a form field (<c>task/form/file/read</c>, metered); anything else is 404.</summary>
     private async Task<JsonNode> UploadedFileAsync(Call api, long fileId)
