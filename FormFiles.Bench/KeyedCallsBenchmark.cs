@@ -84,7 +84,7 @@ public static class KeyedCallsBenchmark
     private static async Task MeterAloneAsync(UsageMeter meter, StorageRequestCounter requests, int workers, Measurement create)
     {
         const int Counts = 1_000_000;
-        var callers = Enumerable.Range(0, 256).Select(i => new Caller(1_000_000 + (i / 4), new HashSet<string>(), $"k{i:D7}", default)).ToArray();
+        var callers = Enumerable.Range(0, 256).Select(i => new Caller(1_000_000 + (i / 4), new HashSet<string>(), $"k{i:D7}", default, TimeZoneInfo.Utc)).ToArray();
         string[] actions = ["task/form/file/create", "task/read", "file/stats/read"];
         await meter.FlushAsync(CancellationToken.None);
         var clock = Stopwatch.StartNew();

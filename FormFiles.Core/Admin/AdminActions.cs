@@ -5,7 +5,7 @@ using FormFiles.Storage;
 
 namespace FormFiles.Admin;
 
-/// <summary><c>admin/user/create {label, quota_bytes?}</c> → <c>{id}</c>.</summary>
+/// <summary><c>admin/user/create {label, quota_bytes?, time_zone?}</c> → <c>{id}</c>.</summary>
 internal sealed class UserCreateAction(AdminGate gate, Tables tables, IdAllocator ids, TimeProvider time, IOptions<FormFilesOptions> options) : IApiAction
 {
     public string Name => "admin/user/create";
@@ -20,9 +20,11 @@ internal sealed class UserCreateAction(AdminGate gate, Tables tables, IdAllocato
         var quota = p.OptionalInt64("quota_bytes") ?? options.Value.DefaultQuotaBytes;
         if (quota < 0)
             throw ApiException.InvalidParameter("quota_bytes", "must be zero or more");
+        var zone = p.OptionalString("time_zone") is { } name ? TimeZones.Check(name, "time_zone") : null;
 
         var id = await ids.NextAsync("user", cancellationToken);
-        if (!await tables.Users.TryAddAsync(new UserEntity { PartitionKey = Tables.Key(id), Id = id, Label = label, QuotaBytes = quota, Created = time.GetUtcNow() }, cancellationToken))
+        var user = new UserEntity { PartitionKey = Tables.Key(id), Id = id, Label = label, QuotaBytes = quota, TimeZone = zone, Created = time.GetUtcNow() };
+        if (!await tables.Users.TryAddAsync(user, cancellationToken))
             throw new InvalidOperationException($"User id {id} was handed out twice");
         return ApiResults.Ok(new IdResponse(id));
     }
@@ -40,13 +42,13 @@ internal sealed class UserReadAction(AdminGate gate, Tables tables) : IApiAction
         gate.Require(request.HttpContext);
         var user = await tables.FindUserAsync(request.Parameters.RequiredInt64("user_id"), cancellationToken)
                    ?? throw NotFound.User();
-        return ApiResults.Ok(new ValueResponse<UserView>(new UserView(user.Id, user.Label, user.QuotaBytes, user.Created, user.RateLimitPerSecond, user.RateLimitBurst)));
+        return ApiResults.Ok(new ValueResponse<UserView>(new UserView(user.Id, user.Label, user.QuotaBytes, user.Created, user.RateLimitPerSecond, user.RateLimitBurst, user.TimeZone ?? "UTC")));
     }
 }
 
 /// <summary>
-/// <c>admin/user/update {user_id, quota_bytes?, rate_limit_per_second?, rate_limit_burst?}</c> → <c>{value}</c>.
-/// An absent setting stays; a rate limit given as null goes back to the configured one. The row is
+/// <c>admin/user/update {user_id, quota_bytes?, rate_limit_per_second?, rate_limit_burst?, time_zone?}</c> → <c>{value}</c>.
+/// An absent setting stays; a rate limit given as null goes back to the configured one, a time zone to UTC. The row is
 /// replaced whole (the quota totals on it included) on its ETag.
 /// </summary>
 internal sealed class UserUpdateAction(AdminGate gate, Tables tables, ApiKeys keys) : IApiAction
@@ -68,6 +70,10 @@ internal sealed class UserUpdateAction(AdminGate gate, Tables tables, ApiKeys ke
             changes[nameof(UserEntity.QuotaBytes)] = quota;
         Limit(p, "rate_limit_per_second", nameof(UserEntity.RateLimitPerSecond), Calls.RateLimits.MaxPermitsPerSecond, changes);
         Limit(p, "rate_limit_burst", nameof(UserEntity.RateLimitBurst), Calls.RateLimits.MaxBurst, changes);
+        if (p.IsExplicitNull("time_zone"))
+            changes[nameof(UserEntity.TimeZone)] = null;
+        else if (p.OptionalString("time_zone") is { } zone)
+            changes[nameof(UserEntity.TimeZone)] = TimeZones.Check(zone, "time_zone");
 
         var user = await Contention.RetryAsync(async () =>
         {
@@ -84,7 +90,7 @@ internal sealed class UserUpdateAction(AdminGate gate, Tables tables, ApiKeys ke
             return (await tables.Users.TryUpdateAsync(user, user.ETag, cancellationToken), user);
         }, cancellationToken);
         var view = UserView.Of(user);
-        keys.UserChanged(userId, new RateOverride(view.RateLimitPerSecond, view.RateLimitBurst));
+        keys.UserChanged(userId, new RateOverride(view.RateLimitPerSecond, view.RateLimitBurst), TimeZones.Of(view.TimeZone));
         return ApiResults.Ok(new ValueResponse<UserView>(view));
     }
 
@@ -154,7 +160,7 @@ internal sealed class ApiKeyRevokeAction(AdminGate gate, ApiKeys keys) : IApiAct
 }
 
 /// <summary>A user; a null rate limit follows <c>FormFiles:RateLimit</c>.</summary>
-internal sealed record UserView(long Id, string Label, long QuotaBytes, DateTimeOffset Created, int? RateLimitPerSecond, int? RateLimitBurst)
+internal sealed record UserView(long Id, string Label, long QuotaBytes, DateTimeOffset Created, int? RateLimitPerSecond, int? RateLimitBurst, string TimeZone)
 {
     public static UserView Of(TableEntity row) => new(
         row.GetInt64(nameof(UserEntity.Id)) ?? 0,
@@ -162,7 +168,8 @@ internal sealed record UserView(long Id, string Label, long QuotaBytes, DateTime
         row.GetInt64(nameof(UserEntity.QuotaBytes)) ?? 0,
         row.GetDateTimeOffset(nameof(UserEntity.Created)) ?? default,
         row.GetInt32(nameof(UserEntity.RateLimitPerSecond)),
-        row.GetInt32(nameof(UserEntity.RateLimitBurst)));
+        row.GetInt32(nameof(UserEntity.RateLimitBurst)),
+        row.GetString(nameof(UserEntity.TimeZone)) ?? "UTC");
 }
 
 internal sealed record HashResponse(string Hash) : ApiResponse;

@@ -31,4 +31,7 @@ internal sealed class UserEntity : IStampedEntity
     public int? RateLimitPerSecond { get; set; }
 
     public int? RateLimitBurst { get; set; }
+
+    /// <summary>The IANA time zone its <c>/v2/</c> dates are shown in; UTC when none.</summary>
+    public string? TimeZone { get; set; }
 }

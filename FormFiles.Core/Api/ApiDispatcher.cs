@@ -133,13 +133,21 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, CrossOrigin c
         }
 
         var parameters = await ApiParameters.ReadAsync(context.Request, readBody: !handler.ReadsBody, context.RequestAborted);
-        return await RunAsync(context, handler, parameters, call, idempotent: true);
+        return await RunAsync(context, handler, parameters, call, idempotent: true, iso: WantsIso(context, parameters));
     }
 
-    private async Task<ApiAnswer> RunAsync(HttpContext context, IApiAction handler, ApiParameters parameters, Call call, bool idempotent)
+    /// <summary>Navixy's switch to ISO 8601 dates: <c>iso_datetime: true</c> in the body or query, or <c>NVX-ISO-DateTime: true</c>.</summary>
+    private static bool WantsIso(HttpContext context, ApiParameters parameters) =>
+        parameters.OptionalBoolean("iso_datetime") == true
+        || string.Equals(context.Request.Headers["NVX-ISO-DateTime"].ToString().Trim(), "true", StringComparison.OrdinalIgnoreCase);
+
+    /// <param name="iso">For a <c>/v2/</c> call: its dates in ISO 8601, else plain, either in the caller's time zone; null for a dialect's call (UTC).</param>
+    private async Task<ApiAnswer> RunAsync(HttpContext context, IApiAction handler, ApiParameters parameters, Call call, bool idempotent, bool? iso = null)
     {
         var name = handler.Name;
         var request = new ApiRequest(context, parameters);
+        if (iso is { } asked)
+            ApiDate.Current = new ApiDate.DateStyle(TimeZoneInfo.Utc, asked);
         if (!handler.UsesApiKey || parameters.FindHash() is not { } hash)
             return await handler.ExecuteAsync(request, context.RequestAborted);
 
@@ -150,6 +158,8 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, CrossOrigin c
             return await keyedCalls.RunAsync(handler, request, hash, call, idempotent, async cancellationToken =>
             {
                 using var ids = Lifecycle.Scope(logger, call.Caller?.UserId, taskId, fileId);
+                if (iso is { } asked && call.Caller is { } caller)
+                    ApiDate.Current = new ApiDate.DateStyle(caller.Zone, asked);
                 return await AnswerAsync(context, name, RequestId.Of(context), () => handler.ExecuteAsync(request, cancellationToken));
             });
         }

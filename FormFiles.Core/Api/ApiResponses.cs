@@ -43,10 +43,10 @@ public static class ApiResults
 
     /// <summary>302 to <paramref name="location"/>, its envelope naming it too.</summary>
     public static ApiAnswer Redirect(Uri location) =>
-        new(JsonSerializer.SerializeToUtf8Bytes(new RedirectResponse(location), ApiJson.Options), StatusCodes.Status302Found, 0) { Location = location };
+        new(JsonSerializer.SerializeToUtf8Bytes(new RedirectResponse(location), ApiJson.Answers), StatusCodes.Status302Found, 0) { Location = location };
 
     private static ApiAnswer Json(object response, int status, int code = 0) =>
-        new(JsonSerializer.SerializeToUtf8Bytes(response, ApiJson.Options), status, code);
+        new(JsonSerializer.SerializeToUtf8Bytes(response, ApiJson.Answers), status, code);
 }
 
 /// <summary>One answer of the API, serialized: what is sent, and what an Idempotency-Key keeps to send again.</summary>

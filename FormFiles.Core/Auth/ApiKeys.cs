@@ -77,12 +77,12 @@ public sealed class ApiKeys(Tables tables, TimeProvider time)
     public Caller? Peek(string hash) => cache.TryGetValue(hash, out var cached) ? cached.Caller : null;
 
     /// <summary>A user's settings changed on this instance: its cached keys take them at once (other instances within <see cref="CacheLifetime"/>).</summary>
-    public void UserChanged(long userId, RateOverride rate)
+    public void UserChanged(long userId, RateOverride rate, TimeZoneInfo zone)
     {
         foreach (var (hash, cached) in cache)
         {
             if (cached.Caller.UserId == userId)
-                cache.TryUpdate(hash, (cached.Caller with { Rate = rate }, cached.Expires), cached);
+                cache.TryUpdate(hash, (cached.Caller with { Rate = rate, Zone = zone }, cached.Expires), cached);
         }
     }
 
@@ -104,7 +104,8 @@ public sealed class ApiKeys(Tables tables, TimeProvider time)
             row.Value.UserId,
             row.Value.Rights.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal),
             hash[..8],
-            new RateOverride(user?.RateLimitPerSecond, user?.RateLimitBurst));
+            new RateOverride(user?.RateLimitPerSecond, user?.RateLimitBurst),
+            TimeZones.Of(user?.TimeZone));
         cache[hash] = (caller, now + CacheLifetime);
         return caller;
     }

@@ -18,9 +18,9 @@ public enum Access
 
 /// <summary>
 /// The authenticated user behind an API key: its rights, the key's first eight characters (how usage
-/// names a key) and the user's own rate limit, where an admin set one.
+/// names a key), the user's own rate limit, where an admin set one, and the time zone of its dates.
 /// </summary>
-public sealed record Caller(long UserId, IReadOnlySet<string> Rights, string KeyPrefix, RateOverride Rate)
+public sealed record Caller(long UserId, IReadOnlySet<string> Rights, string KeyPrefix, RateOverride Rate, TimeZoneInfo Zone)
 {
     public bool May(Access access) => access == Access.Read
         ? Rights.Contains(FormFiles.Auth.Rights.TaskView) || Rights.Contains(FormFiles.Auth.Rights.TaskUpdate)

@@ -45,7 +45,7 @@ public sealed partial class FormSubmission(
 
             var files = await CompleteReferencedAsync(task, values, await FilesAsync(task, cancellationToken), cancellationToken);
             var now = time.GetUtcNow();
-            var outcome = ValueRules.Validate(task.ReadFormFields(), values, files, DateOnly.FromDateTime(now.UtcDateTime));
+            var outcome = ValueRules.Validate(task.ReadFormFields(), values, files, ApiDate.Current.Day(now));
             if (outcome.Errors.Count > 0)
             {
                 // The task row and the files are two reads: a change between them (another merge dropping a file the

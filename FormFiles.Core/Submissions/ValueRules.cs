@@ -126,7 +126,7 @@ public static class ValueRules
     private static FieldError? DateValue(FormField field, JsonElement value, DateOnly today)
     {
         if (!value.TryGetProperty("value", out var text) || text.ValueKind != JsonValueKind.String || !TryParseDate(text.GetString()!, out var date))
-            return Fail(TypeMismatch, $"'value' must be a date as yyyy-MM-dd or {ApiDate.Format}");
+            return Fail(TypeMismatch, $"'value' must be a date as yyyy-MM-dd, {ApiDate.Format} or ISO 8601 with an offset");
         return field.DisablePast == true && date < today ? Fail(BelowMinimum, "the date may not be in the past")
             : field.DisableFuture == true && date > today ? Fail(AboveMaximum, "the date may not be in the future")
             : null;
@@ -192,7 +192,7 @@ public static class ValueRules
         if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date))
             return true;
         var parsed = ApiDate.TryParse(text, out var moment);
-        date = DateOnly.FromDateTime(moment.UtcDateTime);
+        date = ApiDate.Current.Day(moment);
         return parsed;
     }
 

@@ -40,7 +40,7 @@ internal sealed class TaskCreateAction(ApiKeys keys, TaskStore tasks, TemplateSt
     private static DateTimeOffset? Date(ApiParameters fields, string name) =>
         fields.OptionalString(name) is not { } text ? null
         : ApiDate.TryParse(text, out var date) ? date
-        : throw ApiException.InvalidParameter($"task.{name}", $"must be a date as {ApiDate.Format}");
+        : throw ApiException.InvalidParameter($"task.{name}", $"must be a date as {ApiDate.Format} or ISO 8601 with an offset");
 }
 
 /// <summary><c>task/read {task_id}</c> → <c>{value}</c>.</summary>
@@ -58,10 +58,16 @@ internal sealed class TaskReadAction(ApiKeys keys, TaskStore tasks) : IApiAction
     }
 }
 
-/// <summary><c>task/list {statuses?, external_id?, offset?, limit?}</c> → <c>{list, count}</c>, by id.</summary>
+/// <summary>
+/// <c>task/list {statuses?, external_id?, from?, to?, offset?, limit?}</c> → <c>{list, count}</c>, by id.
+/// Without a limit (absent or null, as Navixy) the list holds every match up to <see cref="MaxUnpaged"/>.
+/// </summary>
 internal sealed class TaskListAction(ApiKeys keys, TaskList tasks) : IApiAction
 {
     public const int MaxLimit = 1000;
+
+    /// <summary>The most tasks one answer holds; <c>count</c> still says how many match.</summary>
+    public const int MaxUnpaged = 10_000;
 
     public string Name => "task/list";
 
@@ -77,15 +83,23 @@ internal sealed class TaskListAction(ApiKeys keys, TaskList tasks) : IApiAction
                 : throw ApiException.InvalidParameter("statuses", $"may hold only {string.Join(", ", TaskStatuses.All)}")).Distinct().ToList()
             : [];
         var offset = p.OptionalInt64("offset") ?? 0;
-        var limit = p.OptionalInt64("limit") ?? MaxLimit;
+        var limit = p.OptionalInt64("limit") ?? MaxUnpaged;
         if (offset is < 0 or > int.MaxValue)
             throw ApiException.InvalidParameter("offset", "must be zero or more");
-        if (limit is < 1 or > MaxLimit)
-            throw ApiException.InvalidParameter("limit", $"must be 1 to {MaxLimit}");
+        if (p.OptionalInt64("limit") is not null && limit is < 1 or > MaxLimit)
+            throw ApiException.InvalidParameter("limit", $"must be 1 to {MaxLimit}, or null for every task (up to {MaxUnpaged})");
+        var filter = new TaskFilter(statuses, p.OptionalString("external_id"), Date(p, "from"), Date(p, "to"));
+        if (filter.From > filter.To)
+            throw ApiException.InvalidParameter("from", "must not be after 'to'");
 
-        var (page, count) = await tasks.ListAsync(caller.UserId, statuses, p.OptionalString("external_id"), (int)offset, (int)limit, cancellationToken);
+        var (page, count) = await tasks.ListAsync(caller.UserId, filter, (int)offset, (int)limit, cancellationToken);
         return ApiResults.Ok(new TaskListResponse(page.Select(t => t.ToView()).ToList(), count));
     }
+
+    private static DateTimeOffset? Date(ApiParameters p, string name) =>
+        p.OptionalString(name) is not { } text ? null
+        : ApiDate.TryParse(text, out var date) ? date
+        : throw ApiException.InvalidParameter(name, $"must be a date as {ApiDate.Format} or ISO 8601 with an offset");
 }
 
 internal sealed record TaskListResponse(IReadOnlyList<TaskView> List, int Count) : ApiResponse;

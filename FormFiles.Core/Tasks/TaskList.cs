@@ -63,15 +63,14 @@ public sealed class TaskList(Tables tables)
         }, cancellationToken);
 
     /// <summary>
-    /// A page of the user's tasks by id, and how many match: the count from the count row (or, with an
-    /// external id, from its index rows), the page by reading at most <paramref name="offset"/> keys and
-    /// <paramref name="limit"/> rows, never the whole list.
+    /// A page of the user's tasks by id, and how many match. By status alone, the count comes from the
+    /// count row and the page from at most <paramref name="offset"/> keys and <paramref name="limit"/> rows;
+    /// with an external id, from its index rows; with a time window, from the keys that match it.
     /// </summary>
-    public async Task<(List<TaskEntity> Page, int Count)> ListAsync(
-        long userId, IReadOnlyCollection<string> statuses, string? externalId, int offset, int limit, CancellationToken cancellationToken)
+    public async Task<(List<TaskEntity> Page, int Count)> ListAsync(long userId, TaskFilter filter, int offset, int limit, CancellationToken cancellationToken)
     {
         var partition = Tables.Key(userId);
-        if (externalId is not null)
+        if (filter.ExternalId is { } externalId)
         {
             var prefix = IndexRow(externalId, 0)[..^19];
             var keys = tables.UserTasks.QueryAsync<TableEntity>(
@@ -80,34 +79,45 @@ public sealed class TaskList(Tables tables)
             await foreach (var key in keys)
             {
                 var copy = await tables.UserTasks.GetEntityIfExistsAsync<TaskEntity>(partition, key.RowKey[prefix.Length..], cancellationToken: cancellationToken);
-                if (copy.HasValue && copy.Value!.ExternalId == externalId && (statuses.Count == 0 || statuses.Contains(copy.Value.Status)))
+                if (copy.HasValue && copy.Value!.ExternalId == externalId && filter.Matches(copy.Value))
                     matches.Add(copy.Value);
             }
 
             return (matches.OrderBy(t => t.Id).Skip(offset).Take(limit).ToList(), matches.Count);
         }
 
-        var countRow = await tables.UserTasks.GetEntityIfExistsAsync<TableEntity>(partition, CountRow, cancellationToken: cancellationToken);
-        var count = !countRow.HasValue ? 0
-            : statuses.Count == 0 ? countRow.Value!.GetInt64(TotalColumn) ?? 0
-            : statuses.Sum(s => countRow.Value!.GetInt64(StatusColumn(s)) ?? 0);
-        if (count <= offset)
-            return ([], (int)count);
-
         // The copies' keys are all digits: they sort before the count and index rows.
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {"a"}");
-        if (statuses.Count > 0)
-            filter += " and (" + string.Join(" or ", statuses.Select(s => TableClient.CreateQueryFilter($"Status eq {s}"))) + ")";
-        if (offset > 0)
+        var query = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {"a"}") + filter.Query();
+        string? skipped = null;
+        long count;
+        if (filter.HasWindow)
         {
-            var skipped = await tables.UserTasks.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken)
-                .Take(offset).LastOrDefaultAsync(cancellationToken);
-            if (skipped is null)
-                return ([], (int)count);
-            filter += " and " + TableClient.CreateQueryFilter($"RowKey gt {skipped.RowKey}");
+            // No count row knows a window: count the keys that match, keeping the last one before the page.
+            count = 0;
+            await foreach (var key in tables.UserTasks.QueryAsync<TableEntity>(query, maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken))
+            {
+                if (++count == offset)
+                    skipped = key.RowKey;
+            }
+        }
+        else
+        {
+            var countRow = await tables.UserTasks.GetEntityIfExistsAsync<TableEntity>(partition, CountRow, cancellationToken: cancellationToken);
+            count = !countRow.HasValue ? 0
+                : filter.Statuses.Count == 0 ? countRow.Value!.GetInt64(TotalColumn) ?? 0
+                : filter.Statuses.Sum(s => countRow.Value!.GetInt64(StatusColumn(s)) ?? 0);
+            if (count > offset && offset > 0)
+            {
+                skipped = (await tables.UserTasks.QueryAsync<TableEntity>(query, maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken)
+                    .Take(offset).LastOrDefaultAsync(cancellationToken))?.RowKey;
+            }
         }
 
-        var page = await tables.UserTasks.QueryAsync<TaskEntity>(filter, maxPerPage: limit, cancellationToken: cancellationToken)
+        if (count <= offset || (offset > 0 && skipped is null))
+            return ([], (int)count);
+        if (skipped is not null)
+            query += " and " + TableClient.CreateQueryFilter($"RowKey gt {skipped}");
+        var page = await tables.UserTasks.QueryAsync<TaskEntity>(query, maxPerPage: Math.Min(limit, 1000), cancellationToken: cancellationToken)
             .Take(limit).ToListAsync(cancellationToken);
         return (page, (int)count);
     }
@@ -140,4 +150,32 @@ public sealed class TaskList(Tables tables)
         StatusChanged = task.StatusChanged,
         Version = task.Version,
     };
+}
+
+/// <summary>
+/// What <c>task/list</c> filters on: statuses (none: all), an external id, and Navixy's window: a task is
+/// actual after <see cref="From"/> when it does not end before it, and before <see cref="To"/> when it
+/// does not start after it (a task without a bound is open on that side).
+/// </summary>
+public sealed record TaskFilter(IReadOnlyCollection<string> Statuses, string? ExternalId = null, DateTimeOffset? From = null, DateTimeOffset? To = null)
+{
+    public bool HasWindow => From is not null || To is not null;
+
+    public bool Matches(TaskEntity task) =>
+        (Statuses.Count == 0 || Statuses.Contains(task.Status))
+        && (From is not { } from || task.To is not { } end || end >= from)
+        && (To is not { } to || task.From is not { } start || start <= to);
+
+    /// <summary>The same, as a table filter to append (a row without the column compares false, so <c>not</c> keeps it).</summary>
+    public string Query()
+    {
+        var query = string.Empty;
+        if (Statuses.Count > 0)
+            query += " and (" + string.Join(" or ", Statuses.Select(s => TableClient.CreateQueryFilter($"Status eq {s}"))) + ")";
+        if (From is { } from)
+            query += " and not (" + TableClient.CreateQueryFilter($"To lt {from}") + ")";
+        if (To is { } to)
+            query += " and not (" + TableClient.CreateQueryFilter($"From gt {to}") + ")";
+        return query;
+    }
 }

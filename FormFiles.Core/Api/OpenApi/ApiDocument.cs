@@ -58,6 +58,17 @@ public static class ApiDocument
             ["components"] = new JsonObject
             {
                 ["schemas"] = catalog["schemas"]!.DeepClone(),
+                ["parameters"] = new JsonObject
+                {
+                    ["NVX-ISO-DateTime"] = new JsonObject
+                    {
+                        ["name"] = "NVX-ISO-DateTime",
+                        ["in"] = "header",
+                        ["required"] = false,
+                        ["description"] = "`true`: the answer's dates in ISO 8601 (as the parameter iso_datetime).",
+                        ["schema"] = new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("true", "false") },
+                    },
+                },
                 ["headers"] = new JsonObject
                 {
                     ["X-Request-Id"] = Header("The request's id (yours, when you send a sane one); a 5xx names it in its description."),
@@ -80,7 +91,13 @@ public static class ApiDocument
     private static JsonObject PathItem(string name, JsonObject action)
     {
         var auth = action["auth"]!.GetValue<string>();
-        var parameters = action["parameters"]?.AsObject() ?? [];
+        var parameters = (action["parameters"]?.AsObject().DeepClone().AsObject() ?? []);
+        parameters["iso_datetime"] = new JsonObject
+        {
+            ["type"] = "boolean",
+            ["default"] = false,
+            ["description"] = "Dates in ISO 8601 with the offset of the user's time zone (yyyy-MM-dd'T'HH:mm:ssZZ) instead of yyyy-MM-dd HH:mm:ss in it; the header NVX-ISO-DateTime: true does the same.",
+        };
         var required = (action["required"]?.AsArray() ?? []).Select(r => r!.GetValue<string>()).ToHashSet();
         var item = new JsonObject();
         foreach (var method in new[] { "get", "post" })
@@ -110,6 +127,7 @@ public static class ApiDocument
                 operation["requestBody"] = Body(parameters, required, withHash: auth == "key");
             }
 
+            operation["parameters"]!.AsArray().Add(new JsonObject { ["$ref"] = "#/components/parameters/NVX-ISO-DateTime" });
             operation["security"] = auth switch
             {
                 "key" => new JsonArray(new JsonObject { ["hash"] = new JsonArray() }, new JsonObject { ["nvx"] = new JsonArray() }),
