@@ -90,11 +90,4 @@ public sealed class ChromiumTests(ServiceFixture service)
         properties.Cors = [new BlobCorsRule { AllowedOrigins = origin, AllowedMethods = "PUT,GET,HEAD", AllowedHeaders = "*", ExposedHeaders = "*", MaxAgeInSeconds = 600 }];
         await blobs.SetPropertiesAsync(properties);
     }
-
-    private sealed class TemporaryFolder : IDisposable
-    {
-        public string Path { get; } = Directory.CreateTempSubdirectory("formfiles-chromium-").FullName;
-
-        public void Dispose() => Directory.Delete(Path, recursive: true);
-    }
 }

@@ -296,10 +296,17 @@ public static class ApiDocument
         schema["$ref"] is null && (schema["type"] is JsonValue type ? type.GetValue<string>() is "integer" or "number" or "string" or "boolean" : schema["enum"] is not null);
 
     /// <summary>A JSON integer, number or boolean may also come as its text (a quoted number, a form field).</summary>
-    private static JsonNode Quotable(JsonNode schema) =>
-        schema["type"] is JsonValue type && type.GetValue<string>() is "integer" or "number" or "boolean"
-            ? new JsonObject { ["anyOf"] = new JsonArray(schema.DeepClone(), new JsonObject { ["type"] = "string" }) }
-            : schema.DeepClone();
+    /// <summary>
+    /// A body property as its own type: the service also takes a number or boolean in quotes, which the
+    /// description says rather than a string alternative that would make generated clients wrap every number.
+    /// </summary>
+    private static JsonNode Quotable(JsonNode schema)
+    {
+        var copy = schema.DeepClone();
+        if (schema["type"] is JsonValue type && type.GetValue<string>() is "integer" or "number" or "boolean")
+            copy["description"] = schema["description"]?.GetValue<string>() is { } text ? text + " (Also accepted in quotes.)" : "Also accepted in quotes.";
+        return copy;
+    }
 
     private static JsonObject Header(string description) => new() { ["description"] = description, ["schema"] = new JsonObject { ["type"] = "string" } };
 
