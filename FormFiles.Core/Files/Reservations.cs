@@ -213,7 +213,7 @@ public sealed partial class Reservations(
                 RequireRoom(task, FileField(task, file.FieldId));
                 if (time.GetUtcNow() >= file.Expires)
                     throw new StorageContentionException("Storage was too slow: the reservation expired before it was made");
-                var sequence = task.FileSequence + 1 + (clashes == 0 ? 0 : Random.Shared.Next(16 * clashes));
+                var sequence = NextSequence(task.FileSequence, clashes);
                 if (sequence > FileIds.MaxPerTask)
                     throw new ApiException(ErrorCode.TooManyEntities, $"Too many entities: task {task.Id} has had the most files a task can have ({FileIds.MaxPerTask})");
                 var index = FileIds.IndexOf(sequence);
@@ -282,6 +282,23 @@ public sealed partial class Reservations(
         await UndoInsertAsync(file, cancellationToken);
         await WithdrawAsync(pending, cancellationToken);
         throw new ApiException(ErrorCode.OverQuota, "File cannot be created due to quota violation");
+    }
+
+    /// <summary>
+    /// The sequence to try after <paramref name="clashes"/> clashes with concurrent reservations of the task: the
+    /// next one; after the first clash a random one left in the same block of ids (no further block to draw);
+    /// after more, a wider spread.
+    /// </summary>
+    private static long NextSequence(long last, int clashes)
+    {
+        var next = last + 1;
+        var room = FileIds.BlockSize - (int)((next - 1) % FileIds.BlockSize);
+        return next + clashes switch
+        {
+            0 => 0,
+            1 => Random.Shared.Next(room),
+            _ => Random.Shared.Next(16 * clashes),
+        };
     }
 
     /// <summary>Deletes this request's own index row (as it wrote it).</summary>
