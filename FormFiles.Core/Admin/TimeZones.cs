@@ -12,7 +12,8 @@ internal static partial class TimeZones
 
     /// <summary>The request's <paramref name="parameter"/> as a known IANA name, or 7.</summary>
     public static string Check(string name, string parameter) =>
-        Name().IsMatch(name) && TimeZoneInfo.TryFindSystemTimeZoneById(name, out var zone) && zone.HasIanaId
+        // A known IANA name has a Windows equivalent; the system's own files (localtime, posixrules, right/…) have none.
+        Name().IsMatch(name) && TimeZoneInfo.TryConvertIanaIdToWindowsId(name, out _) && TimeZoneInfo.TryFindSystemTimeZoneById(name, out _)
             ? name
             : throw ApiException.InvalidParameter(parameter, "must be an IANA time zone name, such as Europe/Berlin or UTC");
 

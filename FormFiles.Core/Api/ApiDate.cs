@@ -9,7 +9,7 @@ namespace FormFiles.Api;
 /// or ISO 8601 with its offset (<c>yyyy-MM-dd'T'HH:mm:ssZZ</c>) when the request asks for it; a request
 /// may send either. Everything the service stores, signs or delivers (webhooks, dialects) stays UTC.
 /// </summary>
-public static class ApiDate
+public static partial class ApiDate
 {
     public const string Format = "yyyy-MM-dd HH:mm:ss";
 
@@ -52,8 +52,11 @@ public static class ApiDate
     }
 
     /// <summary>A time zone and whether dates are ISO 8601.</summary>
-    public sealed record DateStyle(TimeZoneInfo Zone, bool Iso)
+    public sealed partial record DateStyle(TimeZoneInfo Zone, bool Iso)
     {
+        [System.Text.RegularExpressions.GeneratedRegex(@"^(?<time>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,7})?)(?<zone>Z|[+-][0-9]{2}(:?[0-9]{2})?)$")]
+        private static partial System.Text.RegularExpressions.Regex IsoOffset();
+
         public static DateStyle Utc { get; } = new(TimeZoneInfo.Utc, Iso: false);
 
         public string Write(DateTimeOffset value)
@@ -72,18 +75,32 @@ public static class ApiDate
                 return false;
             if (text[10] == 'T')
             {
-                // ISO 8601 must carry its offset (Z or ±hh:mm): without one it would mean nothing definite.
-                var zoned = text.EndsWith('Z') || text[^6] is '+' or '-';
-                return zoned && DateTimeOffset.TryParseExact(text, IsoInputs, CultureInfo.InvariantCulture, DateTimeStyles.None, out value);
+                // ISO 8601 must carry its offset (Z, ±hh:mm, ±hhmm or ±hh): without one it would mean nothing definite.
+                var iso = IsoOffset().Match(text);
+                return iso.Success
+                       && DateTimeOffset.TryParseExact(Normalized(iso), IsoInputs, CultureInfo.InvariantCulture, DateTimeStyles.None, out value)
+                       && InRange(value);
             }
 
-            if (!DateTime.TryParseExact(text, Format, CultureInfo.InvariantCulture, DateTimeStyles.None, out var wall))
+            if (!DateTime.TryParseExact(text, Format, CultureInfo.InvariantCulture, DateTimeStyles.None, out var wall) || !InRange(wall))
                 return false;
             // A wall time the clocks skipped (a DST gap) counts at the zone's standard offset; a repeated one at its standard time.
             var offset = Zone.IsInvalidTime(wall) ? Zone.BaseUtcOffset : Zone.GetUtcOffset(wall);
             value = new DateTimeOffset(wall, offset).ToUniversalTime();
             return true;
         }
+
+        /// <summary>Years 1900 to 9998: every zone's offset stays within DateTimeOffset, and Table Storage (from 1601) takes it.</summary>
+        private static bool InRange(DateTimeOffset value) => value.UtcDateTime.Year is >= 1900 and <= 9998;
+
+        private static bool InRange(DateTime value) => value.Year is >= 1900 and <= 9998;
+
+        private static string Normalized(System.Text.RegularExpressions.Match iso) =>
+            iso.Groups["zone"].Value switch
+            {
+                "Z" => iso.Value,
+                var zone => iso.Groups["time"].Value + zone[..3] + ":" + (zone.Length > 3 ? zone[^2..] : "00"),
+            };
 
         /// <summary>The calendar day of <paramref name="value"/> in this zone.</summary>
         public DateOnly Day(DateTimeOffset value) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(value, Zone).DateTime);

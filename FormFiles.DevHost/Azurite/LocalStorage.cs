@@ -9,11 +9,6 @@ internal static class LocalStorage
     public const string PersistFlag = "--persist";
     private const string StorageSection = $"{FormFilesOptions.Section}:Storage";
 
-    /// <summary>
-    /// Starts Azurite and points the configuration at it, unless any <c>FormFiles:Storage</c>
-    /// setting is given: then that configuration is used (and validated) as it is.
-    /// </summary>
-    /// <returns>The Azurite to dispose when the host stops, or null when storage was configured.</returns>
     /// <summary>Blob CORS for the browsers' SAS PUT, as infra/ sets it on Azure: the API's allowed origins.</summary>
     public static async Task AllowOriginsAsync(string connectionString, string[] origins)
     {
@@ -32,6 +27,11 @@ internal static class LocalStorage
         await blobs.SetPropertiesAsync(properties);
     }
 
+    /// <summary>
+    /// Starts Azurite and points the configuration at it, unless any <c>FormFiles:Storage</c>
+    /// setting is given: then that configuration is used (and validated) as it is.
+    /// </summary>
+    /// <returns>The Azurite to dispose when the host stops, or null when storage was configured.</returns>
     public static async Task<AzuriteProcess?> StartUnlessConfiguredAsync(WebApplicationBuilder builder, bool persist)
     {
         if (builder.Configuration.GetSection(StorageSection).Exists())

@@ -73,6 +73,18 @@ public sealed class NavixyDateTests(ServiceFixture service)
         Assert.Equal("2026-12-07 10:00:00", Text(await ReadAsync(user, task, form, headers: new Dictionary<string, string> { ["NVX-ISO-DateTime"] = "false" }), "from"));
     }
 
+    [Theory]
+    [InlineData("2026-12-07T10:00:00+05:00")]
+    [InlineData("2026-12-07T10:00:00+0500")]
+    [InlineData("2026-12-07T10:00:00+05")]
+    [InlineData("2026-12-07T05:00:00.000Z")]
+    public async Task Every_ISO_8601_offset_Navixy_documents_is_read(string from)
+    {
+        var user = await UserInAsync(null);
+        var task = await TaskAsync(user, from, "2026-12-07 11:00:00");
+        Assert.Equal("2026-12-07 05:00:00", Text(await ReadAsync(user, task), "from"));
+    }
+
     [Fact]
     public async Task A_user_without_a_time_zone_is_UTC_and_ISO_ends_in_Z()
     {
@@ -120,6 +132,9 @@ public sealed class NavixyDateTests(ServiceFixture service)
     [InlineData("")]
     [InlineData("Europe/Berlin\u0000")]
     [InlineData("+05:00")]
+    [InlineData("localtime")]
+    [InlineData("posixrules")]
+    [InlineData("right/Europe/Berlin")]
     public async Task An_unknown_time_zone_is_refused_and_changes_nothing(string zone)
     {
         var user = await UserInAsync("Asia/Yekaterinburg");
@@ -133,6 +148,9 @@ public sealed class NavixyDateTests(ServiceFixture service)
     [InlineData("2026-12-07 10:00")]
     [InlineData("2026-13-07 10:00:00")]
     [InlineData("2026-12-07T10:00:00+5")]
+    [InlineData("0001-01-01 00:00:00")] // Before UTC's year 1 at +05:00: out of range, not a 500.
+    [InlineData("9999-12-31 23:59:59")]
+    [InlineData("1600-01-01T00:00:00Z")] // Before what Table Storage keeps.
     public async Task A_date_in_neither_form_is_refused(string date)
     {
         var user = await UserInAsync("Asia/Yekaterinburg");
