@@ -21,6 +21,8 @@ public sealed class ApiKeys(Tables tables, TimeProvider time)
 
     private readonly ConcurrentDictionary<string, (Caller Caller, DateTimeOffset Expires)> cache = new(StringComparer.Ordinal);
 
+    private readonly ConcurrentDictionary<long, (TimeZoneInfo Zone, DateTimeOffset Expires)> zones = new();
+
     /// <summary>3 when the hash is absent or malformed, 4 when it is unknown or revoked, 11 when it lacks the right.</summary>
     public async Task<Caller> AuthenticateAsync(ApiParameters parameters, Access access, CancellationToken cancellationToken)
     {
@@ -79,11 +81,23 @@ public sealed class ApiKeys(Tables tables, TimeProvider time)
     /// <summary>A user's settings changed on this instance: its cached keys take them at once (other instances within <see cref="CacheLifetime"/>).</summary>
     public void UserChanged(long userId, RateOverride rate, TimeZoneInfo zone)
     {
+        zones[userId] = (zone, time.GetUtcNow() + CacheLifetime);
         foreach (var (hash, cached) in cache)
         {
             if (cached.Caller.UserId == userId)
                 cache.TryUpdate(hash, (cached.Caller with { Rate = rate, Zone = zone }, cached.Expires), cached);
         }
+    }
+
+    /// <summary>A user's time zone, for a call that names no key (a token's upload); cached as keys are.</summary>
+    public async Task<TimeZoneInfo> ZoneOfAsync(long userId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (zones.TryGetValue(userId, out var cached) && cached.Expires > now)
+            return cached.Zone;
+        var zone = TimeZones.Of((await tables.FindUserAsync(userId, cancellationToken))?.TimeZone);
+        zones[userId] = (zone, now + CacheLifetime);
+        return zone;
     }
 
     private async Task<Caller?> FindAsync(string hash, CancellationToken cancellationToken)
@@ -107,6 +121,7 @@ public sealed class ApiKeys(Tables tables, TimeProvider time)
             new RateOverride(user?.RateLimitPerSecond, user?.RateLimitBurst),
             TimeZones.Of(user?.TimeZone));
         cache[hash] = (caller, now + CacheLifetime);
+        zones[caller.UserId] = (caller.Zone, now + CacheLifetime);
         return caller;
     }
 

@@ -19,7 +19,7 @@ namespace FormFiles.Files;
 /// the reserved size + 1 byte (271, nothing stored, the reservation still usable). The file is
 /// <c>in_progress</c> while it streams; completion runs at the end, so the answer is the final state.
 /// </summary>
-public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompletion completion, FileViews views, TimeProvider time)
+public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompletion completion, FileViews views, Auth.ApiKeys keys, TimeProvider time)
 {
     private const int BlockSize = 2 * 1024 * 1024;
     private const int StagesInFlight = 2;
@@ -84,10 +84,13 @@ public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompl
     /// <c>{value: file}</c> once uploaded; 4 or 269 for the token, 271 past the reserved size (the
     /// reservation stays as it was), 7 when completion rejects the content.
     /// </summary>
-    public async Task<ApiAnswer> UploadAsync(string? token, FilePart part, CancellationToken cancellationToken)
+    /// <param name="iso">For a <c>/v2/</c> upload: its answer's dates in the file owner's time zone, ISO 8601 when true; null for a dialect's (UTC).</param>
+    public async Task<ApiAnswer> UploadAsync(string? token, FilePart part, CancellationToken cancellationToken, bool? iso = null)
     {
         var (section, disposition) = (part.Section, part.Disposition);
-        var (file, reservedName) = await ClaimAsync(token, disposition.FileName.Value, cancellationToken);
+        var (file, reservedName, zone) = await ClaimAsync(token, disposition.FileName.Value, iso is not null, cancellationToken);
+        if (iso is { } asked)
+            ApiDate.Current = new ApiDate.DateStyle(zone!, asked); // Here: a value set inside ClaimAsync would not flow back.
         Telemetry.Lifecycle.Tag(file.UserId, file.TaskId, file.Id);
         bool stored;
         try
@@ -122,8 +125,8 @@ public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompl
     }
 
     /// <summary>The token's file, moved from created to in_progress: 4 when the token does not verify, 269 when it was used or expired.</summary>
-    /// <returns>The claimed file, and the name it had before the upload's own name filled in a missing one.</returns>
-    private async Task<(FileEntity File, string? ReservedName)> ClaimAsync(string? token, string? uploadedName, CancellationToken cancellationToken)
+    /// <returns>The claimed file, the name it had before the upload's own name filled in a missing one, and its owner's time zone when <paramref name="ownerZone"/>.</returns>
+    private async Task<(FileEntity File, string? ReservedName, TimeZoneInfo? Zone)> ClaimAsync(string? token, string? uploadedName, bool ownerZone, CancellationToken cancellationToken)
     {
         if (token is null)
             throw ApiException.InvalidParameter("token", "is required, before the file part");
@@ -138,12 +141,15 @@ public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompl
         if (file.State != FileStates.Created || time.GetUtcNow() > file.Expires)
             throw new ApiException(ErrorCode.InvalidFileState, $"Invalid file state: file {file.Id} is {(file.State == FileStates.Created ? "expired" : file.State)}; a token uploads once, before the reservation expires");
 
+        // Before the claim, so that a failing lookup leaves the reservation as it was.
+        var zone = ownerZone ? await keys.ZoneOfAsync(file.UserId, cancellationToken) : null;
+
         var reservedName = file.Name;
         file.State = FileStates.InProgress;
         file.Name ??= DisplayName(uploadedName);
         if (!await tables.Tasks.TryUpdateAsync(file, file.ETag, cancellationToken))
             throw new ApiException(ErrorCode.InvalidFileState, $"Invalid file state: file {file.Id} is being uploaded already");
-        return (file, reservedName);
+        return (file, reservedName, zone);
     }
 
     /// <summary>Back to created and its reserved name, as if the failed upload never came (after 271, bad multipart, a broken connection).</summary>
@@ -264,5 +270,9 @@ internal sealed class FileUploadAction(MultipartUploads uploads) : IApiAction
     public bool ReadsBody => true;
 
     public Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken) =>
-        uploads.ReadAsync(request.HttpContext.Request, "file", (fields, part) => uploads.UploadAsync(fields.GetValueOrDefault("token"), part, cancellationToken), cancellationToken);
+        uploads.ReadAsync(request.HttpContext.Request, "file", (fields, part) => uploads.UploadAsync(fields.GetValueOrDefault("token"), part, cancellationToken, Iso(fields)), cancellationToken);
+
+    /// <summary>ISO 8601 when the query or header asked (the dispatcher's reading) or a form field says <c>iso_datetime=true</c>.</summary>
+    private static bool Iso(IReadOnlyDictionary<string, string> fields) =>
+        ApiDate.Current.Iso || string.Equals(fields.GetValueOrDefault("iso_datetime")?.Trim(), "true", StringComparison.OrdinalIgnoreCase);
 }

@@ -86,6 +86,38 @@ public sealed class NavixyDateTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task A_token_upload_answers_in_the_file_owner_s_zone_and_reads_iso_datetime_from_its_form()
+    {
+        var user = await UserInAsync("Asia/Yekaterinburg");
+        var task = await user.CreateTaskAsync(await user.CreateTemplateAsync([new JsonObject { ["id"] = "doc", ["label"] = "Doc", ["type"] = "file" }]));
+
+        // Navixy's upload names no key: the zone is the file owner's, the switch a form field or the header.
+        var plain = await UploadAsync(await user.ReserveAsync(task, "doc", 100), iso: null);
+        var read = (await user.CallAsync("task/form/file/read", new JsonObject { ["file_id"] = plain["id"]!.GetValue<long>() })).AssertOk().Body["value"]!;
+        Assert.Equal(Text(read, "uploaded"), Text(plain, "uploaded"));
+        Assert.Equal(Text(read, "created"), Text(plain, "created"));
+
+        foreach (var iso in new[] { "field", "header" })
+        {
+            var answer = await UploadAsync(await user.ReserveAsync(task, "doc", 100), iso);
+            var uploaded = DateTimeOffset.ParseExact(Text(answer, "uploaded"), IsoWithOffset, CultureInfo.InvariantCulture);
+            Assert.Equal(TimeSpan.FromHours(5), uploaded.Offset);
+        }
+    }
+
+    private async Task<JsonNode> UploadAsync(Uploads.Reservation reservation, string? iso)
+    {
+        using var form = new MultipartFormDataContent { { new StringContent(reservation.Token), "token" } };
+        if (iso == "field")
+            form.Add(new StringContent("true"), "iso_datetime");
+        form.Add(new ByteArrayContent(new byte[40]), "file", "notes.txt");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/task/form/file/upload") { Content = form };
+        if (iso == "header")
+            request.Headers.Add("NVX-ISO-DateTime", "true");
+        return (await Envelope.ReadAsync(await service.Client.SendAsync(request))).AssertOk().Body["value"]!;
+    }
+
+    [Fact]
     public async Task A_user_without_a_time_zone_is_UTC_and_ISO_ends_in_Z()
     {
         var user = await UserInAsync(null);

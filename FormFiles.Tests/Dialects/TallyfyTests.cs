@@ -130,6 +130,67 @@ public sealed class TallyfyTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task A_download_whose_blob_is_gone_or_unreachable_is_404_or_14_in_its_envelope_without_the_file_s_headers()
+    {
+        var armed = false;
+        var fault = new FaultInjection(m => armed && m.Request.Method == Azure.Core.RequestMethod.Get && m.Request.Uri.Path.Contains("/accepted-files/", StringComparison.Ordinal));
+        var bodies = new BrokenBodies(fault);
+        var storage = service.NewStorage();
+        await using var host = FormFilesFactory.OnClock(storage, TimeProvider.System, bodies);
+        var user = await host.CreateClient().NewUserAsync();
+        var task = await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields));
+        var id = (await UploadAsync(user, user.Id, task, "photo", Uploads.JpegLike(70), "p.jpg")).Body["data"]![0]!["id"]!.GetValue<string>();
+        var dl = $"/organizations/{user.Id}/file/{id}/dl";
+
+        armed = true; // Storage refuses the download: 503 and 14, as every storage failure.
+        var refused = await user.Client.SendAsync(Get(dl, user.Hash));
+        Assert.True(fault.Fired);
+        AssertError(await ReadAsync(refused), HttpStatusCode.ServiceUnavailable, 14);
+        Assert.Null(refused.Content.Headers.ContentDisposition);
+
+        // Storage answers, then its body breaks before the first byte reached the client: still 14, without the file's length.
+        bodies.Broken = true;
+        var broken = await user.Client.SendAsync(Get(dl, user.Hash));
+        bodies.Broken = false;
+        AssertError(await ReadAsync(broken), HttpStatusCode.ServiceUnavailable, 14);
+        Assert.Null(broken.Content.Headers.ContentDisposition);
+
+        // The accepted blob went between the file's read and its download (a delete, a sweep): 404, not 500.
+        var blobs = new Azure.Storage.Blobs.BlobServiceClient(storage.ConnectionString).GetBlobContainerClient("accepted-files");
+        await foreach (var blob in blobs.GetBlobsAsync())
+            await blobs.DeleteBlobAsync(blob.Name);
+        var gone = await user.Client.SendAsync(Get(dl, user.Hash));
+        AssertError(await ReadAsync(gone), HttpStatusCode.NotFound, 201);
+        Assert.Null(gone.Content.Headers.ContentDisposition);
+    }
+
+    /// <summary>Passes requests to <paramref name="inner"/>; while <see cref="Broken"/>, a blob's body fails on its first read.</summary>
+    private sealed class BrokenBodies(Azure.Core.Pipeline.HttpPipelineSynchronousPolicy inner) : Azure.Core.Pipeline.HttpPipelineSynchronousPolicy
+    {
+        public volatile bool Broken;
+
+        public override void OnSendingRequest(Azure.Core.HttpMessage message) => inner.OnSendingRequest(message);
+
+        public override void OnReceivedResponse(Azure.Core.HttpMessage message)
+        {
+            if (Broken && message.Request.Uri.Path.Contains("/accepted-files/", StringComparison.Ordinal) && message.Response.ContentStream is not null)
+                message.Response.ContentStream = new Failing();
+        }
+
+        private sealed class Failing : MemoryStream
+        {
+            public override int Read(byte[] buffer, int offset, int count) => throw new IOException("Injected: the connection broke");
+
+            public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => throw new IOException("Injected: the connection broke");
+
+            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => throw new IOException("Injected: the connection broke");
+        }
+    }
+
+    private static HttpRequestMessage Get(string path, string hash) =>
+        new(HttpMethod.Get, path) { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", hash) } };
+
+    [Fact]
     public async Task Parallel_puts_on_different_fields_both_land()
     {
         var user = await service.Client.NewUserAsync();
@@ -210,17 +271,17 @@ public sealed class TallyfyTests(ServiceFixture service)
         request.Headers.TryAddWithoutValidation("X-Tallyfy-Client", "APIClient");
         if (idempotencyKey is not null)
             request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
-        return await ReadAsync(await service.Client.SendAsync(request));
+        return await ReadAsync(await user.Client.SendAsync(request));
     }
 
-    private async Task<(HttpStatusCode Status, JsonObject Body)> SendAsync(HttpMethod method, string path, string? hash, JsonObject? body = null)
+    private async Task<(HttpStatusCode Status, JsonObject Body)> SendAsync(HttpMethod method, string path, string? hash, JsonObject? body = null, HttpClient? client = null)
     {
         using var request = new HttpRequestMessage(method, path);
         if (body is not null)
             request.Content = JsonContent.Create(body);
         if (hash is not null)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", hash);
-        return await ReadAsync(await service.Client.SendAsync(request));
+        return await ReadAsync(await (client ?? service.Client).SendAsync(request));
     }
 
     private static async Task<(HttpStatusCode, JsonObject)> ReadAsync(HttpResponseMessage response) =>

@@ -192,7 +192,16 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, CrossOrig
     {
         var file = await UploadedFileAsync(api, fileId);
         var blobName = FileBlobs.Name(file["user_id"]!.GetValue<long>(), file["bindings"]!["form_field"]!["task_id"]!.GetValue<long>(), fileId);
-        var download = (await blobs.Accepted.GetBlobClient(blobName).DownloadStreamingAsync(cancellationToken: api.Context.RequestAborted)).Value;
+        Azure.Storage.Blobs.Models.BlobDownloadStreamingResult download;
+        try
+        {
+            download = (await blobs.Accepted.GetBlobClient(blobName).DownloadStreamingAsync(cancellationToken: api.Context.RequestAborted)).Value;
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == StatusCodes.Status404NotFound)
+        {
+            throw NotFound($"No such asset {fileId} (it was deleted meanwhile)"); // Between the read and the download.
+        }
+
         await using var content = download.Content;
         var response = api.Context.Response;
         var disposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment");
@@ -201,8 +210,19 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, CrossOrig
         response.ContentType = file["mime_type"]?.GetValue<string>() ?? "application/octet-stream";
         response.ContentLength = download.Details.ContentLength;
         response.Headers.ContentDisposition = disposition.ToString();
-        await content.CopyToAsync(response.Body, api.Context.RequestAborted);
-        return Answered;
+        try
+        {
+            await content.CopyToAsync(response.Body, api.Context.RequestAborted);
+        }
+        catch when (!response.HasStarted)
+        {
+            // Nothing was sent yet: the error answer goes out instead, without the file's headers.
+            response.ContentLength = null;
+            response.Headers.ContentDisposition = default;
+            throw;
+        }
+
+        return Answered; // A fault after the first bytes aborts the connection: the client sees a short body, never a wrong one.
     }
 
     /// <summary>A route that wrote its answer itself.</summary>
