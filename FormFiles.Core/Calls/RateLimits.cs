@@ -49,6 +49,18 @@ public sealed class RateLimits(IOptions<FormFilesOptions> options) : IDisposable
         return new RateDecision(lease.IsAcquired, policy, remaining, lease.IsAcquired ? TimeSpan.Zero : Wait(lease));
     }
 
+    /// <summary>
+    /// Takes one call from a bucket of <paramref name="name"/>'s own at the default rate, for a call that names no key
+    /// (a download link names its file). API key buckets are 32 hex digits: a name with a '/' is never one.
+    /// </summary>
+    public RateDecision AcquireOwn(string name)
+    {
+        var bucket = new Bucket(name, PolicyOf(null));
+        using var lease = limiter.AttemptAcquire(bucket);
+        var remaining = limiter.GetStatistics(bucket)?.CurrentAvailablePermits ?? 0;
+        return new RateDecision(lease.IsAcquired, bucket.Policy, remaining, lease.IsAcquired ? TimeSpan.Zero : Wait(lease));
+    }
+
     private static TimeSpan Wait(RateLimitLease lease) =>
         lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
 

@@ -13,7 +13,8 @@ namespace FormFiles.Files;
 /// The <c>download_url</c> a file keeps for its life, as Navixy clients store it: <c>/v2/file/download?id=…&amp;sig=…</c>,
 /// where <c>sig</c> is an HMAC of the id (ids are never given twice, so it names one file for good). The service
 /// answers it with a redirect to a fresh short-lived read SAS of the accepted bytes while the file is uploaded.
-/// The key is 32 random bytes in one counters row, made by the first process that needs it and read once per process.
+/// The key is 32 random bytes in one counters row, made by the first process that needs it and read once per process,
+/// at start-up (<see cref="LoadAsync(CancellationToken)"/>; on the first link when storage did not answer then).
 /// </summary>
 public sealed class DownloadLinks(Tables tables, IHttpContextAccessor http, IOptions<FormFilesOptions> options)
 {
@@ -37,6 +38,9 @@ public sealed class DownloadLinks(Tables tables, IHttpContextAccessor http, IOpt
     private static string Sign(byte[] key, long fileId) =>
         Base64Url.EncodeToString(HMACSHA256.HashData(key, Encoding.ASCII.GetBytes($"download.{fileId.ToString(CultureInfo.InvariantCulture)}")));
 
+    /// <summary>Reads (or makes) the key now, so that checking a link never waits for storage.</summary>
+    public Task LoadAsync(CancellationToken cancellationToken) => KeyAsync(cancellationToken);
+
     private async Task<byte[]> KeyAsync(CancellationToken cancellationToken)
     {
         if (key is { } known)
@@ -44,7 +48,7 @@ public sealed class DownloadLinks(Tables tables, IHttpContextAccessor http, IOpt
         await loading.WaitAsync(cancellationToken);
         try
         {
-            return key ??= await LoadAsync(cancellationToken);
+            return key ??= await ReadOrMakeAsync(cancellationToken);
         }
         finally
         {
@@ -52,7 +56,7 @@ public sealed class DownloadLinks(Tables tables, IHttpContextAccessor http, IOpt
         }
     }
 
-    private async Task<byte[]> LoadAsync(CancellationToken cancellationToken)
+    private async Task<byte[]> ReadOrMakeAsync(CancellationToken cancellationToken)
     {
         var row = await tables.Counters.GetEntityIfExistsAsync<TableEntity>(Partition, Row, cancellationToken: cancellationToken);
         if (row.HasValue)
@@ -71,8 +75,12 @@ public sealed class DownloadLinks(Tables tables, IHttpContextAccessor http, IOpt
     }
 }
 
-/// <summary><c>file/download {id, sig}</c> (ours, the <c>download_url</c>): 302 to a fresh read SAS while the file is uploaded (200 with it to a call that accepts only JSON); 11 for a link that is not the service's, 201 once the file is gone.</summary>
-internal sealed class FileDownloadAction(DownloadLinks links, Tables tables, FileBlobs blobs) : IApiAction
+/// <summary>
+/// <c>file/download {id, sig}</c> (ours, the <c>download_url</c>): 302 to a fresh read SAS while the file is uploaded (200 with
+/// it to a call that accepts only JSON); 11 for a link that is not the service's, 201 once the file is gone, 429 past the
+/// default rate per link. A made-up link costs no storage request; a link costs one read a call, within its rate.
+/// </summary>
+internal sealed class FileDownloadAction(DownloadLinks links, Tables tables, FileBlobs blobs, Calls.RateLimits limits) : IApiAction
 {
     public string Name => "file/download";
 
@@ -84,6 +92,10 @@ internal sealed class FileDownloadAction(DownloadLinks links, Tables tables, Fil
         var signature = request.Parameters.RequiredString("sig");
         if (!await links.VerifiesAsync(fileId, signature, cancellationToken))
             throw new ApiException(ErrorCode.AccessDenied, "Access denied: not a download link of this service");
+        var decision = limits.AcquireOwn($"download/{fileId.ToString(CultureInfo.InvariantCulture)}");
+        decision.WriteHeaders(request.HttpContext.Response.Headers);
+        if (!decision.Acquired)
+            return ApiResults.Error(ErrorCode.TooManyRequests, $"Too many requests (rate limit exceeded): a download link may be used {decision.Policy.PermitsPerSecond} times a second; retry in {decision.RetryAfterSeconds} s");
         var file = await tables.FindFileAsync(fileId, cancellationToken);
         if (file is not { State: FileStates.Uploaded })
             throw new ApiException(ErrorCode.NotFound, "Not found in database: the file is gone");

@@ -4,10 +4,10 @@ using Microsoft.Extensions.Hosting;
 namespace FormFiles.Storage;
 
 /// <summary>
-/// Creates the tables and the blob containers when the host starts, so that no request pays for it. Storage that does not
+/// Creates the tables and the blob containers and reads the download links' key when the host starts, so that no request pays for it. Storage that does not
 /// answer does not stop the host: it is logged, and health reports it until it answers.
 /// </summary>
-internal sealed partial class StorageInitializer(Tables tables, FileBlobs blobs, ILogger<StorageInitializer> logger) : IHostedService
+internal sealed partial class StorageInitializer(Tables tables, FileBlobs blobs, DownloadLinks links, ILogger<StorageInitializer> logger) : IHostedService
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(3);
 
@@ -20,6 +20,7 @@ internal sealed partial class StorageInitializer(Tables tables, FileBlobs blobs,
             await Task.WhenAll(tables.All.Select(table => (Task)table.CreateIfNotExistsAsync(timeout.Token))
                 .Append(blobs.Container.CreateIfNotExistsAsync(cancellationToken: timeout.Token))
                 .Append(blobs.Accepted.CreateIfNotExistsAsync(cancellationToken: timeout.Token)));
+            await links.LoadAsync(timeout.Token);
         }
         catch (Exception e) when (StorageFaults.IsStorageFailure(e) || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {

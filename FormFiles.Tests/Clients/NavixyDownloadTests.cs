@@ -2,6 +2,8 @@ using System.Net;
 using System.Text.Json.Nodes;
 using System.Web;
 using FormFiles.Tests.Infrastructure;
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FormFiles.Tests.Clients;
 
@@ -71,5 +73,59 @@ public sealed class NavixyDownloadTests(ServiceFixture service)
             Assert.False(answer.Success, answer.Raw);
             Assert.Contains(answer.Code, new[] { 7, 11 });
         }
+    }
+
+    [Fact]
+    public async Task A_made_up_link_costs_no_storage_and_a_real_one_is_limited_per_link()
+    {
+        var counter = new FormFiles.Bench.StorageRequestCounter();
+        await using var host = new FormFilesFactory(
+            new Dictionary<string, string?>(service.NewStorage().Settings)
+            {
+                ["FormFiles:RateLimit:PermitsPerSecond"] = "1",
+                ["FormFiles:RateLimit:Burst"] = "3",
+            },
+            services =>
+            {
+                services.AddSingleton<TimeProvider>(new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow)); // Background loops stand still.
+                services.AddAzureClients(clients => clients.ConfigureDefaults(o => o.AddPolicy(counter, Azure.Core.HttpPipelinePosition.PerCall)));
+            });
+        using var client = host.CreateClient();
+        var before = counter.Count; // The first calls of the process: the key was read at start-up, a signature is checked in memory.
+        foreach (var forged in Enumerable.Range(0, 50).Select(n => $"/v2/file/download?id={n + 1}&sig=forged{n}"))
+            (await Envelope.ReadAsync(await client.GetAsync(forged))).AssertError(11, HttpStatusCode.Forbidden);
+        Assert.Equal(before, counter.Count);
+
+        var owner = await client.NewUserAsync();
+        (await client.AdminAsync("admin/user/update", new JsonObject { ["user_id"] = owner.Id, ["rate_limit_per_second"] = 1000, ["rate_limit_burst"] = 1000 })).AssertOk(); // The owner's own calls are not what is limited.
+        var task = await owner.CreateTaskAsync(await owner.CreateTemplateAsync(Fields()));
+        var links = new List<Uri>();
+        foreach (var name in new[] { "a.jpg", "b.jpg" })
+        {
+            var reservation = await owner.ReserveAsync(task, "photo", 1000, name);
+            (await reservation.UploadAsync(Uploads.JpegLike(600), name)).AssertOk();
+            links.Add(new Uri((await reservation.ReadFileAsync())["download_url"]!.GetValue<string>()));
+        }
+
+        // One link used in a loop: its burst, then 429 costing nothing, while another link still opens.
+        var answers = new List<Envelope>();
+        for (var i = 0; i < 200 && answers.Count(a => a.HttpStatus == HttpStatusCode.TooManyRequests) < 5; i++)
+        {
+            using var asJson = new HttpRequestMessage(HttpMethod.Get, links[0]) { Headers = { { "Accept", "application/json" } } };
+            var spent = counter.Count;
+            var answer = await Envelope.ReadAsync(await client.SendAsync(asJson));
+            if (answer.HttpStatus == HttpStatusCode.TooManyRequests)
+            {
+                answer.AssertError(15, HttpStatusCode.TooManyRequests);
+                Assert.Equal(spent, counter.Count);
+            }
+
+            answers.Add(answer);
+        }
+
+        Assert.Equal(5, answers.Count(a => a.HttpStatus == HttpStatusCode.TooManyRequests));
+        Assert.True(answers.Take(3).All(a => a.Success));
+        using var other = new HttpRequestMessage(HttpMethod.Get, links[1]) { Headers = { { "Accept", "application/json" } } };
+        (await Envelope.ReadAsync(await client.SendAsync(other))).AssertOk();
     }
 }
