@@ -41,6 +41,12 @@ public sealed class TaskEntity : IStampedEntity
 
     public DateTimeOffset? To { get; set; }
 
+    /// <summary>On a list copy only: <see cref="From"/>, or the earliest date storage holds, so that a window compares a column every copy has.</summary>
+    public DateTimeOffset? ListFrom { get; set; }
+
+    /// <summary>On a list copy only: <see cref="To"/>, or the latest date storage holds.</summary>
+    public DateTimeOffset? ListTo { get; set; }
+
     public string Status { get; set; } = TaskStatuses.Unassigned;
 
     public DateTimeOffset Created { get; set; }

@@ -145,6 +145,8 @@ public sealed class TaskList(Tables tables)
         ExternalId = task.ExternalId,
         From = task.From,
         To = task.To,
+        ListFrom = task.From ?? TaskFilter.Earliest,
+        ListTo = task.To ?? TaskFilter.Latest,
         Status = task.Status,
         Created = task.Created,
         StatusChanged = task.StatusChanged,
@@ -159,6 +161,11 @@ public sealed class TaskList(Tables tables)
 /// </summary>
 public sealed record TaskFilter(IReadOnlyCollection<string> Statuses, string? ExternalId = null, DateTimeOffset? From = null, DateTimeOffset? To = null)
 {
+    /// <summary>The bounds of Table Storage's dates, which stand for an open side on a list copy.</summary>
+    public static readonly DateTimeOffset Earliest = new(1601, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public static readonly DateTimeOffset Latest = new(9999, 12, 31, 0, 0, 0, TimeSpan.Zero);
+
     public bool HasWindow => From is not null || To is not null;
 
     public bool Matches(TaskEntity task) =>
@@ -166,16 +173,16 @@ public sealed record TaskFilter(IReadOnlyCollection<string> Statuses, string? Ex
         && (From is not { } from || task.To is not { } end || end >= from)
         && (To is not { } to || task.From is not { } start || start <= to);
 
-    /// <summary>The same, as a table filter to append (a row without the column compares false, so <c>not</c> keeps it).</summary>
+    /// <summary>The same, as a table filter to append, on the copies' bounds (an open side is the earliest or latest date).</summary>
     public string Query()
     {
         var query = string.Empty;
         if (Statuses.Count > 0)
             query += " and (" + string.Join(" or ", Statuses.Select(s => TableClient.CreateQueryFilter($"Status eq {s}"))) + ")";
         if (From is { } from)
-            query += " and not (" + TableClient.CreateQueryFilter($"To lt {from}") + ")";
+            query += " and " + TableClient.CreateQueryFilter($"ListTo ge {from}");
         if (To is { } to)
-            query += " and not (" + TableClient.CreateQueryFilter($"From gt {to}") + ")";
+            query += " and " + TableClient.CreateQueryFilter($"ListFrom le {to}");
         return query;
     }
 }

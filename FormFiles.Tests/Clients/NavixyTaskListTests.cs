@@ -47,6 +47,26 @@ public sealed class NavixyTaskListTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task The_window_compares_bounds_that_every_list_copy_stores_even_an_open_one()
+    {
+        // How a query treats a missing column differs between storage implementations: the window never relies on it.
+        var user = await service.Client.NewUserAsync();
+        var open = await TaskAsync(user, "open", null, null);
+        var ends = await TaskAsync(user, "ends", null, "2026-01-04 08:00:00");
+
+        var copies = new TestStorage(ServiceFixture.SharedConnectionString!).Table("usertasks");
+        foreach (var (id, from, to) in new[] { (open, "1601-01-01", "9999-12-31"), (ends, "1601-01-01", "2026-01-04") })
+        {
+            var copy = (await copies.GetEntityAsync<Azure.Data.Tables.TableEntity>(user.Id.ToString("D19"), id.ToString("D19"))).Value;
+            Assert.Equal(from, copy.GetDateTimeOffset("ListFrom")?.ToString("yyyy-MM-dd"));
+            Assert.Equal(to, copy.GetDateTimeOffset("ListTo")?.ToString("yyyy-MM-dd"));
+        }
+
+        Assert.Equal([open, ends], Ids((await user.CallAsync("task/list", new JsonObject { ["from"] = "2026-01-04 00:00:00", ["to"] = "2026-01-04 00:00:00" })).AssertOk()));
+        Assert.Equal([open], Ids((await user.CallAsync("task/list", new JsonObject { ["from"] = "2026-01-05 00:00:00" })).AssertOk()));
+    }
+
+    [Fact]
     public async Task The_window_is_read_in_the_user_s_time_zone()
     {
         var user = await service.Client.NewUserAsync();
