@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
 using FormFiles.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -33,7 +31,7 @@ public sealed class ChromiumTests(ServiceFixture service)
         var settings = new Dictionary<string, string?>(storage.Settings) { ["FormFiles:Cors:AllowedOrigins"] = origin };
         await using var host = new FormFilesFactory(settings);
         var client = host.CreateClient();
-        await AllowBlobOriginAsync(storage.ConnectionString, origin);
+        await FormFiles.DevHost.Azurite.LocalStorage.AllowOriginsAsync(storage.ConnectionString, [origin]); // As the DevHost sets it.
         var user = await client.NewUserAsync();
         var task = await user.CreateTaskAsync(await user.CreateTemplateAsync([new JsonObject { ["id"] = "photo", ["label"] = "Photo", ["type"] = "photo" }]));
 
@@ -80,14 +78,5 @@ public sealed class ChromiumTests(ServiceFixture service)
         });
         await app.StartAsync();
         return app;
-    }
-
-    /// <summary>Blob CORS for the SAS PUT, as infra/ and the DevHost set it.</summary>
-    private static async Task AllowBlobOriginAsync(string connectionString, string origin)
-    {
-        var blobs = new BlobServiceClient(connectionString);
-        var properties = (await blobs.GetPropertiesAsync()).Value;
-        properties.Cors = [new BlobCorsRule { AllowedOrigins = origin, AllowedMethods = "PUT,GET,HEAD", AllowedHeaders = "*", ExposedHeaders = "*", MaxAgeInSeconds = 600 }];
-        await blobs.SetPropertiesAsync(properties);
     }
 }

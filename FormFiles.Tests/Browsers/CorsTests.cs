@@ -9,12 +9,14 @@ public sealed class CorsTests(ServiceFixture service)
 {
     private const string Page = "http://127.0.0.1:5173";
 
+    private readonly CallStorageRequests storageRequests = new();
+
     private FormFilesFactory Host(params string[] origins)
     {
         var settings = new Dictionary<string, string?>(service.NewStorage().Settings);
         if (origins.Length > 0)
             settings["FormFiles:Cors:AllowedOrigins"] = string.Join(',', origins);
-        return new FormFilesFactory(settings);
+        return new FormFilesFactory(settings, storageRequests.AddTo);
     }
 
     private static HttpRequestMessage Preflight(string path, string method, string origin = Page) => new(HttpMethod.Options, path)
@@ -35,7 +37,10 @@ public sealed class CorsTests(ServiceFixture service)
     public async Task A_preflight_from_an_allowed_origin_is_answered_without_a_key(string path, string method)
     {
         await using var host = Host(Page);
-        using var answer = await host.CreateClient().SendAsync(Preflight(path, method));
+        var client = host.CreateClient();
+        var before = storageRequests.Count;
+        using var answer = await client.SendAsync(Preflight(path, method));
+        Assert.Equal(before, storageRequests.Count);
 
         Assert.Equal(HttpStatusCode.NoContent, answer.StatusCode);
         Assert.Equal(Page, answer.Headers.GetValues("Access-Control-Allow-Origin").Single());

@@ -2,8 +2,6 @@ using System.Net;
 using System.Text.Json.Nodes;
 using System.Web;
 using FormFiles.Tests.Infrastructure;
-using Microsoft.Extensions.Azure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace FormFiles.Tests.Clients;
 
@@ -78,18 +76,14 @@ public sealed class NavixyDownloadTests(ServiceFixture service)
     [Fact]
     public async Task A_made_up_link_costs_no_storage_and_a_real_one_is_limited_per_link()
     {
-        var counter = new FormFiles.Bench.StorageRequestCounter();
+        var counter = new CallStorageRequests();
         await using var host = new FormFilesFactory(
             new Dictionary<string, string?>(service.NewStorage().Settings)
             {
                 ["FormFiles:RateLimit:PermitsPerSecond"] = "1",
                 ["FormFiles:RateLimit:Burst"] = "3",
             },
-            services =>
-            {
-                services.AddSingleton<TimeProvider>(new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow)); // Background loops stand still.
-                services.AddAzureClients(clients => clients.ConfigureDefaults(o => o.AddPolicy(counter, Azure.Core.HttpPipelinePosition.PerCall)));
-            });
+            counter.AddTo);
         using var client = host.CreateClient();
         var before = counter.Count; // The first calls of the process: the key was read at start-up, a signature is checked in memory.
         foreach (var forged in Enumerable.Range(0, 50).Select(n => $"/v2/file/download?id={n + 1}&sig=forged{n}"))

@@ -47,7 +47,8 @@ public sealed class NavixyRouteTests(ServiceFixture service)
         var parameters = new JsonObject { ["hash"] = user.Hash, ["task_id"] = taskId, ["field_id"] = "file1", ["size"] = 10 };
         var plain = await service.Client.CallAsync(action, parameters);
         var prefixed = await service.Client.CallAsync("fsm/" + action, parameters);
-        Assert.Equal(plain.Success, prefixed.Success);
+        plain.AssertOk();
+        prefixed.AssertOk();
         Assert.Equal(plain.Body.Select(p => p.Key), prefixed.Body.Select(p => p.Key));
     }
 
