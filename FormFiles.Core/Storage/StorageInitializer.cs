@@ -20,11 +20,22 @@ internal sealed partial class StorageInitializer(Tables tables, FileBlobs blobs,
             await Task.WhenAll(tables.All.Select(table => (Task)table.CreateIfNotExistsAsync(timeout.Token))
                 .Append(blobs.Container.CreateIfNotExistsAsync(cancellationToken: timeout.Token))
                 .Append(blobs.Accepted.CreateIfNotExistsAsync(cancellationToken: timeout.Token)));
-            await links.LoadAsync(timeout.Token);
         }
         catch (Exception e) when (StorageFaults.IsStorageFailure(e) || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             TablesNotCreated(logger, e);
+        }
+
+        // With patience of its own: a slow start of the tables must not leave the first links to read the key.
+        using var keyTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        keyTimeout.CancelAfter(Patience);
+        try
+        {
+            await links.LoadAsync(keyTimeout.Token);
+        }
+        catch (Exception e) when (StorageFaults.IsStorageFailure(e) || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            KeyNotLoaded(logger, e);
         }
     }
 
@@ -32,4 +43,7 @@ internal sealed partial class StorageInitializer(Tables tables, FileBlobs blobs,
 
     [LoggerMessage(EventId = 1200, Level = LogLevel.Warning, Message = "Could not create the tables and container at start-up; storage is not answering")]
     private static partial void TablesNotCreated(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Could not read the download links' key at start-up; the first link reads it")]
+    private static partial void KeyNotLoaded(ILogger logger, Exception exception);
 }

@@ -274,14 +274,14 @@ public sealed class TallyfyTests(ServiceFixture service)
         return await ReadAsync(await user.Client.SendAsync(request));
     }
 
-    private async Task<(HttpStatusCode Status, JsonObject Body)> SendAsync(HttpMethod method, string path, string? hash, JsonObject? body = null, HttpClient? client = null)
+    private async Task<(HttpStatusCode Status, JsonObject Body)> SendAsync(HttpMethod method, string path, string? hash, JsonObject? body = null)
     {
         using var request = new HttpRequestMessage(method, path);
         if (body is not null)
             request.Content = JsonContent.Create(body);
         if (hash is not null)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", hash);
-        return await ReadAsync(await (client ?? service.Client).SendAsync(request));
+        return await ReadAsync(await service.Client.SendAsync(request));
     }
 
     private static async Task<(HttpStatusCode, JsonObject)> ReadAsync(HttpResponseMessage response) =>

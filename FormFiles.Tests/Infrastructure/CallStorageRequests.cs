@@ -8,8 +8,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace FormFiles.Tests.Infrastructure;
 
 /// <summary>
-/// Counts the storage requests (retries included) that the host sends while it serves an HTTP call, and
-/// none of its background work (start-up, loops), so that a call's cost is exact however busy the host is.
+/// Counts the storage requests (retries included) that the host sends while it serves an HTTP call, and none
+/// of its start-up or timer loops. Work that a call starts and leaves running (a batch that commits other calls'
+/// changes too) counts as that call's, so a test sends its counted calls one at a time.
 /// </summary>
 public sealed class CallStorageRequests : HttpPipelineSynchronousPolicy
 {

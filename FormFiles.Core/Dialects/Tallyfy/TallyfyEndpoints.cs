@@ -214,11 +214,13 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, CrossOrig
         {
             await content.CopyToAsync(response.Body, api.Context.RequestAborted);
         }
-        catch when (!response.HasStarted)
+        catch (Exception e) when (!response.HasStarted)
         {
             // Nothing was sent yet: the error answer goes out instead, without the file's headers.
             response.ContentLength = null;
             response.Headers.ContentDisposition = default;
+            if (e is Azure.RequestFailedException { Status: StatusCodes.Status404NotFound or StatusCodes.Status412PreconditionFailed })
+                throw NotFound($"No such asset {fileId} (it was deleted meanwhile)"); // The SDK's re-read of a broken body found it gone or replaced.
             throw;
         }
 
