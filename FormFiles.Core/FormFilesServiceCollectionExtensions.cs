@@ -125,6 +125,7 @@ public static class FormFilesServiceCollectionExtensions
     {
         services.AddSingleton<WebhookStore>();
         services.AddSingleton<WebhookDeliveries>();
+        services.AddSingleton<DeliveryRetention>();
         services.AddSingleton<WebhookSender>();
         services.AddSingleton<TargetGuard>();
         services.AddSingleton<WebhookRelay>();

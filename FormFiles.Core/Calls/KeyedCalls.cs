@@ -10,16 +10,29 @@ namespace FormFiles.Calls;
 /// </summary>
 public sealed class KeyedCalls(ApiKeys keys, RateLimits limits, IdempotencyKeys idempotency)
 {
+    private static readonly object Admitted = new();
+
+    /// <summary>
+    /// Takes the request's one call from the key's bucket (decided in memory), or the 15 that refuses it. A dialect's
+    /// request is admitted once, before anything it reads, however many canonical calls it then makes.
+    /// </summary>
+    public ApiAnswer? Admit(HttpContext context, string hash)
+    {
+        if (context.Items.ContainsKey(Admitted))
+            return null;
+        if (limits.Acquire(hash, keys.Peek(hash)).Refusal(context.Response.Headers, "this key") is { } refused)
+            return refused;
+        context.Items[Admitted] = true;
+        return null;
+    }
+
     /// <param name="idempotent">Whether an <c>Idempotency-Key</c> header applies: for calls under <c>/v2/</c>, not for a dialect's translation (its request may become several canonical calls).</param>
     public async Task<ApiAnswer> RunAsync(IApiAction action, ApiRequest request, string hash, Call call, bool idempotent, Func<CancellationToken, Task<ApiAnswer>> work)
     {
         var context = request.HttpContext;
-        var known = keys.Peek(hash);
-        call.Caller = known;
-        var decision = limits.Acquire(hash, known);
-        decision.WriteHeaders(context.Response.Headers);
-        if (!decision.Acquired)
-            return ApiResults.Error(ErrorCode.TooManyRequests, $"Too many requests (rate limit exceeded): this key may make {decision.Policy.PermitsPerSecond} calls a second; retry in {decision.RetryAfterSeconds} s");
+        call.Caller = keys.Peek(hash);
+        if (Admit(context, hash) is { } refused)
+            return refused;
 
         var caller = await keys.IdentifyAsync(hash, context.RequestAborted);
         call.Caller = caller;

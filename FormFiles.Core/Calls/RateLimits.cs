@@ -50,12 +50,13 @@ public sealed class RateLimits(IOptions<FormFilesOptions> options) : IDisposable
     }
 
     /// <summary>
-    /// Takes one call from a bucket of <paramref name="name"/>'s own at the default rate, for a call that names no key
-    /// (a download link names its file). API key buckets are 32 hex digits: a name with a '/' is never one.
+    /// Takes one call from a bucket of <paramref name="name"/>'s own, at <paramref name="policy"/> or a key's default
+    /// rate, for a call that names no key (a download link names its file, an upload its address). API key buckets
+    /// are 32 hex digits: a name with a '/' is never one.
     /// </summary>
-    public RateDecision AcquireOwn(string name)
+    public RateDecision AcquireOwn(string name, RatePolicy? policy = null)
     {
-        var bucket = new Bucket(name, PolicyOf(null));
+        var bucket = new Bucket(name, policy ?? PolicyOf(null));
         using var lease = limiter.AttemptAcquire(bucket);
         var remaining = limiter.GetStatistics(bucket)?.CurrentAvailablePermits ?? 0;
         return new RateDecision(lease.IsAcquired, bucket.Policy, remaining, lease.IsAcquired ? TimeSpan.Zero : Wait(lease));
@@ -91,6 +92,14 @@ public readonly record struct RateDecision(bool Acquired, RatePolicy Policy, lon
 
     /// <summary>Whole seconds, at least one, counting the limiter's replenishment tick: a client that waits this long gets a token.</summary>
     public int RetryAfterSeconds => Math.Max(1, (int)Math.Ceiling((Wait + TimeSpan.FromSeconds(1 / RateLimits.TicksPerSecond)).TotalSeconds));
+
+    /// <summary>Writes the headers; null when the call may go on, else the 15 that refuses it (<paramref name="subject"/> names whose bucket it is).</summary>
+    public Api.ApiAnswer? Refusal(IHeaderDictionary headers, string subject)
+    {
+        WriteHeaders(headers);
+        return Acquired ? null : Api.ApiResults.Error(Api.ErrorCode.TooManyRequests,
+            $"Too many requests (rate limit exceeded): {subject} may make {Policy.PermitsPerSecond} calls a second; retry in {RetryAfterSeconds} s");
+    }
 
     /// <summary>
     /// <c>RateLimit-Policy: "key";q=Q;w=W</c>: Q calls in W seconds, the burst refilled at the rate (the

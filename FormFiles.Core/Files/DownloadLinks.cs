@@ -92,10 +92,8 @@ internal sealed class FileDownloadAction(DownloadLinks links, Tables tables, Fil
         var signature = request.Parameters.RequiredString("sig");
         if (!await links.VerifiesAsync(fileId, signature, cancellationToken))
             throw new ApiException(ErrorCode.AccessDenied, "Access denied: not a download link of this service");
-        var decision = limits.AcquireOwn($"download/{fileId.ToString(CultureInfo.InvariantCulture)}");
-        decision.WriteHeaders(request.HttpContext.Response.Headers);
-        if (!decision.Acquired)
-            return ApiResults.Error(ErrorCode.TooManyRequests, $"Too many requests (rate limit exceeded): a download link may be used {decision.Policy.PermitsPerSecond} times a second; retry in {decision.RetryAfterSeconds} s");
+        if (limits.AcquireOwn($"download/{fileId.ToString(CultureInfo.InvariantCulture)}").Refusal(request.HttpContext.Response.Headers, "a download link") is { } refused)
+            return refused;
         var file = await tables.FindFileAsync(fileId, cancellationToken);
         if (file is not { State: FileStates.Uploaded })
             throw new ApiException(ErrorCode.NotFound, "Not found in database: the file is gone");

@@ -263,14 +263,19 @@ public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompl
 public sealed record FilePart(string Name, MultipartSection Section, ContentDispositionHeaderValue Disposition);
 
 /// <summary><c>task/form/file/upload</c>: Navixy's multipart POST, the <c>token</c> before the part <c>file</c>.</summary>
-internal sealed class FileUploadAction(MultipartUploads uploads) : IApiAction
+internal sealed class FileUploadAction(MultipartUploads uploads, Calls.RateLimits limits) : IApiAction
 {
     public string Name => "task/form/file/upload";
 
     public bool ReadsBody => true;
 
-    public Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken) =>
-        uploads.ReadAsync(request.HttpContext.Request, "file", (fields, part) => uploads.UploadAsync(fields.GetValueOrDefault("token"), part, cancellationToken, Iso(fields)), cancellationToken);
+    public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        // No key: the client's address has a bucket of its own (at a key's rate), so made-up tokens cost storage at that rate at most.
+        if (limits.AcquireOwn($"address/{request.HttpContext.Connection.RemoteIpAddress}").Refusal(request.HttpContext.Response.Headers, "an address without a key") is { } refused)
+            return refused;
+        return await uploads.ReadAsync(request.HttpContext.Request, "file", (fields, part) => uploads.UploadAsync(fields.GetValueOrDefault("token"), part, cancellationToken, Iso(fields)), cancellationToken);
+    }
 
     /// <summary>ISO 8601 when the query or header asked (the dispatcher's reading) or a form field says <c>iso_datetime=true</c>.</summary>
     private static bool Iso(IReadOnlyDictionary<string, string> fields) =>

@@ -14,7 +14,7 @@ namespace FormFiles.Health;
 /// </summary>
 internal sealed class HealthAction(
     TableServiceClient tables, BlobServiceClient blobs, SweepRecord sweeps, Backlogs backlogs,
-    UserDelegationKeys delegationKeys, IOptions<FormFilesOptions> options, TimeProvider time, ILogger<HealthAction> logger)
+    UserDelegationKeys delegationKeys, Calls.RateLimits limits, IOptions<FormFilesOptions> options, TimeProvider time, ILogger<HealthAction> logger)
     : IApiAction
 {
     private const string Ok = "ok";
@@ -27,9 +27,59 @@ internal sealed class HealthAction(
 
     public bool UsesApiKey => false;
 
+    /// <summary>How long one probe answers every health call (each instance probes at most this often).</summary>
+    public static readonly TimeSpan ProbeLifetime = TimeSpan.FromSeconds(2);
+
+    /// <summary>Health's own bucket, shared by all its callers, whatever the keys' rate: enough for any number of monitors.</summary>
+    public static readonly Calls.RatePolicy Policy = new(50, 100);
+
+    private readonly object gate = new();
+    private (Task<Probe> Probe, DateTimeOffset Started)? last;
+
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
+        // Its own bucket, and a probe shared by the calls of its lifetime: health costs storage at a fixed rate, however often it is called.
+        if (limits.AcquireOwn("health/", Policy).Refusal(request.HttpContext.Response.Headers, "health's callers together") is { } refused)
+            return refused;
+        var (storage, lastSweep, backlog) = await CurrentProbe().WaitAsync(cancellationToken);
         var now = time.GetUtcNow();
+        var interval = options.Value.SweepInterval;
+        var tablesRead = storage.Tables == Ok;
+        var sweep = new SweepHealth(
+            (long)interval.TotalSeconds, lastSweep, Age(lastSweep, now), sweeps.PendingAfterLastPass,
+            tablesRead && SweepRecord.IsLate(lastSweep, sweeps.InstanceStart, now, interval));
+        var pending = backlog is null ? null : new PendingBacklog(backlog.OldestOverdue, Age(backlog.OldestOverdue, now));
+        var webhooks = backlog is null ? null : new WebhookBacklog(backlog.Undelivered, backlog.OldestEvent, Age(backlog.OldestEvent, now));
+
+        if (storage is { Tables: Ok, Blobs: Ok, SasSigning: Ok or null } && !sweep.Late)
+            return ApiResults.Ok(new HealthResponse(storage, sweep, pending, webhooks));
+        var failed = string.Join(" and ", new[] { ("tables", storage.Tables), ("blobs", storage.Blobs), ("sas signing", storage.SasSigning ?? Ok) }
+            .Where(p => p.Item2 != Ok).Select(p => p.Item1));
+        var description = string.Join("; ", new[]
+        {
+            failed.Length > 0 ? $"Database unavailable: {failed}" : null,
+            sweep.Late ? $"Sweep late: no pass completed in more than three intervals ({3 * (long)interval.TotalSeconds} s)" : null,
+        }.OfType<string>());
+        return ApiResults.Error(
+            ErrorCode.StorageUnavailable,
+            new HealthFailure(new ErrorStatus((int)ErrorCode.StorageUnavailable, description), storage, tablesRead ? sweep : null, pending, webhooks));
+    }
+
+    private Task<Probe> CurrentProbe()
+    {
+        lock (gate)
+        {
+            var now = time.GetUtcNow();
+            if (last is not { } known || now - known.Started >= ProbeLifetime || now < known.Started)
+                last = known = (ProbeAllAsync(), now);
+            return known.Probe;
+        }
+    }
+
+    /// <summary>Every store's probe, the last sweep and the backlogs; shared by several calls, so none of them may cancel it.</summary>
+    private async Task<Probe> ProbeAllAsync()
+    {
+        var cancellationToken = CancellationToken.None;
         DateTimeOffset? lastSweep = null;
         var tablesProbe = ProbeAsync("tables", async token =>
         {
@@ -47,28 +97,10 @@ internal sealed class HealthAction(
             ? ProbeAsync("sas signing", token => delegationKeys.GetAsync(time.GetUtcNow() + options.Value.ReservationTtl, token), cancellationToken)
             : null;
         var storage = new StorageHealth(await tablesProbe, await blobsProbe, signingProbe is null ? null : await signingProbe);
-        var interval = options.Value.SweepInterval;
-        var tablesRead = storage.Tables == Ok;
-        var sweep = new SweepHealth(
-            (long)interval.TotalSeconds, lastSweep, Age(lastSweep, now), sweeps.PendingAfterLastPass,
-            tablesRead && SweepRecord.IsLate(lastSweep, sweeps.InstanceStart, now, interval));
-        var backlog = await backlogsRead.WaitAsync(cancellationToken);
-        var pending = backlog is null ? null : new PendingBacklog(backlog.OldestOverdue, Age(backlog.OldestOverdue, now));
-        var webhooks = backlog is null ? null : new WebhookBacklog(backlog.Undelivered, backlog.OldestEvent, Age(backlog.OldestEvent, now));
-
-        if (storage is { Tables: Ok, Blobs: Ok, SasSigning: Ok or null } && !sweep.Late)
-            return ApiResults.Ok(new HealthResponse(storage, sweep, pending, webhooks));
-        var failed = string.Join(" and ", new[] { ("tables", storage.Tables), ("blobs", storage.Blobs), ("sas signing", storage.SasSigning ?? Ok) }
-            .Where(p => p.Item2 != Ok).Select(p => p.Item1));
-        var description = string.Join("; ", new[]
-        {
-            failed.Length > 0 ? $"Database unavailable: {failed}" : null,
-            sweep.Late ? $"Sweep late: no pass completed in more than three intervals ({3 * (long)interval.TotalSeconds} s)" : null,
-        }.OfType<string>());
-        return ApiResults.Error(
-            ErrorCode.StorageUnavailable,
-            new HealthFailure(new ErrorStatus((int)ErrorCode.StorageUnavailable, description), storage, tablesRead ? sweep : null, pending, webhooks));
+        return new Probe(storage, lastSweep, await backlogsRead);
     }
+
+    private sealed record Probe(StorageHealth Storage, DateTimeOffset? LastSweep, Backlogs.Snapshot? Backlog);
 
     /// <summary>Whole seconds from <paramref name="since"/> to <paramref name="now"/>, never negative (another instance's clock may run ahead).</summary>
     private static long? Age(DateTimeOffset? since, DateTimeOffset now) => since is { } at ? Math.Max(0, (long)(now - at).TotalSeconds) : null;

@@ -14,7 +14,9 @@ namespace FormFiles.Storage;
 /// <item><c>usertasks</c>: PK user id, RK task id; a versioned copy of each task row for task/list.</item>
 /// <item><c>counters</c>: PK sequence name, RK <c>next</c>; the id block allocator, a partition per sequence.</item>
 /// <item><c>webhooks</c>: PK user id, RK webhook id (and <c>count</c>); <c>deliveries</c>: PK webhook id, RK newest
-/// first; <c>deliveriesdue</c>: PK <c>{shard}-{minute}</c> (see <see cref="FormFiles.Webhooks.WebhookDeliveries"/>).</item>
+/// first (and <c>e-{event id}</c>, each delivery's point lookup); <c>deliveriesdue</c>: PK <c>{shard}-{minute}</c>
+/// (see <see cref="FormFiles.Webhooks.WebhookDeliveries"/>); <c>deliveryexpiry</c>: PK the day a delivery was queued,
+/// or <c>00000000</c> for a deleted endpoint (see <see cref="FormFiles.Webhooks.DeliveryRetention"/>).</item>
 /// <item><c>tasks</c> also holds each task's outbox rows (<c>outbox-{guid}</c>, see <see cref="FormFiles.Webhooks.Outbox"/>).</item>
 /// <item><c>pending</c>: PK <c>{shard}-{due minute}</c>, RK file id or <c>task-{task id}</c>; work not yet settled.</item>
 /// <item><c>idempotency</c>: PK user id, RK SHA-256 of an <c>Idempotency-Key</c>; the claim and then the kept answer.</item>
@@ -45,13 +47,15 @@ public sealed class Tables(TableServiceClient service)
 
     public TableClient DeliveriesDue { get; } = service.GetTableClient("deliveriesdue");
 
+    public TableClient DeliveryExpiry { get; } = service.GetTableClient("deliveryexpiry");
+
     public TableClient Idempotency { get; } = service.GetTableClient("idempotency");
 
     public TableClient Usage { get; } = service.GetTableClient("usage");
 
     public TableClient Maintenance { get; } = service.GetTableClient("maintenance");
 
-    public IEnumerable<TableClient> All => [Users, ApiKeys, Templates, Tasks, UserTasks, Counters, Pending, Webhooks, Deliveries, DeliveriesDue, Idempotency, Usage, Maintenance];
+    public IEnumerable<TableClient> All => [Users, ApiKeys, Templates, Tasks, UserTasks, Counters, Pending, Webhooks, Deliveries, DeliveriesDue, DeliveryExpiry, Idempotency, Usage, Maintenance];
 
     /// <summary>A row key for an id that sorts numerically (19 digits hold every positive int64).</summary>
     public static string Key(long id) => id.ToString("D19", CultureInfo.InvariantCulture);

@@ -59,8 +59,9 @@ internal sealed class TaskReadAction(ApiKeys keys, TaskStore tasks) : IApiAction
 }
 
 /// <summary>
-/// <c>task/list {statuses?, external_id?, from?, to?, offset?, limit?}</c> → <c>{list, count}</c>, by id.
-/// Without a limit (absent or null, as Navixy) the list holds every match up to <see cref="MaxUnpaged"/>.
+/// <c>task/list {statuses?, external_id?, from?, to?, next?, offset?, limit?}</c> → <c>{list, count, next?}</c>, by id.
+/// Without a limit (absent or null, as Navixy) the list holds every match up to <see cref="MaxUnpaged"/>. A page
+/// goes on after the previous one's <c>next</c>; an offset reads its keys, so it is at most <see cref="MaxOffset"/>.
 /// </summary>
 internal sealed class TaskListAction(ApiKeys keys, TaskList tasks) : IApiAction
 {
@@ -68,6 +69,9 @@ internal sealed class TaskListAction(ApiKeys keys, TaskList tasks) : IApiAction
 
     /// <summary>The most tasks one answer holds; <c>count</c> still says how many match.</summary>
     public const int MaxUnpaged = 10_000;
+
+    /// <summary>The deepest offset (10 storage pages of keys); past it, <c>next</c> goes on at the cost of one page.</summary>
+    public const int MaxOffset = 10_000;
 
     public string Name => "task/list";
 
@@ -84,16 +88,19 @@ internal sealed class TaskListAction(ApiKeys keys, TaskList tasks) : IApiAction
             : [];
         var offset = p.OptionalInt64("offset") ?? 0;
         var limit = p.OptionalInt64("limit") ?? MaxUnpaged;
-        if (offset is < 0 or > int.MaxValue)
-            throw ApiException.InvalidParameter("offset", "must be zero or more");
+        if (offset is < 0 or > MaxOffset)
+            throw ApiException.InvalidParameter("offset", $"must be 0 to {MaxOffset}; go further with the previous page's next");
+        var after = p.OptionalInt64("next");
+        if (after is < 0)
+            throw ApiException.InvalidParameter("next", "must be the next of a previous page");
         if (p.OptionalInt64("limit") is not null && limit is < 1 or > MaxLimit)
             throw ApiException.InvalidParameter("limit", $"must be 1 to {MaxLimit}, or null for every task (up to {MaxUnpaged})");
         var filter = new TaskFilter(statuses, p.OptionalString("external_id"), Date(p, "from"), Date(p, "to"));
         if (filter.From > filter.To)
             throw ApiException.InvalidParameter("from", "must not be after 'to'");
 
-        var (page, count) = await tasks.ListAsync(caller.UserId, filter, (int)offset, (int)limit, cancellationToken);
-        return ApiResults.Ok(new TaskListResponse(page.Select(t => t.ToView()).ToList(), count));
+        var page = await tasks.ListAsync(caller.UserId, filter, after, (int)offset, (int)limit, cancellationToken);
+        return ApiResults.Ok(new TaskListResponse(page.Tasks.Select(t => t.ToView()).ToList(), page.Count, page.Next));
     }
 
     private static DateTimeOffset? Date(ApiParameters p, string name) =>
@@ -102,7 +109,11 @@ internal sealed class TaskListAction(ApiKeys keys, TaskList tasks) : IApiAction
         : throw ApiException.InvalidParameter(name, $"must be a date as {ApiDate.Format} or ISO 8601 with an offset");
 }
 
-internal sealed record TaskListResponse(IReadOnlyList<TaskView> List, int Count) : ApiResponse;
+/// <param name="Next">Where the next page starts (pass it as <c>next</c>); absent on the last page.</param>
+internal sealed record TaskListResponse(
+    IReadOnlyList<TaskView> List,
+    int Count,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? Next) : ApiResponse;
 
 /// <summary><c>task/delete {task_id}</c>: the task, its form and its files.</summary>
 internal sealed class TaskDeleteAction(ApiKeys keys, TaskStore tasks) : IApiAction

@@ -8,9 +8,10 @@ namespace FormFiles.Tasks;
 
 /// <summary>
 /// Each user's task list (table <c>usertasks</c>, PK user id): a copy of each task's list columns
-/// (RK task id), an <c>x-{hash}-{task id}</c> index row per external id, and a <c>count</c> row with the
-/// number of tasks in all and per status. The three change in one entity-group transaction, conditional
-/// on the copy's and the count row's ETags, so that <c>count</c> is exact without a scan; a copy's
+/// (RK task id), another copy under <c>x-{hash}-{task id}</c> for a task with an external id, and
+/// <c>count</c> rows with the number of tasks in all and per status (<c>count</c>, and <c>xc-{hash}</c> per
+/// external id). They change in one entity-group transaction, conditional on the copy's and the count
+/// rows' ETags, so that every count is exact without a scan; a copy's
 /// <see cref="TaskEntity.Version"/> keeps an older state from replacing a newer one, which makes every
 /// write safe to repeat (a retry, the sweep's repair).
 /// </summary>
@@ -38,16 +39,24 @@ public sealed class TaskList(Tables tables)
             else
             {
                 Count(counts, task.Status, +1);
-                var fresh = Copy(partition, task);
+                var fresh = Copy(partition, Tables.Key(task.Id), task);
                 changes.Add(copy is null ? new(TableTransactionActionType.Add, fresh) : new(TableTransactionActionType.UpdateReplace, fresh, copy.ETag));
             }
 
-            if (copy?.ExternalId != task?.ExternalId)
+            // An external id's index rows are copies too, with a count row of their own: its list pages and counts like the whole one.
+            var (before, after) = (copy?.ExternalId, task?.ExternalId);
+            if (before is not null && before != after)
+                changes.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, IndexRow(before, taskId)), ETag.All));
+            if (after is not null)
+                changes.Add(new(TableTransactionActionType.UpsertReplace, Copy(partition, IndexRow(after, taskId), task!)));
+            foreach (var externalId in new[] { before, after }.OfType<string>().Distinct())
             {
-                if (copy?.ExternalId is { } before)
-                    changes.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, IndexRow(before, taskId)), ETag.All));
-                if (task?.ExternalId is { } after)
-                    changes.Add(new(TableTransactionActionType.UpsertReplace, new TableEntity(partition, IndexRow(after, taskId))));
+                var external = await tables.UserTasks.GetOrAddAsync(new TableEntity(partition, CountRowOf(externalId)) { [TotalColumn] = 0L }, cancellationToken);
+                if (before == externalId)
+                    Count(external, copy!.Status, -1);
+                if (after == externalId)
+                    Count(external, task!.Status, +1);
+                changes.Add(new(TableTransactionActionType.UpdateReplace, external, external.ETag));
             }
 
             changes.Add(new(TableTransactionActionType.UpdateReplace, counts, counts.ETag));
@@ -62,64 +71,56 @@ public sealed class TaskList(Tables tables)
             }
         }, cancellationToken);
 
+    /// <summary>The most keys a window's count reads (10 storage pages); past it, the count says this many.</summary>
+    public const int MaxCounted = 10_000;
+
     /// <summary>
-    /// A page of the user's tasks by id, and how many match. By status alone, the count comes from the
-    /// count row and the page from at most <paramref name="offset"/> keys and <paramref name="limit"/> rows;
-    /// with an external id, from its index rows; with a time window, from the keys that match it.
+    /// A page of the user's tasks by id after <paramref name="after"/> (a previous page's <c>next</c>), skipping
+    /// <paramref name="offset"/> more, how many match, and the id to go on after when more may follow. An external id
+    /// reads its own index copies, the whole list the copies: the page costs O(limit), the offset O(offset / 1000),
+    /// and the count one row read, or for a window a keys-only scan of at most <see cref="MaxCounted"/>.
     /// </summary>
-    public async Task<(List<TaskEntity> Page, int Count)> ListAsync(long userId, TaskFilter filter, int offset, int limit, CancellationToken cancellationToken)
+    public async Task<TaskPage> ListAsync(long userId, TaskFilter filter, long? after, int offset, int limit, CancellationToken cancellationToken)
     {
         var partition = Tables.Key(userId);
-        if (filter.ExternalId is { } externalId)
-        {
-            var prefix = IndexRow(externalId, 0)[..^19];
-            var keys = tables.UserTasks.QueryAsync<TableEntity>(
-                TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {prefix} and RowKey lt {prefix[..^1] + "."}"), select: ["RowKey"], cancellationToken: cancellationToken);
-            var matches = new List<TaskEntity>();
-            await foreach (var key in keys)
-            {
-                var copy = await tables.UserTasks.GetEntityIfExistsAsync<TaskEntity>(partition, key.RowKey[prefix.Length..], cancellationToken: cancellationToken);
-                if (copy.HasValue && copy.Value!.ExternalId == externalId && filter.Matches(copy.Value))
-                    matches.Add(copy.Value);
-            }
+        // The copies' keys are all digits: they sort before the count and index rows. An external id's copies share a prefix.
+        var (from, below) = filter.ExternalId is { } externalId
+            ? (IndexRow(externalId, 0)[..^19], IndexRow(externalId, 0)[..^20] + ".")
+            : (string.Empty, "a");
+        var query = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {from} and RowKey lt {below}") + filter.Query();
+        if (filter.ExternalId is { } exact)
+            query += " and " + TableClient.CreateQueryFilter($"ExternalId eq {exact}"); // Not merely the same hash.
 
-            return (matches.OrderBy(t => t.Id).Skip(offset).Take(limit).ToList(), matches.Count);
-        }
-
-        // The copies' keys are all digits: they sort before the count and index rows.
-        var query = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {"a"}") + filter.Query();
-        string? skipped = null;
         long count;
         if (filter.HasWindow)
         {
-            // No count row knows a window: count the keys that match, keeping the last one before the page.
-            count = 0;
-            await foreach (var key in tables.UserTasks.QueryAsync<TableEntity>(query, maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken))
-            {
-                if (++count == offset)
-                    skipped = key.RowKey;
-            }
+            count = await tables.UserTasks.QueryAsync<TableEntity>(query, maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken)
+                .Take(MaxCounted).CountAsync(cancellationToken);
         }
         else
         {
-            var countRow = await tables.UserTasks.GetEntityIfExistsAsync<TableEntity>(partition, CountRow, cancellationToken: cancellationToken);
+            var countRow = await tables.UserTasks.GetEntityIfExistsAsync<TableEntity>(partition, filter.ExternalId is { } id ? CountRowOf(id) : CountRow, cancellationToken: cancellationToken);
             count = !countRow.HasValue ? 0
                 : filter.Statuses.Count == 0 ? countRow.Value!.GetInt64(TotalColumn) ?? 0
                 : filter.Statuses.Sum(s => countRow.Value!.GetInt64(StatusColumn(s)) ?? 0);
-            if (count > offset && offset > 0)
-            {
-                skipped = (await tables.UserTasks.QueryAsync<TableEntity>(query, maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken)
-                    .Take(offset).LastOrDefaultAsync(cancellationToken))?.RowKey;
-            }
         }
 
-        if (count <= offset || (offset > 0 && skipped is null))
-            return ([], (int)count);
-        if (skipped is not null)
-            query += " and " + TableClient.CreateQueryFilter($"RowKey gt {skipped}");
-        var page = await tables.UserTasks.QueryAsync<TaskEntity>(query, maxPerPage: Math.Min(limit, 1000), cancellationToken: cancellationToken)
-            .Take(limit).ToListAsync(cancellationToken);
-        return (page, (int)count);
+        if (after is { } cursor)
+            query += " and " + TableClient.CreateQueryFilter($"RowKey gt {from + Tables.Key(cursor)}");
+        if (offset > 0)
+        {
+            var skipped = (await tables.UserTasks.QueryAsync<TableEntity>(query, maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken)
+                .Take(offset).ToListAsync(cancellationToken));
+            if (skipped.Count < offset)
+                return new TaskPage([], (int)count, null);
+            query += " and " + TableClient.CreateQueryFilter($"RowKey gt {skipped[^1].RowKey}");
+        }
+
+        // One row more than the page says whether another follows.
+        var rows = await tables.UserTasks.QueryAsync<TaskEntity>(query, maxPerPage: Math.Min(limit + 1, 1000), cancellationToken: cancellationToken)
+            .Take(limit + 1).ToListAsync(cancellationToken);
+        var page = rows.Take(limit).ToList();
+        return new TaskPage(page, (int)count, rows.Count > limit ? page[^1].Id : null);
     }
 
     private static void Count(TableEntity counts, string status, int delta)
@@ -131,13 +132,17 @@ public sealed class TaskList(Tables tables)
     private static string StatusColumn(string status) => "Status_" + status;
 
     /// <summary>External ids may hold any character; a key holds their SHA-256 (the copy holds the id itself).</summary>
-    private static string IndexRow(string externalId, long taskId) =>
-        $"x-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(externalId)))[..32]}-{Tables.Key(taskId)}";
+    private static string IndexRow(string externalId, long taskId) => $"x-{Hash(externalId)}-{Tables.Key(taskId)}";
 
-    private static TaskEntity Copy(string partition, TaskEntity task) => new()
+    /// <summary>An external id's count row: <c>xc-</c> sorts after every <c>x-</c> index row.</summary>
+    private static string CountRowOf(string externalId) => $"xc-{Hash(externalId)}";
+
+    private static string Hash(string externalId) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(externalId)))[..32];
+
+    private static TaskEntity Copy(string partition, string row, TaskEntity task) => new()
     {
         PartitionKey = partition,
-        RowKey = Tables.Key(task.Id),
+        RowKey = row,
         Id = task.Id,
         UserId = task.UserId,
         Label = task.Label,
@@ -154,6 +159,9 @@ public sealed class TaskList(Tables tables)
     };
 }
 
+/// <summary>A page of <c>task/list</c>: its tasks, how many match, and the id to go on after (null on the last page).</summary>
+public sealed record TaskPage(List<TaskEntity> Tasks, int Count, long? Next);
+
 /// <summary>
 /// What <c>task/list</c> filters on: statuses (none: all), an external id, and Navixy's window: a task is
 /// actual after <see cref="From"/> when it does not end before it, and before <see cref="To"/> when it
@@ -168,12 +176,7 @@ public sealed record TaskFilter(IReadOnlyCollection<string> Statuses, string? Ex
 
     public bool HasWindow => From is not null || To is not null;
 
-    public bool Matches(TaskEntity task) =>
-        (Statuses.Count == 0 || Statuses.Contains(task.Status))
-        && (From is not { } from || task.To is not { } end || end >= from)
-        && (To is not { } to || task.From is not { } start || start <= to);
-
-    /// <summary>The same, as a table filter to append, on the copies' bounds (an open side is the earliest or latest date).</summary>
+    /// <summary>The statuses and the window, as a table filter to append, on the copies' bounds (an open side is the earliest or latest date).</summary>
     public string Query()
     {
         var query = string.Empty;

@@ -43,7 +43,7 @@ internal sealed class TemplateReadAction(ApiKeys keys, TemplateStore templates) 
     }
 }
 
-/// <summary><c>form/template/list</c> → <c>{list}</c>, the caller's templates by id.</summary>
+/// <summary><c>form/template/list {next?, limit?}</c> → <c>{list, next?}</c>, a page of the caller's templates by id.</summary>
 internal sealed class TemplateListAction(ApiKeys keys, TemplateStore templates) : IApiAction
 {
     public string Name => "form/template/list";
@@ -53,10 +53,21 @@ internal sealed class TemplateListAction(ApiKeys keys, TemplateStore templates) 
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         var caller = await keys.AuthenticateAsync(request.Parameters, Access, cancellationToken);
-        var list = await templates.ListAsync(caller.UserId, cancellationToken);
-        return ApiResults.Ok(new ListResponse<TemplateView>(list.Select(t => t.ToView()).ToList()));
+        var p = request.Parameters;
+        var limit = p.OptionalInt64("limit") ?? TemplateStore.MaxPage;
+        if (limit is < 1 or > TemplateStore.MaxPage)
+            throw ApiException.InvalidParameter("limit", $"must be 1 to {TemplateStore.MaxPage}");
+        if (p.OptionalInt64("next") is < 0)
+            throw ApiException.InvalidParameter("next", "must be the next of a previous page");
+        var (page, next) = await templates.ListAsync(caller.UserId, p.OptionalInt64("next"), (int)limit, cancellationToken);
+        return ApiResults.Ok(new TemplatePage(page.Select(t => t.ToView()).ToList(), next));
     }
 }
+
+/// <param name="Next">Where the next page starts (pass it as <c>next</c>); absent on the last page.</param>
+internal sealed record TemplatePage(
+    IReadOnlyList<TemplateView> List,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? Next) : ApiResponse;
 
 /// <summary><c>form/template/delete {template_id}</c> (or <c>id</c>). Forms made from it keep their copy of its fields.</summary>
 internal sealed class TemplateDeleteAction(ApiKeys keys, TemplateStore templates) : IApiAction

@@ -150,9 +150,18 @@ internal sealed class WebhookDeliveryListAction(ApiKeys keys, WebhookStore webho
         var limit = request.Parameters.OptionalInt64("limit") ?? 20;
         if (limit is < 1 or > MaxLimit)
             throw ApiException.InvalidParameter("limit", $"must be 1 to {MaxLimit}");
-        return ApiResults.Ok(new ListResponse<DeliveryView>(await deliveries.ListAsync(endpoint.Id, (int)limit, cancellationToken)));
+        var after = request.Parameters.OptionalString("next");
+        if (after is not null && !WebhookDeliveries.IsDeliveryRow(after))
+            throw ApiException.InvalidParameter("next", "must be the next of a previous page");
+        var (page, next) = await deliveries.ListAsync(endpoint.Id, after, (int)limit, cancellationToken);
+        return ApiResults.Ok(new DeliveryPage(page, next));
     }
 }
+
+/// <param name="Next">Where the next page starts (pass it as <c>next</c>); absent on the last page.</param>
+internal sealed record DeliveryPage(
+    IReadOnlyList<DeliveryView> List,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Next) : ApiResponse;
 
 /// <summary><c>webhook/delivery/retry {webhook_id, event_id}</c>: one more attempt, now.</summary>
 internal sealed class WebhookDeliveryRetryAction(ApiKeys keys, WebhookStore webhooks, WebhookDeliveries deliveries) : IApiAction

@@ -19,7 +19,7 @@ namespace FormFiles.Webhooks;
 /// and after a failure it cools off (its rows are passed over) until that delivery's retry.
 /// </summary>
 public sealed partial class WebhookDeliveries(
-    Tables tables, WebhookStore webhooks, WebhookSender sender, Telemetry.FormFilesMetrics metrics, IOptions<FormFilesOptions> options, TimeProvider time, ILogger<WebhookDeliveries> logger)
+    Tables tables, WebhookStore webhooks, WebhookSender sender, DeliveryRetention retention, Telemetry.FormFilesMetrics metrics, IOptions<FormFilesOptions> options, TimeProvider time, ILogger<WebhookDeliveries> logger)
 {
     public const int PerEndpoint = 2;
     private const int Parallelism = 256;
@@ -58,13 +58,19 @@ public sealed partial class WebhookDeliveries(
         };
         Outbox.Write(delivery, @event.Body());
 
-        // The due row first: a delivery is never without one (a due row without its delivery is dropped when read).
+        // The due and expiry rows first: a delivery is never without them (either without its delivery is dropped when read).
         await tables.DeliveriesDue.UpsertEntityAsync(DueEntity(endpoint.UserId, endpoint.Id, delivery.RowKey, DuePartition(endpoint.Id, now)), TableUpdateMode.Replace, cancellationToken);
+        await retention.RecordAsync(endpoint.Id, delivery.RowKey, now, cancellationToken);
         try
         {
-            await tables.Deliveries.AddEntityAsync(delivery, cancellationToken);
+            // With its point lookup by event id, in the same transaction.
+            await tables.Deliveries.SubmitTransactionAsync(
+            [
+                new(TableTransactionActionType.Add, delivery),
+                new(TableTransactionActionType.Add, new TableEntity(delivery.PartitionKey, DeliveryRetention.EventRow(delivery.RowKey)) { ["Delivery"] = delivery.RowKey }),
+            ], cancellationToken);
         }
-        catch (RequestFailedException e) when (e.Status == 409)
+        catch (TableTransactionFailedException e) when (e.Status == 409)
         {
             // Queued already: by an earlier relay of the same outbox row, or this add's own retry.
         }
@@ -248,6 +254,7 @@ public sealed partial class WebhookDeliveries(
         {
             // Deleted with its endpoint.
             await tables.Deliveries.DeleteEntityAsync(delivery.PartitionKey, delivery.RowKey, ETag.All, cancellationToken);
+            await tables.Deliveries.DeleteEntityAsync(delivery.PartitionKey, DeliveryRetention.EventRow(delivery.RowKey), ETag.All, cancellationToken);
             await tables.DeliveriesDue.DeleteEntityAsync(dueRow.PartitionKey, dueRow.RowKey, ETag.All, cancellationToken);
             return null;
         }
@@ -381,13 +388,17 @@ public sealed partial class WebhookDeliveries(
         }, cancellationToken);
     }
 
-    /// <summary>The latest deliveries to an endpoint, newest first.</summary>
-    public async Task<List<DeliveryView>> ListAsync(long webhookId, int limit, CancellationToken cancellationToken)
+    /// <summary>A page of an endpoint's deliveries, newest first, after <paramref name="after"/> (a previous page's <c>next</c>), and where the next page starts.</summary>
+    public async Task<(List<DeliveryView> Page, string? Next)> ListAsync(long webhookId, string? after, int limit, CancellationToken cancellationToken)
     {
-        var rows = await tables.Deliveries.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Tables.Key(webhookId)}"), maxPerPage: limit,
-            select: ["EventId", "Type", "Status", "Attempts", "LastAttempt", "LastStatusCode", "LastError", "NextAttempt"], cancellationToken: cancellationToken).Take(limit).ToListAsync(cancellationToken);
-        return rows.Select(r => new DeliveryView(r.GetString("EventId")!, r.GetString("Type")!, r.GetString("Status")!, r.GetInt32("Attempts") ?? 0,
-            r.GetDateTimeOffset("LastAttempt"), r.GetInt32("LastStatusCode"), r.GetString("LastError"), r.GetDateTimeOffset("NextAttempt"))).ToList();
+        // Delivery rows start with digits: they sort before the e- lookup rows.
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Tables.Key(webhookId)} and RowKey gt {after ?? string.Empty} and RowKey lt {"a"}");
+        var rows = await tables.Deliveries.QueryAsync<TableEntity>(filter, maxPerPage: limit + 1,
+            select: ["RowKey", "EventId", "Type", "Status", "Attempts", "LastAttempt", "LastStatusCode", "LastError", "NextAttempt"], cancellationToken: cancellationToken).Take(limit + 1).ToListAsync(cancellationToken);
+        var page = rows.Take(limit).ToList();
+        return (page.Select(r => new DeliveryView(r.GetString("EventId")!, r.GetString("Type")!, r.GetString("Status")!, r.GetInt32("Attempts") ?? 0,
+            r.GetDateTimeOffset("LastAttempt"), r.GetInt32("LastStatusCode"), r.GetString("LastError"), r.GetDateTimeOffset("NextAttempt"))).ToList(),
+            rows.Count > limit ? page[^1].RowKey : null);
     }
 
     /// <summary>One more attempt now, whatever the delivery's state (201 when the endpoint never had the event); one in flight is left to finish.</summary>
@@ -395,8 +406,7 @@ public sealed partial class WebhookDeliveries(
     {
         await Contention.RetryAsync(async () =>
         {
-            var found = await tables.Deliveries.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Tables.Key(endpoint.Id)} and EventId eq {eventId}"), cancellationToken: cancellationToken)
-                .FirstOrDefaultAsync(cancellationToken) ?? throw new ApiException(ErrorCode.NotFound, "Not found in database: no such delivery");
+            var found = await FindAsync(endpoint.Id, eventId, cancellationToken) ?? throw new ApiException(ErrorCode.NotFound, "Not found in database: no such delivery");
             var now = time.GetUtcNow();
             if (found.GetDateTimeOffset("ClaimedUntil") > now)
                 return true; // An attempt is in flight, and its result decides what comes next.
@@ -422,11 +432,26 @@ public sealed partial class WebhookDeliveries(
         Wake();
     }
 
+    /// <summary>The endpoint's delivery of <paramref name="eventId"/>: two point reads, through its lookup row.</summary>
+    private async Task<TableEntity?> FindAsync(long webhookId, string eventId, CancellationToken cancellationToken)
+    {
+        var partition = Tables.Key(webhookId);
+        var lookup = await tables.Deliveries.GetEntityIfExistsAsync<TableEntity>(partition, "e-" + eventId, ["Delivery"], cancellationToken);
+        if (!lookup.HasValue)
+            return null;
+        var delivery = await tables.Deliveries.GetEntityIfExistsAsync<TableEntity>(partition, lookup.Value!.GetString("Delivery")!, cancellationToken: cancellationToken);
+        return delivery.HasValue ? delivery.Value : null;
+    }
+
     private static TableEntity DueEntity(long userId, long webhookId, string deliveryRow, string partition) =>
         new(partition, DueRow(webhookId, deliveryRow)) { ["UserId"] = userId, ["WebhookId"] = webhookId, ["Delivery"] = deliveryRow };
 
     /// <summary>Newest first: the event's time, inverted, then its id.</summary>
     private static string DeliveryRow(WebhookEvent @event) => $"{long.MaxValue - @event.Timestamp.UtcTicks:D19}-{@event.Id}";
+
+    /// <summary>Whether <paramref name="row"/> has a delivery row's shape (19 digits, '-', an event id): a client's <c>next</c> is checked before it reaches a query.</summary>
+    public static bool IsDeliveryRow(string row) =>
+        row.Length == 56 && row[19] == '-' && !row.AsSpan(0, 19).ContainsAnyExcept("0123456789") && Events.IsId(row[20..]);
 
     private static string DueRow(long webhookId, string deliveryRow) => $"{Tables.Key(webhookId)}-{deliveryRow}";
 

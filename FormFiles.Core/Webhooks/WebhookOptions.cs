@@ -26,6 +26,9 @@ public sealed class WebhookOptions
     /// <summary>An endpoint that has failed every attempt for this long is disabled.</summary>
     public TimeSpan DisableAfter { get; set; } = TimeSpan.FromDays(5);
 
+    /// <summary>How long a delivery is kept (listed, retried) after it was queued, whatever became of it.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>How often the DevHost looks for due retries (in Azure, the timer: every ten seconds).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -37,6 +40,8 @@ public sealed class WebhookOptions
             failures.Add($"{section}:RetrySchedule must list 1 to 20 delays of 0 to 2 days.");
         if (DisableAfter < TimeSpan.FromMinutes(1))
             failures.Add($"{section}:DisableAfter must be at least 00:01:00.");
+        if (Retention < TimeSpan.FromDays(1) || Retention > TimeSpan.FromDays(365))
+            failures.Add($"{section}:Retention must be between 1.00:00:00 and 365.00:00:00.");
         if (PollInterval < TimeSpan.FromMilliseconds(100) || PollInterval > TimeSpan.FromMinutes(5))
             failures.Add($"{section}:PollInterval must be between 00:00:00.100 and 00:05:00.");
     }

@@ -13,7 +13,7 @@ namespace FormFiles.Webhooks;
 /// endpoint is reported exactly as a missing one (201). A change records events only for a user who
 /// has an endpoint (<see cref="HasEndpointsAsync"/>).
 /// </summary>
-public sealed class WebhookStore(Tables tables, IdAllocator ids, TimeProvider time)
+public sealed class WebhookStore(Tables tables, IdAllocator ids, DeliveryRetention retention, TimeProvider time)
 {
     public const int MaxPerUser = 10;
     public static readonly TimeSpan SubscribersTtl = TimeSpan.FromSeconds(30);
@@ -108,6 +108,8 @@ public sealed class WebhookStore(Tables tables, IdAllocator ids, TimeProvider ti
                 return false;
             }
         }, cancellationToken);
+        // After the delete: should this fail, the deliveries still go when their retention ends.
+        await retention.EndpointDeletedAsync(webhookId, cancellationToken);
     }
 
     /// <summary>A new secret; the old one keeps signing for a day.</summary>

@@ -93,7 +93,7 @@ public sealed partial class RateLimitTests(ServiceFixture service)
     }
 
     [Fact]
-    public async Task Admin_calls_and_health_are_not_limited()
+    public async Task Admin_calls_and_health_are_not_under_the_keys_limit()
     {
         await using var host = new FormFilesFactory(new Dictionary<string, string?>(service.NewStorage().Settings)
         {

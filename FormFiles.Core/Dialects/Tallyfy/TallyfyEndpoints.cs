@@ -16,7 +16,7 @@ namespace FormFiles.Dialects.Tallyfy;
 /// <c>PUT …/runs/{run}/tasks/{task}</c> merges the named file fields into the form's values
 /// (<c>task/form/values/merge</c>: a submission the first time, an update after).
 /// </summary>
-public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, CrossOrigin crossOrigin, ApiKeys keys, Reservations reservations, MultipartUploads uploads, FileBlobs blobs, ILogger<TallyfyEndpoints> logger)
+public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, CrossOrigin crossOrigin, ApiKeys keys, Calls.KeyedCalls keyedCalls, Reservations reservations, MultipartUploads uploads, FileBlobs blobs, ILogger<TallyfyEndpoints> logger)
 {
     public const string Route = "/organizations/{**rest}";
     private const string Run = "Run";
@@ -66,6 +66,8 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, CrossOrig
         var hash = CanonicalAnswer.Key(request, bearerOnly: true);
         if (hash is null || !ApiParameters.IsWellFormedHash(hash))
             throw new TallyfyError(StatusCodes.Status401Unauthorized, (int)ErrorCode.WrongHash, "Unauthenticated: send Authorization: Bearer <api key>");
+        if (keyedCalls.Admit(context, hash) is { } refused) // Before the key's lookup and every read the route makes.
+            Check(refused);
         var caller = await keys.IdentifyAsync(hash, context.RequestAborted);
         if (!long.TryParse(path[0], NumberStyles.None, CultureInfo.InvariantCulture, out var org) || org != caller.UserId)
             throw NotFound("No such organization");
