@@ -88,8 +88,6 @@ public sealed class TaskList(Tables tables)
             ? (IndexRow(externalId, 0)[..^19], IndexRow(externalId, 0)[..^20] + ".")
             : (string.Empty, "a");
         var query = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {from} and RowKey lt {below}") + filter.Query();
-        if (filter.ExternalId is { } exact)
-            query += " and " + TableClient.CreateQueryFilter($"ExternalId eq {exact}"); // Not merely the same hash.
 
         long count;
         if (filter.HasWindow)
@@ -120,7 +118,9 @@ public sealed class TaskList(Tables tables)
         var rows = await tables.UserTasks.QueryAsync<TaskEntity>(query, maxPerPage: Math.Min(limit + 1, 1000), cancellationToken: cancellationToken)
             .Take(limit + 1).ToListAsync(cancellationToken);
         var page = rows.Take(limit).ToList();
-        return new TaskPage(page, (int)count, rows.Count > limit ? page[^1].Id : null);
+        var next = rows.Count > limit ? page[^1].Id : (long?)null;
+        // Of another external id with the same hash (2^-128): never shown. (Not in the query: an id may be as long as a URL allows.)
+        return new TaskPage(filter.ExternalId is { } exact ? page.Where(t => t.ExternalId == exact).ToList() : page, (int)count, next);
     }
 
     private static void Count(TableEntity counts, string status, int delta)

@@ -15,6 +15,32 @@ public sealed class TaskListTests(ServiceFixture service)
     private static async Task<Envelope> ListAsync(TestUser user, JsonObject? parameters = null) => (await user.CallAsync("task/list", parameters)).AssertOk();
 
     [Fact]
+    public async Task Next_goes_on_after_the_last_page_of_the_whole_list_and_of_an_external_id()
+    {
+        var user = await service.Client.NewUserAsync();
+        var ids = new List<long>();
+        for (var i = 0; i < 7; i++)
+            ids.Add(await user.CreateTaskAsync(label: $"Task {i}", externalId: i % 2 == 0 ? "even" : "odd"));
+
+        foreach (var (filter, expected) in new[] { ((string?)null, ids), ("even", ids.Where((_, i) => i % 2 == 0).ToList()) })
+        {
+            var seen = new List<long>();
+            long? next = null;
+            do
+            {
+                var parameters = new JsonObject { ["limit"] = 2, ["next"] = next, ["external_id"] = filter };
+                var page = await ListAsync(user, parameters);
+                Assert.Equal(expected.Count, page.Body["count"]!.GetValue<int>());
+                seen.AddRange(Ids(page));
+                next = page.Body["next"]?.GetValue<long>();
+            }
+            while (next is not null);
+
+            Assert.Equal(expected, seen);
+        }
+    }
+
+    [Fact]
     public async Task Count_and_filters_stay_exact_under_parallel_creates_status_changes_and_deletes()
     {
         var user = await service.Client.NewUserAsync();

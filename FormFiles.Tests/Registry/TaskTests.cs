@@ -114,7 +114,9 @@ public sealed class TaskTests(ServiceFixture service)
     [InlineData("""{"statuses": "done"}""", "'statuses' must be a JSON array")]
     [InlineData("""{"limit": 0}""", "'limit' must be 1 to 1000")]
     [InlineData("""{"limit": 1001}""", "'limit' must be 1 to 1000")]
-    [InlineData("""{"offset": -1}""", "'offset' must be zero or more")]
+    [InlineData("""{"offset": -1}""", "'offset' must be 0 to 10000")]
+    [InlineData("""{"offset": 10001}""", "go further with the previous page's next")]
+    [InlineData("""{"next": -1}""", "'next' must be the next of a previous page")]
     public async Task List_with_bad_parameters_gives_7(string parameters, string problem)
     {
         var user = await service.Client.NewUserAsync();

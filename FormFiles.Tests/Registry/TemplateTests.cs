@@ -109,6 +109,36 @@ public sealed class TemplateTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task A_user_holds_at_most_the_cap_under_parallel_creates_and_the_list_pages_through_them()
+    {
+        var user = await service.Client.NewUserAsync();
+        (await service.Client.AdminAsync("admin/user/update", new JsonObject { ["user_id"] = user.Id, ["rate_limit_per_second"] = 100_000, ["rate_limit_burst"] = 100_000 })).AssertOk();
+        JsonArray Fields() => [new JsonObject { ["id"] = "n", ["label"] = "N", ["type"] = "text" }];
+        var cap = FormFiles.Templates.TemplateStore.MaxPerUser;
+        await Parallel.ForEachAsync(Enumerable.Range(0, cap - 10), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) => await user.CreateTemplateAsync(Fields(), $"t{i}"));
+
+        var last = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => user.CallAsync("form/template/create", new JsonObject { ["template"] = new JsonObject { ["label"] = $"last {i}", ["fields"] = Fields() } })));
+        Assert.Equal(10, last.Count(a => a.Success));
+        Assert.All(last.Where(a => !a.Success), a => a.AssertError(7, System.Net.HttpStatusCode.BadRequest));
+
+        var listed = new List<long>();
+        long? next = null;
+        do
+        {
+            var page = (await user.CallAsync("form/template/list", new JsonObject { ["next"] = next })).AssertOk();
+            Assert.InRange(page.Body["list"]!.AsArray().Count, 1, FormFiles.Templates.TemplateStore.MaxPage);
+            listed.AddRange(page.Body["list"]!.AsArray().Select(t => t!["id"]!.GetValue<long>()));
+            next = page.Body["next"]?.GetValue<long>();
+        }
+        while (next is not null);
+        Assert.Equal(cap, listed.Distinct().Count());
+
+        // A delete makes room for one more.
+        (await user.CallAsync("form/template/delete", new JsonObject { ["template_id"] = listed[0] })).AssertOk();
+        await user.CreateTemplateAsync(Fields(), "room again");
+    }
+
+    [Fact]
     public async Task Another_users_template_is_not_found()
     {
         var owner = await service.Client.NewUserAsync();

@@ -123,6 +123,35 @@ public sealed class WebhookTests(ServiceFixture service) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Deliveries_go_after_their_retention_and_with_their_endpoint()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var own = service.NewStorage();
+        await using var clocked = FormFilesFactory.OnClock(own, clock);
+        var user = await clocked.CreateClient().NewUserAsync();
+        var (kept, _) = await SubscribeAsync(user, receiver.Url, "webhook.test");
+        var (deleted, _) = await SubscribeAsync(user, receiver.Url, "webhook.test");
+        var events = new List<string>();
+        foreach (var webhook in new[] { kept, kept, kept, deleted, deleted })
+            events.Add((await user.CallAsync("webhook/test", new JsonObject { ["webhook_id"] = webhook })).AssertOk().Body["event_id"]!.GetValue<string>());
+        (await user.CallAsync("webhook/delivery/retry", new JsonObject { ["webhook_id"] = kept, ["event_id"] = events[0] })).AssertOk(); // Found by its event id.
+
+        var retention = clocked.Services.GetRequiredService<FormFiles.Webhooks.DeliveryRetention>();
+        (await user.CallAsync("webhook/delete", new JsonObject { ["webhook_id"] = deleted })).AssertOk();
+        await retention.PurgeAsync(CancellationToken.None);
+        var rows = new Azure.Data.Tables.TableClient(own.ConnectionString, "deliveries");
+        Assert.Empty(await rows.QueryAsync<Azure.Data.Tables.TableEntity>(e => e.PartitionKey == deleted.ToString("D19")).ToListAsync()); // With its endpoint, e- rows too.
+        Assert.Equal(3, (await user.CallAsync("webhook/delivery/list", new JsonObject { ["webhook_id"] = kept })).AssertOk().Body["list"]!.AsArray().Count);
+
+        clock.Advance(TimeSpan.FromDays(31)); // Past FormFiles:Webhooks:Retention (30 days), and the purge's hour.
+        await retention.PurgeAsync(CancellationToken.None);
+        Assert.Empty((await user.CallAsync("webhook/delivery/list", new JsonObject { ["webhook_id"] = kept })).AssertOk().Body["list"]!.AsArray());
+        Assert.Empty(await rows.QueryAsync<Azure.Data.Tables.TableEntity>(e => e.PartitionKey == kept.ToString("D19")).ToListAsync());
+        Assert.Empty(await new Azure.Data.Tables.TableClient(own.ConnectionString, "deliveryexpiry").QueryAsync<Azure.Data.Tables.TableEntity>().ToListAsync());
+        (await user.CallAsync("webhook/delivery/retry", new JsonObject { ["webhook_id"] = kept, ["event_id"] = events[0] })).AssertError(201, System.Net.HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
     public async Task Detached_and_never_attached_attachments_send_file_deleted_with_their_reasons()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);

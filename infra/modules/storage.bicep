@@ -21,7 +21,7 @@ param deploymentContainerName string
 @description('Container where Event Grid dead-letters blob-created events it could not deliver.')
 param deadLetterContainerName string
 
-var tableNames = ['users', 'apikeys', 'templates', 'tasks', 'usertasks', 'counters', 'pending', 'webhooks', 'deliveries', 'deliveriesdue', 'idempotency', 'usage', 'maintenance']
+var tableNames = ['users', 'apikeys', 'templates', 'tasks', 'usertasks', 'counters', 'pending', 'webhooks', 'deliveries', 'deliveriesdue', 'deliveryexpiry', 'idempotency', 'usage', 'maintenance']
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name

@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.Http.Headers;
+using FormFiles.Tests.Infrastructure;
+
+namespace FormFiles.Tests.Hardening;
+
+/// <summary>
+/// Calls that name no key, or a key nobody issued, take from a bucket before they touch storage: made-up Tallyfy keys
+/// share the unseen keys' bucket, made-up upload tokens the bucket of their address, and health answers from one probe.
+/// </summary>
+[Collection(ServiceFixture.Collection)]
+public sealed class UnkeyedCostTests(ServiceFixture service)
+{
+    private FormFilesFactory Host(CallStorageRequests counter) => new(
+        new Dictionary<string, string?>(service.NewStorage().Settings)
+        {
+            ["FormFiles:RateLimit:PermitsPerSecond"] = "1",
+            ["FormFiles:RateLimit:Burst"] = "2",
+        },
+        counter.AddTo);
+
+    [Fact]
+    public async Task Made_up_Tallyfy_keys_cost_at_most_the_unseen_keys_bucket()
+    {
+        var counter = new CallStorageRequests();
+        await using var host = Host(counter);
+        var client = host.CreateClient();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 300).Select(async i =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/organizations/1/file/{i + 1}");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", $"{i:x32}");
+            return (await client.SendAsync(request)).StatusCode;
+        }));
+        var elapsed = watch.Elapsed.TotalSeconds;
+
+        // The unseen keys' bucket: 100 times a key's burst (2) at once, then 100 times its rate (1 a second). A lookup for each key it admits, none for the rest.
+        var admitted = statuses.Count(s => s != HttpStatusCode.TooManyRequests);
+        Assert.All(statuses, s => Assert.Contains(s, new[] { HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests }));
+        Assert.InRange(admitted, 1, 200 + (100 * elapsed) + 10);
+        Assert.InRange(counter.Count, 1, admitted);
+    }
+
+    [Fact]
+    public async Task Made_up_upload_tokens_cost_at_most_their_address_s_bucket()
+    {
+        var counter = new CallStorageRequests();
+        await using var host = Host(counter);
+        var client = host.CreateClient();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var answers = new List<Envelope>();
+        for (var i = 0; i < 50; i++)
+            answers.Add(await client.UploadAsync($"{i + 1}.9999999999.{new string('A', 43)}", new MemoryStream(new byte[10])));
+        var elapsed = watch.Elapsed.TotalSeconds;
+
+        // A key's rate for the address (burst 2, one a second): for each token it admits (4), the file's row and its block's; 15 for the others.
+        var admitted = answers.Where(a => a.Code != 15).ToList();
+        Assert.All(admitted, a => Assert.Equal(4, a.Code));
+        Assert.InRange(admitted.Count, 1, 2 + elapsed + 1);
+        Assert.InRange(counter.Count, 1, 2 * admitted.Count);
+    }
+
+    [Fact]
+    public async Task Health_answers_every_call_of_a_probe_s_lifetime_from_that_probe()
+    {
+        var counter = new CallStorageRequests();
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = new FormFilesFactory(new Dictionary<string, string?>(service.NewStorage().Settings), services =>
+        {
+            counter.AddTo(services);
+            Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<TimeProvider>(services, clock);
+        });
+        var client = host.CreateClient();
+        var probe = CallStorageRequests.Of(await client.GetAsync("/v2/health"));
+        for (var i = 0; i < 99; i++)
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v2/health")).StatusCode);
+        Assert.True(probe > 0);
+        Assert.Equal(probe, counter.Count);
+
+        clock.Advance(FormFiles.Health.HealthAction.ProbeLifetime);
+        Assert.True(CallStorageRequests.Of(await client.GetAsync("/v2/health")) > 0); // A new probe, once the last one is two seconds old.
+    }
+}
