@@ -247,7 +247,7 @@ public static partial class ApiConformance
     /// <summary>Writes through to the response and keeps a copy of the first MiB.</summary>
     private sealed class Tee(Stream inner) : Stream
     {
-        private const int Limit = 1 << 20;
+        private const int Limit = Hardening.CostPerCallTests.MaxAnswerBytes + 1; // The largest answer the service builds, whole.
         private readonly MemoryStream copy = new();
 
         public ReadOnlyMemory<byte> Written => copy.GetBuffer().AsMemory(0, (int)copy.Length);
