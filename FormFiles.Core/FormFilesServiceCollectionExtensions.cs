@@ -32,6 +32,7 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<Tables>();
         services.AddHostedService<StorageInitializer>();
         services.AddSingleton<IdAllocator>();
+        services.AddSingleton<Turns>();
         services.AddCors();
         services.AddSingleton<Api.CrossOrigin>();
         services.AddSingleton(TimeProvider.System);

@@ -15,14 +15,14 @@ namespace FormFiles.Tasks;
 /// <see cref="TaskEntity.Version"/> keeps an older state from replacing a newer one, which makes every
 /// write safe to repeat (a retry, the sweep's repair).
 /// </summary>
-public sealed class TaskList(Tables tables)
+public sealed class TaskList(Tables tables, Turns turns)
 {
     private const string CountRow = "count";
     private const string TotalColumn = "Total";
 
     /// <summary>Makes the list show <paramref name="task"/> as it is (null: the task is gone).</summary>
     public Task SyncAsync(long userId, long taskId, TaskEntity? task, CancellationToken cancellationToken) =>
-        Contention.RetryAsync(async () =>
+        turns.TakeAsync($"usertasks/{userId}", () => Contention.RetryAsync(async () =>
         {
             var partition = Tables.Key(userId);
             var stored = await tables.UserTasks.GetEntityIfExistsAsync<TaskEntity>(partition, Tables.Key(taskId), cancellationToken: cancellationToken);
@@ -69,7 +69,7 @@ public sealed class TaskList(Tables tables)
             {
                 return false; // Another change of this user's list came first (or this one landed): compare again.
             }
-        }, cancellationToken);
+        }, cancellationToken), cancellationToken);
 
     /// <summary>The most keys a window's count reads (10 storage pages); past it, the count says this many.</summary>
     public const int MaxCounted = 10_000;

@@ -8,7 +8,7 @@ namespace FormFiles.Templates;
 /// Form templates, each in its owner's partition: another user's template is simply not found. At most
 /// <see cref="MaxPerUser"/> a user: a count row changes in the same transaction as each add and delete.
 /// </summary>
-public sealed class TemplateStore(Tables tables)
+public sealed class TemplateStore(Tables tables, Turns turns)
 {
     public const int MaxPerUser = 1000;
 
@@ -29,7 +29,7 @@ public sealed class TemplateStore(Tables tables)
     {
         template.PartitionKey = Tables.Key(userId);
         template.RowKey = Tables.Key(template.Id);
-        return Contention.RetryAsync(async () =>
+        return turns.TakeAsync(TurnOf(userId), () => Contention.RetryAsync(async () =>
         {
             var (count, counted) = await CountAsync(userId, cancellationToken);
             if (counted >= MaxPerUser)
@@ -37,7 +37,7 @@ public sealed class TemplateStore(Tables tables)
             count[CountColumn] = counted + 1;
             return await tables.Templates.TrySubmitAsync(
                 [new(TableTransactionActionType.UpdateReplace, count, count.ETag), new TableTransactionAction(TableTransactionActionType.Add, template)], template, cancellationToken);
-        }, cancellationToken);
+        }, cancellationToken), cancellationToken);
     }
 
     /// <summary>A page of the user's templates by id, after <paramref name="after"/>, and the id to go on after when more follow.</summary>
@@ -54,7 +54,7 @@ public sealed class TemplateStore(Tables tables)
     internal async Task<bool> DeleteAsync(long userId, long templateId, CancellationToken cancellationToken)
     {
         var (tried, deleted) = (false, false);
-        await Contention.RetryAsync(async () =>
+        await turns.TakeAsync(TurnOf(userId), () => Contention.RetryAsync(async () =>
         {
             var template = await FindAsync(userId, templateId, cancellationToken);
             if (template is null)
@@ -76,9 +76,11 @@ public sealed class TemplateStore(Tables tables)
             {
                 return false; // Changed meanwhile, or landed on a retry: look again.
             }
-        }, cancellationToken);
+        }, cancellationToken), cancellationToken);
         return deleted;
     }
+
+    private static string TurnOf(long userId) => $"templates/{userId}";
 
     private async Task<(TableEntity Row, long Count)> CountAsync(long userId, CancellationToken cancellationToken)
     {

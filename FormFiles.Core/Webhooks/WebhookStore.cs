@@ -13,7 +13,7 @@ namespace FormFiles.Webhooks;
 /// endpoint is reported exactly as a missing one (201). A change records events only for a user who
 /// has an endpoint (<see cref="HasEndpointsAsync"/>).
 /// </summary>
-public sealed class WebhookStore(Tables tables, IdAllocator ids, DeliveryRetention retention, TimeProvider time)
+public sealed class WebhookStore(Tables tables, IdAllocator ids, DeliveryRetention retention, Turns turns, TimeProvider time)
 {
     public const int MaxPerUser = 10;
     public static readonly TimeSpan SubscribersTtl = TimeSpan.FromSeconds(30);
@@ -35,7 +35,7 @@ public sealed class WebhookStore(Tables tables, IdAllocator ids, DeliveryRetenti
         };
         endpoint.PartitionKey = Tables.Key(userId);
         endpoint.RowKey = Tables.Key(endpoint.Id);
-        await Contention.RetryAsync(async () =>
+        await turns.TakeAsync(TurnOf(userId), () => Contention.RetryAsync(async () =>
         {
             var (count, counted) = await CountAsync(userId, cancellationToken);
             if (counted >= MaxPerUser)
@@ -43,7 +43,7 @@ public sealed class WebhookStore(Tables tables, IdAllocator ids, DeliveryRetenti
             count["Endpoints"] = counted + 1;
             return await tables.Webhooks.TrySubmitAsync(
                 [CountWrite(count), new TableTransactionAction(TableTransactionActionType.Add, endpoint)], endpoint, cancellationToken);
-        }, cancellationToken);
+        }, cancellationToken), cancellationToken);
         return (endpoint.Id, endpoint.Secret);
     }
 
@@ -91,7 +91,7 @@ public sealed class WebhookStore(Tables tables, IdAllocator ids, DeliveryRetenti
 
     public async Task DeleteAsync(long userId, long webhookId, CancellationToken cancellationToken)
     {
-        await Contention.RetryAsync(async () =>
+        await turns.TakeAsync(TurnOf(userId), () => Contention.RetryAsync(async () =>
         {
             var endpoint = await FindAsync(userId, webhookId, cancellationToken);
             if (endpoint is null)
@@ -107,7 +107,7 @@ public sealed class WebhookStore(Tables tables, IdAllocator ids, DeliveryRetenti
             {
                 return false;
             }
-        }, cancellationToken);
+        }, cancellationToken), cancellationToken);
         // After the delete: should this fail, the deliveries still go when their retention ends.
         await retention.EndpointDeletedAsync(webhookId, cancellationToken);
     }
@@ -126,6 +126,8 @@ public sealed class WebhookStore(Tables tables, IdAllocator ids, DeliveryRetenti
         }, cancellationToken);
         return secret;
     }
+
+    private static string TurnOf(long userId) => $"webhooks/{userId}";
 
     private async Task<(TableEntity Row, long Count)> CountAsync(long userId, CancellationToken cancellationToken)
     {
