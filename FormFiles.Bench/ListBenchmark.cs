@@ -2,19 +2,27 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using FormFiles.DevHost.Azurite;
+using FormFiles.Storage;
+using FormFiles.Tasks;
 
 namespace FormFiles.Bench;
 
 /// <summary>
-/// task/list (issue 12): a page of 100 for a user with 100 tasks and for one with 100,000, in one run,
-/// each against its floor (the same 100 rows read straight from the user's list partition with the
-/// SDK). The small user's tasks are created through the API; the large user's list rows (copies and
-/// count row, as the service writes them) straight to storage, 100 a transaction.
+/// Every list action (issues 12 and 23), for a user with a little behind the list and one with a lot, in one run, each
+/// call against its floor: the same page read straight from storage with the SDK. Tasks and deliveries: 100 and
+/// 100,000 rows, written straight to storage as the service writes them, 100 a transaction; templates: 100 and
+/// the cap of 1,000, made through the API. <c>webhook/list</c> (at most 10 endpoints) and <c>task/file/list</c>
+/// (one task's files) have nothing that grows.
 /// </summary>
 public static class ListBenchmark
 {
     private const int Calls = 200;
     private const int Page = 100;
+    private const string ExternalId = "fleet-7";
+
+    private sealed record Case(string Action, int Small, int Large, Func<World, JsonObject> Parameters, Func<World, Task> Floor);
+
+    private sealed record World(BenchHost.Setup.BenchUser User, int Rows, long WebhookId);
 
     public static async Task RunAsync()
     {
@@ -27,62 +35,146 @@ public static class ListBenchmark
         });
         devHost.StartServer();
         using var client = devHost.CreateClient();
-        var userTasks = new TableServiceClient(azurite.ConnectionString).GetTableClient("usertasks");
+        var service = new TableServiceClient(azurite.ConnectionString);
+        var (userTasks, templates, deliveries) = (service.GetTableClient("usertasks"), service.GetTableClient("templates"), service.GetTableClient("deliveries"));
 
-        var small = await BenchHost.Setup.UserWithTasksAsync(client, 100);
-        var large = await BenchHost.Setup.UserWithTasksAsync(client, 0);
-        await SeedAsync(userTasks, large.Id, 100_000);
-
-        var results = new List<(string Name, Measurement Service, Measurement Floor)>();
-        foreach (var (name, user) in new[] { ("100 tasks", small), ("100,000 tasks", large) })
+        var cases = new[]
         {
-            await Measurement.RunAsync("warm-up", 1, 10, (_, _) => ListAsync(client, user));
-            var service = await Measurement.RunAsync("service", 1, Calls, (_, _) => ListAsync(client, user));
-            var floor = await Measurement.RunAsync("floor", 1, Calls, (_, _) => FloorAsync(userTasks, user.Id));
-            results.Add((name, service, floor));
+            new Case("task/list", 100, 100_000, _ => new() { ["limit"] = Page },
+                w => FloorAsync(userTasks, w.User.Id, string.Empty, "a", Page, "count")),
+            new Case("task/list external_id", 100, 100_000, _ => new() { ["external_id"] = ExternalId, ["limit"] = Page },
+                w => FloorAsync(userTasks, w.User.Id, TaskList.IndexRow(ExternalId, 0)[..^19], TaskList.IndexRow(ExternalId, 0)[..^20] + ".", Page, TaskList.CountRowOf(ExternalId))),
+            new Case("task/list next (middle)", 100, 100_000, w => new() { ["next"] = TaskId(w.Rows / 2), ["limit"] = Page },
+                w => FloorAsync(userTasks, w.User.Id, Tables.Key(TaskId(w.Rows / 2)), "a", Math.Min(Page, w.Rows - (w.Rows / 2)), "count")),
+            new Case("form/template/list", 100, FormFiles.Templates.TemplateStore.MaxPerUser, _ => new() { ["limit"] = FormFiles.Templates.TemplateStore.MaxPage },
+                w => FloorAsync(templates, w.User.Id, string.Empty, "a", FormFiles.Templates.TemplateStore.MaxPage, null)),
+            new Case("webhook/delivery/list", 100, 100_000, w => new() { ["webhook_id"] = w.WebhookId, ["limit"] = Page },
+                w => DeliveryFloorAsync(deliveries, w.WebhookId)),
+        };
+
+        var results = new List<(Case Case, Measurement[] Service, Measurement[] Floor)>();
+        foreach (var @case in cases)
+        {
+            var worlds = new List<World>();
+            foreach (var rows in new[] { @case.Small, @case.Large })
+                worlds.Add(await WorldAsync(client, @case, rows, userTasks, deliveries));
+            var (services, floors) = (new Measurement[2], new Measurement[2]);
+            for (var i = 0; i < 2; i++)
+            {
+                var world = worlds[i];
+                await Measurement.RunAsync("warm-up", 1, 10, (_, _) => ListAsync(client, @case, world));
+                services[i] = await Measurement.RunAsync("service", 1, Calls, (_, _) => ListAsync(client, @case, world));
+                floors[i] = await Measurement.RunAsync("floor", 1, Calls, (_, _) => @case.Floor(world));
+            }
+
+            results.Add((@case, services, floors));
+            Console.WriteLine($"{@case.Action}: done");
         }
 
         Console.WriteLine();
-        Console.WriteLine($"task/list, a page of {Page}, {Calls} calls each");
-        Console.WriteLine("| user | service p50 | floor p50 | service / floor | service p99 |");
-        Console.WriteLine("|---|---|---|---|---|");
-        foreach (var (name, service, floor) in results)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {service.P50:F2} ms | {floor.P50:F2} ms | {service.P50 / floor.P50:F2}× | {service.P99:F2} ms |"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"p50 ratio 100,000 / 100: service {results[1].Service.P50 / results[0].Service.P50:F2}×, floor {results[1].Floor.P50 / results[0].Floor.P50:F2}×"));
+        Console.WriteLine($"{Calls} calls each, one after another");
+        Console.WriteLine("| list | rows | service p50 | floor p50 | service / floor | growth: service | growth: floor | service growth / floor growth |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        foreach (var (@case, services, floors) in results)
+        {
+            var (serviceGrowth, floorGrowth) = (services[1].P50 / services[0].P50, floors[1].P50 / floors[0].P50);
+            for (var i = 0; i < 2; i++)
+            {
+                var growth = i == 0 ? "| | |" : string.Create(CultureInfo.InvariantCulture, $"| {serviceGrowth:F2}× | {floorGrowth:F2}× | **{serviceGrowth / floorGrowth:F2}×** |");
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {@case.Action} | {(i == 0 ? @case.Small : @case.Large):N0} | {services[i].P50:F2} ms | {floors[i].P50:F2} ms | {services[i].P50 / floors[i].P50:F2}× {growth}"));
+            }
+        }
     }
 
-    private static async Task ListAsync(HttpClient client, BenchHost.Setup.BenchUser user)
+    /// <summary>A user with <paramref name="rows"/> behind the case's list.</summary>
+    private static async Task<World> WorldAsync(HttpClient client, Case @case, int rows, TableClient userTasks, TableClient deliveries)
     {
-        var page = await BenchHost.Setup.CallAsync(client, user.Hash, "task/list", new JsonObject { ["limit"] = Page });
-        if (page["list"]!.AsArray().Count != Math.Min(Page, user.Tasks.Length == 0 ? Page : user.Tasks.Length))
-            throw new InvalidOperationException($"task/list answered {page["list"]!.AsArray().Count} rows");
+        var user = await BenchHost.Setup.UserWithTasksAsync(client, 0);
+        long webhookId = 0;
+        if (@case.Action.StartsWith("task/", StringComparison.Ordinal))
+            await SeedTasksAsync(userTasks, user.Id, rows);
+        else if (@case.Action.StartsWith("form/", StringComparison.Ordinal))
+        {
+            // The user's first template is made with the user.
+            await Parallel.ForEachAsync(Enumerable.Range(1, rows - 1), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (n, _) =>
+                await BenchHost.Setup.CallAsync(client, user.Hash, "form/template/create", new JsonObject
+                {
+                    ["template"] = new JsonObject { ["label"] = $"Template {n}", ["fields"] = new JsonArray(new JsonObject { ["id"] = "n", ["label"] = "N", ["type"] = "text" }) },
+                }));
+        }
+        else
+        {
+            var created = await BenchHost.Setup.CallAsync(client, user.Hash, "webhook/create", new JsonObject { ["url"] = "http://127.0.0.1:9/hook", ["events"] = new JsonArray("webhook.test") });
+            webhookId = created["id"]!.GetValue<long>();
+            await SeedDeliveriesAsync(deliveries, user.Id, webhookId, rows);
+        }
+
+        return new World(user, rows, webhookId);
     }
 
-    private static async Task FloorAsync(TableClient userTasks, long userId)
+    private static async Task ListAsync(HttpClient client, Case @case, World world)
     {
-        var partition = Key(userId);
-        var rows = await userTasks.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {"a"}"), maxPerPage: Page).Take(Page).ToListAsync();
-        var count = await userTasks.GetEntityIfExistsAsync<TableEntity>(partition, "count");
-        if (rows.Count != Page || !count.HasValue)
+        var answer = await BenchHost.Setup.CallAsync(client, world.User.Hash, @case.Action.Split(' ')[0], @case.Parameters(world));
+        if ((answer["list"] ?? answer["deliveries"] ?? answer["templates"]) is not JsonArray { Count: > 0 })
+            throw new InvalidOperationException($"{@case.Action} answered no rows: {answer.ToJsonString()[..Math.Min(300, answer.ToJsonString().Length)]}");
+    }
+
+    /// <summary>A page (and one row more) between <paramref name="after"/> and <paramref name="below"/>, and the count row where the list has one.</summary>
+    private static async Task FloorAsync(TableClient table, long userId, string after, string below, int page, string? countRow)
+    {
+        var partition = Tables.Key(userId);
+        var rows = await table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {after} and RowKey lt {below}"), maxPerPage: page + 1).Take(page + 1).ToListAsync();
+        if (countRow is not null && !(await table.GetEntityIfExistsAsync<TableEntity>(partition, countRow)).HasValue)
+            throw new InvalidOperationException("the floor found no count row");
+        if (rows.Count < page)
             throw new InvalidOperationException($"the floor read {rows.Count} rows");
     }
 
-    /// <summary>List copies and the count row of <paramref name="tasks"/> tasks, as <see cref="Tasks.TaskList"/> writes them.</summary>
-    private static async Task SeedAsync(TableClient userTasks, long userId, int tasks)
+    private static async Task DeliveryFloorAsync(TableClient deliveries, long webhookId)
     {
-        var partition = Key(userId);
-        var now = DateTimeOffset.UtcNow;
-        await Parallel.ForEachAsync(Enumerable.Range(0, tasks / 100), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (batch, cancellationToken) =>
-        {
-            await userTasks.SubmitTransactionAsync(Enumerable.Range(batch * 100 + 1, 100).Select(id => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, Key(1_000_000L + id))
-            {
-                ["Id"] = 1_000_000L + id, ["UserId"] = userId, ["Label"] = $"Delivery {id}", ["Status"] = "unassigned",
-                ["Created"] = now, ["StatusChanged"] = now, ["Version"] = 1L,
-            })), cancellationToken);
-        });
-        await userTasks.UpsertEntityAsync(new TableEntity(partition, "count") { ["Total"] = (long)tasks, ["Status_unassigned"] = (long)tasks });
+        var rows = await deliveries.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Tables.Key(webhookId)} and RowKey gt {string.Empty} and RowKey lt {"a"}"), maxPerPage: Page + 1,
+            select: ["RowKey", "EventId", "Type", "Status", "Attempts", "LastAttempt", "LastStatusCode", "LastError", "NextAttempt"]).Take(Page + 1).ToListAsync();
+        if (rows.Count < Page)
+            throw new InvalidOperationException($"the floor read {rows.Count} rows");
     }
 
-    private static string Key(long id) => id.ToString("D19", CultureInfo.InvariantCulture);
+    private static long TaskId(int n) => 1_000_000L + n;
+
+    /// <summary>List copies, external-id copies and both count rows of <paramref name="tasks"/> tasks, as <see cref="TaskList"/> writes them.</summary>
+    private static async Task SeedTasksAsync(TableClient userTasks, long userId, int tasks)
+    {
+        var partition = Tables.Key(userId);
+        var now = DateTimeOffset.UtcNow;
+        TableEntity Copy(string row, int n) => new(partition, row)
+        {
+            ["Id"] = TaskId(n), ["UserId"] = userId, ["Label"] = $"Delivery {n}", ["ExternalId"] = ExternalId, ["Status"] = "unassigned",
+            ["ListFrom"] = TaskFilter.Earliest, ["ListTo"] = TaskFilter.Latest, ["Created"] = now, ["StatusChanged"] = now, ["Version"] = 1L,
+        };
+        await Parallel.ForEachAsync(Enumerable.Range(0, tasks / 100), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (batch, cancellationToken) =>
+        {
+            var ids = Enumerable.Range((batch * 100) + 1, 100).ToList();
+            await userTasks.SubmitTransactionAsync(ids.Select(n => new TableTransactionAction(TableTransactionActionType.Add, Copy(Tables.Key(TaskId(n)), n))), cancellationToken);
+            await userTasks.SubmitTransactionAsync(ids.Select(n => new TableTransactionAction(TableTransactionActionType.Add, Copy(TaskList.IndexRow(ExternalId, TaskId(n)), n))), cancellationToken);
+        });
+        foreach (var row in new[] { "count", TaskList.CountRowOf(ExternalId) })
+            await userTasks.UpsertEntityAsync(new TableEntity(partition, row) { ["Total"] = (long)tasks, ["Status_unassigned"] = (long)tasks });
+    }
+
+    /// <summary>Delivered rows of <c>webhook.test</c> events, newest first, as the deliveries write them (the list reads only their columns).</summary>
+    private static async Task SeedDeliveriesAsync(TableClient deliveries, long userId, long webhookId, int count)
+    {
+        var partition = Tables.Key(webhookId);
+        var now = DateTimeOffset.UtcNow;
+        await Parallel.ForEachAsync(Enumerable.Range(0, count / 100), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (batch, cancellationToken) =>
+            await deliveries.SubmitTransactionAsync(Enumerable.Range((batch * 100) + 1, 100).Select(n =>
+            {
+                var eventId = $"evt_{n:D32}";
+                return new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, $"{long.MaxValue - now.AddSeconds(-n).UtcTicks:D19}-{eventId}")
+                {
+                    ["UserId"] = userId, ["WebhookId"] = webhookId, ["EventId"] = eventId, ["Type"] = "webhook.test", ["Status"] = "delivered",
+                    ["Attempts"] = 1, ["LastAttempt"] = now, ["LastStatusCode"] = 200,
+                });
+            }), cancellationToken));
+    }
 }

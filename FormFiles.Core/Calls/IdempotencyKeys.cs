@@ -33,7 +33,7 @@ public sealed partial class IdempotencyKeys(Tables tables, TimeProvider time, IO
     private const int MaxChunks = 12;
     private const int PurgeBudget = 20_000;
 
-    private long nextPurgeTicks;
+    private readonly IntervalGate purges = new(PurgeInterval);
 
     /// <summary>The header's key (a bare token or a structured-field string); null when absent, 7 when malformed.</summary>
     public static string? Read(HttpRequest request)
@@ -90,8 +90,7 @@ public sealed partial class IdempotencyKeys(Tables tables, TimeProvider time, IO
     public async Task<int> PurgeAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var next = Interlocked.Read(ref nextPurgeTicks);
-        if (now.UtcTicks < next || Interlocked.CompareExchange(ref nextPurgeTicks, (now + PurgeInterval).UtcTicks, next) != next)
+        if (!purges.TryEnter(now))
             return 0;
 
         var deleted = 0;

@@ -132,10 +132,10 @@ public sealed class TaskList(Tables tables, Turns turns)
     private static string StatusColumn(string status) => "Status_" + status;
 
     /// <summary>External ids may hold any character; a key holds their SHA-256 (the copy holds the id itself).</summary>
-    private static string IndexRow(string externalId, long taskId) => $"x-{Hash(externalId)}-{Tables.Key(taskId)}";
+    internal static string IndexRow(string externalId, long taskId) => $"x-{Hash(externalId)}-{Tables.Key(taskId)}";
 
     /// <summary>An external id's count row: <c>xc-</c> sorts after every <c>x-</c> index row.</summary>
-    private static string CountRowOf(string externalId) => $"xc-{Hash(externalId)}";
+    internal static string CountRowOf(string externalId) => $"xc-{Hash(externalId)}";
 
     private static string Hash(string externalId) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(externalId)))[..32];
 

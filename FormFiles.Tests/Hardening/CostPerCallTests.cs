@@ -37,9 +37,12 @@ public sealed class CostPerCallTests(ServiceFixture service, ITestOutputHelper o
         ["admin/api_key/revoke"] = 4,
         ["admin/usage/read"] = 4,
         ["usage/read"] = 5,
+        ["usage/read {92 days}"] = 5,
+        ["admin/usage/read {92 days}"] = 4,
         ["form/template/create"] = 6,
         ["form/template/read"] = 3,
         ["form/template/list"] = 3,
+        ["form/template/list {next}"] = 3,
         ["form/template/delete"] = 5,
         ["task/create"] = 9,
         ["task/read"] = 3,
@@ -76,6 +79,7 @@ public sealed class CostPerCallTests(ServiceFixture service, ITestOutputHelper o
         ["webhook/secret/rotate"] = 4,
         ["webhook/test"] = 6,
         ["webhook/delivery/list"] = 4,
+        ["webhook/delivery/list {next}"] = 4,
         ["webhook/delivery/retry"] = 7,
     };
 
@@ -151,6 +155,7 @@ public sealed class CostPerCallTests(ServiceFixture service, ITestOutputHelper o
     private static Dictionary<string, Func<World, Task<HttpRequestMessage>>> Calls()
     {
         var today = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var longAgo = DateTime.UtcNow.AddDays(1 - FormFiles.Usage.UsageRange.MaxDays).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
         return new()
         {
             ["health"] = _ => Task.FromResult(new HttpRequestMessage(HttpMethod.Get, "/v2/health")),
@@ -166,9 +171,12 @@ public sealed class CostPerCallTests(ServiceFixture service, ITestOutputHelper o
             },
             ["admin/usage/read"] = w => Task.FromResult(Admin("admin/usage/read", new JsonObject { ["user_id"] = w.User.Id, ["from"] = today, ["to"] = today })),
             ["usage/read"] = w => Task.FromResult(Post(w, "usage/read", new JsonObject { ["from"] = today, ["to"] = today })),
+            ["usage/read {92 days}"] = w => Task.FromResult(Post(w, "usage/read", new JsonObject { ["from"] = longAgo, ["to"] = today })),
+            ["admin/usage/read {92 days}"] = w => Task.FromResult(Admin("admin/usage/read", new JsonObject { ["user_id"] = w.User.Id, ["from"] = longAgo, ["to"] = today })),
             ["form/template/create"] = w => Task.FromResult(Post(w, "form/template/create", new JsonObject { ["template"] = World.Template("one more") })),
             ["form/template/read"] = w => Task.FromResult(Post(w, "form/template/read", new JsonObject { ["template_id"] = w.TemplateId })),
             ["form/template/list"] = w => Task.FromResult(Post(w, "form/template/list")),
+            ["form/template/list {next}"] = w => Task.FromResult(Post(w, "form/template/list", new JsonObject { ["next"] = w.TemplateId })),
             ["form/template/delete"] = async w => Post(w, "form/template/delete", new JsonObject { ["template_id"] = await w.User.CreateTemplateAsync(World.Fields(), "to delete") }),
             ["task/create"] = w => Task.FromResult(Post(w, "task/create", new JsonObject { ["task"] = new JsonObject { ["label"] = "one more", ["external_id"] = ExternalId } })),
             ["task/read"] = w => Task.FromResult(Post(w, "task/read", new JsonObject { ["task_id"] = w.TaskId })),
@@ -226,6 +234,11 @@ public sealed class CostPerCallTests(ServiceFixture service, ITestOutputHelper o
             ["webhook/secret/rotate"] = w => Task.FromResult(Post(w, "webhook/secret/rotate", new JsonObject { ["webhook_id"] = w.WebhookId })),
             ["webhook/test"] = w => Task.FromResult(Post(w, "webhook/test", new JsonObject { ["webhook_id"] = w.WebhookId })),
             ["webhook/delivery/list"] = w => Task.FromResult(Post(w, "webhook/delivery/list", new JsonObject { ["webhook_id"] = w.WebhookId, ["limit"] = 100 })),
+            ["webhook/delivery/list {next}"] = async w =>
+            {
+                var first = (await w.User.CallAsync("webhook/delivery/list", new JsonObject { ["webhook_id"] = w.WebhookId, ["limit"] = 1 })).AssertOk();
+                return Post(w, "webhook/delivery/list", new JsonObject { ["webhook_id"] = w.WebhookId, ["limit"] = 100, ["next"] = first.Body["next"]?.DeepClone() });
+            },
             ["webhook/delivery/retry"] = w => Task.FromResult(Post(w, "webhook/delivery/retry", new JsonObject { ["webhook_id"] = w.WebhookId, ["event_id"] = w.FirstEventId })),
         };
     }

@@ -37,6 +37,7 @@ public sealed class GarbageInputTests(ServiceFixture service)
         "task", "create_form", "status", "statuses", "offset", "limit", "external_id", "file_id", "label", "fields", "user_id",
         "quota_bytes", "rights", "lat", "lng", "type", "value", "value_index", "file_ids", "\\ud800", "",
         "url", "events", "description", "enabled", "webhook_id", "event_id", "from", "to", "rate_limit_per_second", "rate_limit_burst",
+        "next",
     ];
 
     /// <summary>Strings clients really send: unpaired surrogates, quoted numbers, JSON in a string, bidi controls, NULs, the huge.</summary>
@@ -47,7 +48,8 @@ public sealed class GarbageInputTests(ServiceFixture service)
 
     /// <summary>Strings the service gives meaning to, so that garbage reaches past the first check.</summary>
     private static readonly Gen<string> Meaningful = Gen.OneOf(
-        "\"photo\"", "\"rating\"", "\"signature\"", "\"file\"", "\"text\"", "\"assigned\"", "\"done\"", "\"task_view\"", "\"2026-11-24 10:00:00\"");
+        "\"photo\"", "\"rating\"", "\"signature\"", "\"file\"", "\"text\"", "\"assigned\"", "\"done\"", "\"task_view\"", "\"2026-11-24 10:00:00\"",
+        "\"9223372036854775807-evt_00000000000000000000000000000000\"", "\"0000000000000000001-\u0000\"");
 
     private static readonly Gen<string> Strings = Gen.Frequency(
         (4, Hostile),

@@ -20,7 +20,9 @@ namespace FormFiles.Tests.Hardening;
 /// attachments, and create tasks and move them along, in parallel through two DevHost instances while
 /// storage loses 8 % of its responses after executing the request (the SDK retries writes that landed)
 /// and, for 7 s, refuses everything; both instances run the background passes and flush usage beside
-/// them. Afterwards nothing may be lost, doubled or stuck, and usage adds up. On an Azurite of its own,
+/// them. Beside that they add and delete templates and queue webhook tests. Afterwards nothing may be lost,
+/// doubled or stuck, usage adds up, every count row equals its rows, every delivery has its lookup and expiry
+/// rows, and the retention purge, under the same lost responses, leaves nothing expired. On an Azurite of its own,
 /// so that it can check every row and blob there is.
 /// </summary>
 public sealed class StorageFaultLoadTests : IAsyncLifetime
@@ -44,8 +46,11 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
     private readonly ConcurrentDictionary<string, ConcurrentBag<long>> keyedFiles = new();
     private readonly ConcurrentDictionary<long, int> createsRun = new();
     private readonly ConcurrentDictionary<long, int> createsReplayed = new();
+    private readonly ConcurrentBag<(long WebhookId, string EventId)> testEvents = [];
+    private readonly long[] webhooks = new long[Clients];
     private readonly (FormFilesFactory Host, HttpClient Client)[] instances = new (FormFilesFactory, HttpClient)[2];
     private AzuriteProcess azurite = null!;
+    private WebhookReceiver receiver = null!;
 
     private FormFilesFactory Primary => instances[1].Host;
 
@@ -54,6 +59,7 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         azurite = await AzuriteProcess.StartAsync(AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory), persistFolder: null, TextWriter.Null);
+        receiver = await WebhookReceiver.StartAsync();
         for (var i = 0; i < instances.Length; i++)
             instances[i] = Start();
     }
@@ -67,6 +73,7 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
         }
 
         await azurite.DisposeAsync();
+        await receiver.DisposeAsync();
     }
 
     [Fact]
@@ -82,6 +89,7 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
         {
             var user = await PrimaryClient.NewUserAsync();
             users.Add((user, await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields.DeepClone().AsArray()))));
+            webhooks[i] = (await user.CallAsync("webhook/create", new JsonObject { ["url"] = receiver.Url.AbsoluteUri, ["events"] = new JsonArray("webhook.test") })).AssertOk().Body["id"]!.GetValue<long>();
         }
 
         var last = new JsonObject?[Clients];
@@ -111,6 +119,10 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
             passes.Add(await Primary.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None));
         Assert.True(passes[^1].Counts[Sweeper.Outcome.Failed] == 0, "failed items by pass: " + string.Join(", ", passes.Select(p => p.Counts[Sweeper.Outcome.Failed])));
 
+        // The sweep's own changes (file.deleted events for the users' endpoints) announce relays due a grace later: a pass after it finds what is left.
+        clock.Advance(FormFiles.Webhooks.WebhookRelay.Grace + TimeSpan.FromMinutes(1));
+        await Primary.Services.GetRequiredService<Sweeper>().RunAsync(CancellationToken.None);
+
         Assert.True(lost.Lost > 20, $"only {lost.Lost} responses were lost");
         Assert.True(violations.IsEmpty, string.Join("\n", violations.Take(20)));
         Assert.All(keyedFiles, k => Assert.True(k.Value.Distinct().Count() == 1, $"{k.Key} made files {string.Join(",", k.Value.Distinct())}"));
@@ -123,6 +135,8 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
 
         await AssertStorageConsistentAsync(users.Select(u => u.User with { Client = PrimaryClient }).ToList());
         await AssertListsExactAsync(users.Select(u => u.User with { Client = PrimaryClient }).ToList());
+        await AssertTemplateCountsExactAsync(users.Select(u => u.User).ToList());
+        await AssertDeliveriesFoundAndPurgedAsync();
     }
 
     /// <summary>
@@ -145,6 +159,10 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
 
             if (n % 3 == 1)
                 await AttachmentAsync(user with { Client = Instance() }, taskId);
+            if (n % 5 == 2)
+                await TemplateChurnAsync(user with { Client = Instance() }, n);
+            if (n % 2 == 0 && await CallAsync(() => (user with { Client = Instance() }).CallAsync("webhook/test", new JsonObject { ["webhook_id"] = webhooks[c] })) is { Success: true } test)
+                testEvents.Add((webhooks[c], test.Body["event_id"]!.GetValue<string>()));
 
             var created = await KeyedCreateAsync(user, Instance, taskId, $"load-{c}-{n}");
             if (created is not { Success: true })
@@ -206,6 +224,73 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
         var attached = await CallAsync(() => user.CallAsync("task/file/attach", new JsonObject { ["task_id"] = taskId, ["file_ids"] = new JsonArray(fileId) }));
         if (attached is not { Success: true })
             await CallAsync(() => user.CallAsync("task/file/detach", new JsonObject { ["task_id"] = taskId, ["file_id"] = fileId }));
+    }
+
+    /// <summary>A template made and, every other time, deleted again (retried after a 14, as a client would).</summary>
+    private async Task TemplateChurnAsync(TestUser user, int n)
+    {
+        var created = await CallAsync(() => user.CallAsync("form/template/create", new JsonObject { ["template"] = new JsonObject { ["label"] = $"churn {n}", ["fields"] = Fields.DeepClone() } }));
+        if (created is not { Success: true } || n % 2 == 0)
+            return;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (await CallAsync(() => user.CallAsync("form/template/delete", new JsonObject { ["template_id"] = created.Body["id"]!.GetValue<long>() })) is { Success: true })
+                return;
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>Each user's template count row says exactly how many templates it has.</summary>
+    private async Task AssertTemplateCountsExactAsync(List<TestUser> users)
+    {
+        var templates = new TableClient(azurite.ConnectionString, "templates");
+        foreach (var user in users)
+        {
+            var partition = user.Id.ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
+            var rows = await templates.QueryAsync<TableEntity>(r => r.PartitionKey == partition).ToListAsync();
+            var count = rows.Single(r => r.RowKey == "count").GetInt64("Templates");
+            Assert.Equal(rows.Count(r => r.RowKey != "count"), count);
+        }
+    }
+
+    /// <summary>
+    /// Every webhook test that answered has its delivery, found by its event id and with its expiry row; a month later the
+    /// purge, under lost responses, leaves no delivery, lookup or expiry row behind.
+    /// </summary>
+    private async Task AssertDeliveriesFoundAndPurgedAsync()
+    {
+        Assert.NotEmpty(testEvents);
+        var deliveries = await new TableClient(azurite.ConnectionString, "deliveries").QueryAsync<TableEntity>().ToListAsync();
+        var expiry = (await new TableClient(azurite.ConnectionString, "deliveryexpiry").QueryAsync<TableEntity>().ToListAsync()).Select(r => r.RowKey).ToHashSet();
+        var lookups = deliveries.Where(r => r.RowKey.StartsWith("e-", StringComparison.Ordinal)).ToDictionary(r => (r.PartitionKey, r.RowKey[2..]), r => r.GetString("Delivery"));
+        foreach (var delivery in deliveries.Where(r => !r.RowKey.StartsWith("e-", StringComparison.Ordinal)))
+        {
+            Assert.Equal(delivery.RowKey, lookups.GetValueOrDefault((delivery.PartitionKey, delivery.GetString("EventId")!)));
+            Assert.Contains($"{delivery.PartitionKey}|{delivery.RowKey}", expiry);
+        }
+
+        var queued = deliveries.Select(r => (r.PartitionKey, r.GetString("EventId"))).ToHashSet();
+        Assert.All(testEvents, e => Assert.Contains((e.WebhookId.ToString("D19", System.Globalization.CultureInfo.InvariantCulture), e.EventId), queued));
+
+        clock.Advance(TimeSpan.FromDays(31));
+        var retention = Primary.Services.GetRequiredService<FormFiles.Webhooks.DeliveryRetention>();
+        lost.Enabled = true;
+        for (var pass = 0; pass < 10; pass++)
+        {
+            try
+            {
+                await retention.PurgeAsync(CancellationToken.None);
+                break;
+            }
+            catch (Azure.RequestFailedException)
+            {
+                clock.Advance(TimeSpan.FromHours(1)); // The SDK's retries ran out: the next hour's pass goes on.
+            }
+        }
+
+        lost.Enabled = false;
+        Assert.Empty(await new TableClient(azurite.ConnectionString, "deliveries").QueryAsync<TableEntity>().ToListAsync());
+        Assert.Empty(await new TableClient(azurite.ConnectionString, "deliveryexpiry").QueryAsync<TableEntity>().ToListAsync());
     }
 
     /// <summary>Without a restart nothing is lost: every create a client saw run is counted ok (the final one too), every replay as replayed.</summary>
@@ -330,14 +415,24 @@ public sealed class StorageFaultLoadTests : IAsyncLifetime
         Assert.True(strays.Count == 0, "upload names of no uploaded file: " + string.Join("; ", strays.Select(Describe)) + $"; now {clock.GetUtcNow():O}");
     }
 
-    /// <summary>Every task a create answered for is listed; each list's count equals its rows, and the form's task is listed as it reads.</summary>
+    /// <summary>
+    /// Every task a create answered for is listed; each list's count equals its rows (the client's external id's list too:
+    /// every extra task, and nothing else), and the form's task is listed as it reads.
+    /// </summary>
     private async Task AssertListsExactAsync(List<TestUser> users)
     {
-        foreach (var user in users)
+        for (var c = 0; c < users.Count; c++)
         {
+            var user = users[c];
+            var external = (await user.CallAsync("task/list", new JsonObject { ["external_id"] = $"c{c}" })).AssertOk().Body;
+            var externalIds = external["list"]!.AsArray().Select(t => t!["id"]!.GetValue<long>()).ToHashSet();
+            Assert.Equal(externalIds.Count, external["count"]!.GetValue<int>());
+            Assert.Subset(externalIds, createdTasks.Where(t => t.UserId == user.Id).Select(t => t.TaskId).ToHashSet());
+
             var list = (await user.CallAsync("task/list")).AssertOk().Body;
             var listed = list["list"]!.AsArray().Select(t => (Id: t!["id"]!.GetValue<long>(), Status: t["status"]!.GetValue<string>())).ToList();
             Assert.Equal(listed.Count, list["count"]!.GetValue<int>());
+            Assert.Equal(listed.Count - 1, externalIds.Count); // All but the form's task.
             Assert.Subset(listed.Select(t => t.Id).ToHashSet(), createdTasks.Where(t => t.UserId == user.Id).Select(t => t.TaskId).ToHashSet());
             foreach (var (id, status) in listed)
                 Assert.Equal(status, (await user.CallAsync("task/read", new JsonObject { ["task_id"] = id })).AssertOk().Body["value"]!["status"]!.GetValue<string>());

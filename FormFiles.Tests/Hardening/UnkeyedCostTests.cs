@@ -5,7 +5,7 @@ using FormFiles.Tests.Infrastructure;
 namespace FormFiles.Tests.Hardening;
 
 /// <summary>
-/// Calls that name no key, or a key nobody issued, take from a bucket before they touch storage: made-up Tallyfy keys
+/// Calls that name no key, or a key nobody issued, take from a bucket before they touch storage: made-up dialect keys
 /// share the unseen keys' bucket, made-up upload tokens the bucket of their address, and health answers from one probe.
 /// </summary>
 [Collection(ServiceFixture.Collection)]
@@ -19,8 +19,10 @@ public sealed class UnkeyedCostTests(ServiceFixture service)
         },
         counter.AddTo);
 
-    [Fact]
-    public async Task Made_up_Tallyfy_keys_cost_at_most_the_unseen_keys_bucket()
+    [Theory]
+    [InlineData("/organizations/1/file/{0}", "Bearer")] // Tallyfy: its own key lookup, admitted first.
+    [InlineData("/api/2.0/project/task/{0}/files", null)] // ONLYOFFICE: through the canonical calls, the first of which admits.
+    public async Task Made_up_dialect_keys_cost_at_most_the_unseen_keys_bucket(string route, string? scheme)
     {
         var counter = new CallStorageRequests();
         await using var host = Host(counter);
@@ -28,8 +30,8 @@ public sealed class UnkeyedCostTests(ServiceFixture service)
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var statuses = await Task.WhenAll(Enumerable.Range(0, 300).Select(async i =>
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"/organizations/1/file/{i + 1}");
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", $"{i:x32}");
+            using var request = new HttpRequestMessage(HttpMethod.Get, string.Format(System.Globalization.CultureInfo.InvariantCulture, route, i + 1));
+            request.Headers.TryAddWithoutValidation("Authorization", scheme is null ? $"{i:x32}" : $"{scheme} {i:x32}");
             return (await client.SendAsync(request)).StatusCode;
         }));
         var elapsed = watch.Elapsed.TotalSeconds;
