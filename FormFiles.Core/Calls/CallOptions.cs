@@ -9,12 +9,17 @@ public sealed class RateLimitOptions
     /// <summary>Calls a key may make at once, after a quiet spell.</summary>
     public int Burst { get; set; } = 40;
 
+    /// <summary>How many proxies in front of the service append to <c>X-Forwarded-For</c> (see <see cref="ClientAddress"/>); 0: none.</summary>
+    public int TrustedProxies { get; set; }
+
     internal void Validate(string section, List<string> failures)
     {
         if (PermitsPerSecond is < 1 or > RateLimits.MaxPermitsPerSecond)
             failures.Add($"{section}:PermitsPerSecond must be between 1 and {RateLimits.MaxPermitsPerSecond}.");
         if (Burst is < 1 or > RateLimits.MaxBurst)
             failures.Add($"{section}:Burst must be between 1 and {RateLimits.MaxBurst}.");
+        if (TrustedProxies is < 0 or > 8)
+            failures.Add($"{section}:TrustedProxies must be between 0 and 8.");
     }
 }
 

@@ -263,7 +263,7 @@ public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompl
 public sealed record FilePart(string Name, MultipartSection Section, ContentDispositionHeaderValue Disposition);
 
 /// <summary><c>task/form/file/upload</c>: Navixy's multipart POST, the <c>token</c> before the part <c>file</c>.</summary>
-internal sealed class FileUploadAction(MultipartUploads uploads, Calls.RateLimits limits) : IApiAction
+internal sealed class FileUploadAction(MultipartUploads uploads, Calls.RateLimits limits, IOptions<FormFilesOptions> options) : IApiAction
 {
     public string Name => "task/form/file/upload";
 
@@ -272,7 +272,7 @@ internal sealed class FileUploadAction(MultipartUploads uploads, Calls.RateLimit
     public async Task<ApiAnswer> ExecuteAsync(ApiRequest request, CancellationToken cancellationToken)
     {
         // No key: the client's address has a bucket of its own (at a key's rate), so made-up tokens cost storage at that rate at most.
-        if (limits.AcquireOwn($"address/{request.HttpContext.Connection.RemoteIpAddress}").Refusal(request.HttpContext.Response.Headers, "an address without a key") is { } refused)
+        if (limits.AcquireOwn("address/" + Calls.ClientAddress.Of(request.HttpContext, options.Value.RateLimit.TrustedProxies)).Refusal(request.HttpContext.Response.Headers, "an address without a key") is { } refused)
             return refused;
         return await uploads.ReadAsync(request.HttpContext.Request, "file", (fields, part) => uploads.UploadAsync(fields.GetValueOrDefault("token"), part, cancellationToken, Iso(fields)), cancellationToken);
     }

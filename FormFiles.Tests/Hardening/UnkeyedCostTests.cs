@@ -63,6 +63,36 @@ public sealed class UnkeyedCostTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task Behind_a_trusted_proxy_each_client_address_has_its_own_bucket_whatever_it_forges()
+    {
+        await using var host = new FormFilesFactory(new Dictionary<string, string?>(service.NewStorage().Settings)
+        {
+            ["FormFiles:RateLimit:PermitsPerSecond"] = "1",
+            ["FormFiles:RateLimit:Burst"] = "2",
+            ["FormFiles:RateLimit:TrustedProxies"] = "1",
+        });
+        var client = host.CreateClient();
+        async Task<int> UploadFromAsync(string forwardedFor)
+        {
+            using var form = new MultipartFormDataContent { { new StringContent($"1.9999999999.{new string('A', 43)}"), "token" }, { new ByteArrayContent(new byte[10]), "file", "a.bin" } };
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/task/form/file/upload") { Content = form };
+            request.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
+            return (await Envelope.ReadAsync(await client.SendAsync(request))).Code;
+        }
+
+        // One client, a new forged entry in front each time: still the one bucket of the address the proxy wrote.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var codes = new List<int>();
+        for (var i = 0; i < 12; i++)
+            codes.Add(await UploadFromAsync($"192.0.2.{i}, 198.51.100.1"));
+        Assert.InRange(codes.Count(c => c != 15), 1, 2 + watch.Elapsed.TotalSeconds + 1);
+
+        // Another client has a bucket of its own: its burst is whole.
+        var other = new[] { await UploadFromAsync("198.51.100.2"), await UploadFromAsync("198.51.100.2") };
+        Assert.Equal([4, 4], other);
+    }
+
+    [Fact]
     public async Task Health_answers_every_call_of_a_probe_s_lifetime_from_that_probe()
     {
         var counter = new CallStorageRequests();
