@@ -115,10 +115,8 @@ public sealed class TaskList(Tables tables, Turns turns)
         }
 
         // One row more than the page says whether another follows.
-        var rows = await tables.UserTasks.QueryAsync<TaskEntity>(query, maxPerPage: Math.Min(limit + 1, 1000), cancellationToken: cancellationToken)
-            .Take(limit + 1).ToListAsync(cancellationToken);
-        var page = rows.Take(limit).ToList();
-        var next = rows.Count > limit ? page[^1].Id : (long?)null;
+        var (page, more) = await tables.UserTasks.QueryAsync<TaskEntity>(query, maxPerPage: Math.Min(limit + 1, 1000), cancellationToken: cancellationToken).PageAsync(limit, cancellationToken);
+        var next = more ? page[^1].Id : (long?)null;
         // Of another external id with the same hash (2^-128): never shown. (Not in the query: an id may be as long as a URL allows.)
         return new TaskPage(filter.ExternalId is { } exact ? page.Where(t => t.ExternalId == exact).ToList() : page, (int)count, next);
     }

@@ -44,10 +44,8 @@ public sealed class TemplateStore(Tables tables, Turns turns)
     internal async Task<(List<TemplateEntity> Page, long? Next)> ListAsync(long userId, long? after, int limit, CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Tables.Key(userId)} and RowKey gt {(after is { } id ? Tables.Key(id) : string.Empty)} and RowKey lt {"a"}");
-        var rows = await tables.Templates.QueryAsync<TemplateEntity>(filter, maxPerPage: limit + 1, cancellationToken: cancellationToken)
-            .Take(limit + 1).ToListAsync(cancellationToken);
-        var page = rows.Take(limit).ToList();
-        return (page, rows.Count > limit ? page[^1].Id : null);
+        var (page, more) = await tables.Templates.QueryAsync<TemplateEntity>(filter, maxPerPage: limit + 1, cancellationToken: cancellationToken).PageAsync(limit, cancellationToken);
+        return (page, more ? page[^1].Id : null);
     }
 
     /// <returns>False when the user has no such template.</returns>

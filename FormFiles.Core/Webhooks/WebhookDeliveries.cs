@@ -393,12 +393,11 @@ public sealed partial class WebhookDeliveries(
     {
         // Delivery rows start with digits: they sort before the e- lookup rows.
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Tables.Key(webhookId)} and RowKey gt {after ?? string.Empty} and RowKey lt {"a"}");
-        var rows = await tables.Deliveries.QueryAsync<TableEntity>(filter, maxPerPage: limit + 1,
-            select: ["RowKey", "EventId", "Type", "Status", "Attempts", "LastAttempt", "LastStatusCode", "LastError", "NextAttempt"], cancellationToken: cancellationToken).Take(limit + 1).ToListAsync(cancellationToken);
-        var page = rows.Take(limit).ToList();
+        var (page, more) = await tables.Deliveries.QueryAsync<TableEntity>(filter, maxPerPage: limit + 1,
+            select: ["RowKey", "EventId", "Type", "Status", "Attempts", "LastAttempt", "LastStatusCode", "LastError", "NextAttempt"], cancellationToken: cancellationToken).PageAsync(limit, cancellationToken);
         return (page.Select(r => new DeliveryView(r.GetString("EventId")!, r.GetString("Type")!, r.GetString("Status")!, r.GetInt32("Attempts") ?? 0,
             r.GetDateTimeOffset("LastAttempt"), r.GetInt32("LastStatusCode"), r.GetString("LastError"), r.GetDateTimeOffset("NextAttempt"))).ToList(),
-            rows.Count > limit ? page[^1].RowKey : null);
+            more ? page[^1].RowKey : null);
     }
 
     /// <summary>One more attempt now, whatever the delivery's state (201 when the endpoint never had the event); one in flight is left to finish.</summary>
