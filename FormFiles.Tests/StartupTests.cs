@@ -52,6 +52,7 @@ public sealed class StartupTests
     [InlineData("FormFiles:ReservationTtl", "00:00:00", "FormFiles:ReservationTtl must be between 00:00:01 and 7.00:00:00.")]
     [InlineData("FormFiles:MaxFileSize", "16777217", "FormFiles:MaxFileSize must be between 1 and 16777216.")]
     [InlineData("FormFiles:PublicBaseUrl", "/relative", "FormFiles:PublicBaseUrl must be an absolute http(s) URL.")]
+    [InlineData("FormFiles:Webhooks:Retention", "1.00:00:00", "FormFiles:Webhooks:Retention must be longer than the RetrySchedule's attempts take")]
     public void Bad_file_settings_stop_start_up_naming_the_key(string key, string value, string message)
     {
         using var factory = new FormFilesFactory(new Dictionary<string, string?>

@@ -6,6 +6,7 @@ namespace FormFiles.Storage;
 /// Changes of one partition's count row, taken in turn within this instance: parallel calls that would only
 /// collide on the row's ETag wait in line instead of failing their attempts, so a burst of one user's creates
 /// costs one attempt each. Across instances the ETag still decides, and <see cref="Contention"/> retries.
+/// Not reentrant: the work must not take a turn at the same key.
 /// </summary>
 public sealed class Turns
 {
@@ -59,8 +60,8 @@ public sealed class Turns
             if (--line.Waiting > 0)
                 return;
             line.Waiting = -1;
+            lines.TryRemove(KeyValuePair.Create(key, line)); // Within the lock: a joiner never spins on a closed line for long.
         }
-        lines.TryRemove(KeyValuePair.Create(key, line));
     }
 
     private sealed class Line

@@ -70,6 +70,9 @@ internal sealed class TaskListAction(ApiKeys keys, TaskList tasks) : IApiAction
     /// <summary>The most tasks one answer holds; <c>count</c> still says how many match.</summary>
     public const int MaxUnpaged = 10_000;
 
+    /// <summary>The largest answer (docs/api.md "Limits"): a page of long texts stops short of its limit, with a <c>next</c>.</summary>
+    public const int MaxAnswerBytes = 4 << 20;
+
     /// <summary>The deepest offset (10 storage pages of keys); past it, <c>next</c> goes on at the cost of one page.</summary>
     public const int MaxOffset = 10_000;
 
@@ -100,7 +103,27 @@ internal sealed class TaskListAction(ApiKeys keys, TaskList tasks) : IApiAction
             throw ApiException.InvalidParameter("from", "must not be after 'to'");
 
         var page = await tasks.ListAsync(caller.UserId, filter, after, (int)offset, (int)limit, cancellationToken);
-        return ApiResults.Ok(new TaskListResponse(page.Tasks.Select(t => t.ToView()).ToList(), page.Count, page.Next));
+        var (shown, next) = WithinAnswer(page);
+        return ApiResults.Ok(new TaskListResponse(shown.Select(t => t.ToView()).ToList(), page.Count, next));
+    }
+
+    /// <summary>
+    /// The page's tasks up to <see cref="MaxAnswerBytes"/>, by each task's largest JSON (a task's fixed fields, and its texts
+    /// with every character that might be escaped at 6 bytes); where it stops short, <c>next</c> goes on after the last task shown.
+    /// </summary>
+    private static (IReadOnlyList<TaskEntity> Shown, long? Next) WithinAnswer(TaskPage page)
+    {
+        static long Text(string? text) => text?.Sum(c => c is >= ' ' and < '\x7f' and not ('"' or '\\' or '<' or '>' or '&' or '\'' or '+' or '`') ? 1L : 6L) ?? 0;
+        var bytes = 1024L;
+        for (var i = 0; i < page.Tasks.Count; i++)
+        {
+            var task = page.Tasks[i];
+            bytes += 320 + Text(task.Label) + Text(task.Description) + Text(task.ExternalId);
+            if (bytes > MaxAnswerBytes && i > 0)
+                return (page.Tasks.Take(i).ToList(), page.Tasks[i - 1].Id);
+        }
+
+        return (page.Tasks, page.Next);
     }
 
     private static DateTimeOffset? Date(ApiParameters p, string name) =>

@@ -41,7 +41,19 @@ public sealed partial class DeliveryRetention(Tables tables, IOptions<FormFilesO
         var now = time.GetUtcNow();
         if (!purges.TryEnter(now))
             return 0;
+        try
+        {
+            return await PurgeExpiredAsync(now, cancellationToken);
+        }
+        catch
+        {
+            purges.Reopen(); // Storage failed the pass: the next sweep tries again rather than an hour later.
+            throw;
+        }
+    }
 
+    private async Task<int> PurgeExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var cutoff = Day(now - options.Value.Webhooks.Retention);
         var expired = await tables.DeliveryExpiry.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey lt {cutoff}"), maxPerPage: 1000, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken)
             .Take(Budget).ToListAsync(cancellationToken);
@@ -101,16 +113,24 @@ public sealed partial class DeliveryRetention(Tables tables, IOptions<FormFilesO
 
     /// <summary>
     /// Deliveries of one endpoint (in key order) with their e- rows, in one transaction. When some are gone already (their
-    /// endpoint's purge took them, or this transaction's own retry after it landed), one range read finds those left.
+    /// endpoint's purge took them, or this transaction's own retry after it landed), one page of their key range says which
+    /// are left (point reads for any past that page: the range may hold a day's other deliveries).
     /// </summary>
     private async Task<int> DeleteDeliveriesAsync(string webhook, IReadOnlyList<string> rows, CancellationToken cancellationToken)
     {
         static List<string> WithLookups(IEnumerable<string> deliveries) => deliveries.SelectMany(r => new[] { r, EventRow(r) }).ToList();
         if (await TryDeleteAsync(tables.Deliveries, webhook, WithLookups(rows), cancellationToken))
             return rows.Count * 2;
-        var left = await tables.Deliveries.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {webhook} and RowKey ge {rows[0]} and RowKey le {rows[^1]}"),
-            maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken).Select(r => r.RowKey).ToHashSetAsync(cancellationToken: cancellationToken);
-        var still = rows.Where(left.Contains).ToList();
+        var page = await tables.Deliveries.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {webhook} and RowKey ge {rows[0]} and RowKey le {rows[^1]}"),
+            maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken).Select(r => r.RowKey).Take(1000).ToListAsync(cancellationToken);
+        var read = page.Count < 1000 ? rows[^1] : page[^1];
+        var still = rows.Where(r => string.CompareOrdinal(r, read) <= 0 && page.Contains(r)).ToList();
+        foreach (var row in rows.Where(r => string.CompareOrdinal(r, read) > 0))
+        {
+            if ((await tables.Deliveries.GetEntityIfExistsAsync<TableEntity>(webhook, row, ["RowKey"], cancellationToken)).HasValue)
+                still.Add(row);
+        }
+
         return still.Count == 0 ? 0 : await DeleteAsync(tables.Deliveries, webhook, WithLookups(still), cancellationToken);
     }
 

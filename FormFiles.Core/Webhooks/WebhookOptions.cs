@@ -42,6 +42,8 @@ public sealed class WebhookOptions
             failures.Add($"{section}:DisableAfter must be at least 00:01:00.");
         if (Retention < TimeSpan.FromDays(1) || Retention > TimeSpan.FromDays(365))
             failures.Add($"{section}:Retention must be between 1.00:00:00 and 365.00:00:00.");
+        else if (Retention <= TimeSpan.FromTicks(Schedule.Sum(d => d.Ticks)) * 1.1)
+            failures.Add($"{section}:Retention must be longer than the RetrySchedule's attempts take (their delays and a tenth), or pending deliveries would go.");
         if (PollInterval < TimeSpan.FromMilliseconds(100) || PollInterval > TimeSpan.FromMinutes(5))
             failures.Add($"{section}:PollInterval must be between 00:00:00.100 and 00:05:00.");
     }

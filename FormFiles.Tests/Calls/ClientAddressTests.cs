@@ -42,7 +42,9 @@ public sealed class ClientAddressTests
     [Theory]
     [InlineData(new[] { "198.51.100.1, 203.0.113.7:51234" }, 1, "203.0.113.7")]
     [InlineData(new[] { "198.51.100.1", "203.0.113.7" }, 2, "198.51.100.1")]
-    [InlineData(new[] { "[2001:db8::1]:443" }, 1, "2001:db8::1")]
+    [InlineData(new[] { "[2001:db8::1]:443" }, 1, "2001:db8::/64")]
+    [InlineData(new[] { "2001:db8:0:0:ffff::9" }, 1, "2001:db8::/64")] // One subscriber's /64: one bucket.
+    [InlineData(new[] { "::ffff:203.0.113.7" }, 1, "203.0.113.7")]
     [InlineData(new[] { "not an address" }, 1, "10.0.0.9")]
     [InlineData(new string[0], 1, "10.0.0.9")]
     [InlineData(new[] { "203.0.113.7" }, 0, "10.0.0.9")]

@@ -38,7 +38,7 @@ public sealed class CallStorageRequests : HttpPipelineSynchronousPolicy
     /// <summary>Adds the counter to every storage client of the host, and marks what its calls do.</summary>
     public void AddTo(IServiceCollection services)
     {
-        services.AddAzureClients(clients => clients.ConfigureDefaults(o => o.AddPolicy(this, HttpPipelinePosition.PerCall)));
+        services.AddAzureClients(clients => clients.ConfigureDefaults(o => o.AddPolicy(this, HttpPipelinePosition.PerRetry)));
         services.AddSingleton<IStartupFilter>(new MarkCalls());
     }
 

@@ -15,6 +15,36 @@ public sealed class TaskListTests(ServiceFixture service)
     private static async Task<Envelope> ListAsync(TestUser user, JsonObject? parameters = null) => (await user.CallAsync("task/list", parameters)).AssertOk();
 
     [Fact]
+    public async Task An_unpaged_list_of_the_longest_texts_stops_at_the_answer_limit_and_next_goes_on()
+    {
+        var user = await service.Client.NewUserAsync();
+        (await service.Client.AdminAsync("admin/user/update", new JsonObject { ["user_id"] = user.Id, ["rate_limit_per_second"] = 100_000, ["rate_limit_burst"] = 100_000 })).AssertOk();
+        // Three UTF-8 bytes a character, the most a text may hold: about 4.7 KB a task in JSON, 4.7 MB for 1,000.
+        var created = new System.Collections.Concurrent.ConcurrentBag<long>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, 1000), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
+            created.Add((await user.CallAsync("task/create", new JsonObject
+            {
+                ["task"] = new JsonObject { ["label"] = new string('\u4e00', 200), ["description"] = new string('\u4e01', 1024), ["external_id"] = $"{i:D4}" + new string('\u4e02', 252) },
+            })).AssertOk().Body["id"]!.GetValue<long>()));
+
+        var listed = new List<long>();
+        JsonNode? next = null;
+        do
+        {
+            using var response = await user.Client.PostAsync("/v2/task/list", new StringContent(new JsonObject { ["hash"] = user.Hash, ["limit"] = null, ["next"] = next?.DeepClone() }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
+            var bytes = await response.Content.ReadAsByteArrayAsync();
+            Assert.InRange(bytes.Length, 1, FormFiles.Tasks.TaskListAction.MaxAnswerBytes);
+            var page = JsonNode.Parse(bytes)!;
+            Assert.Equal(1000, page["count"]!.GetValue<int>());
+            listed.AddRange(page["list"]!.AsArray().Select(t => t!["id"]!.GetValue<long>()));
+            next = page["next"];
+        }
+        while (next is not null);
+
+        Assert.Equal(created.Order(), listed);
+    }
+
+    [Fact]
     public async Task Next_goes_on_after_the_last_page_of_the_whole_list_and_of_an_external_id()
     {
         var user = await service.Client.NewUserAsync();
