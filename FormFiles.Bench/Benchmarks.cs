@@ -6,7 +6,7 @@ namespace FormFiles.Bench;
 /// <c>dotnet run -c Release --project FormFiles.Bench -- create [workers] [creates per worker]</c><br/>
 /// <c>dotnet run -c Release --project FormFiles.Bench -- upload [rounds]</c><br/>
 /// <c>dotnet run -c Release --project FormFiles.Bench -- sweep</c><br/>
-/// <c>dotnet run -c Release --project FormFiles.Bench -- list</c><br/>
+/// <c>dotnet run -c Release --project FormFiles.Bench -- list [list name prefix]</c><br/>
 /// <c>dotnet run -c Release --project FormFiles.Bench -- webhooks</c><br/>
 /// <c>dotnet run -c Release --project FormFiles.Bench -- keyed [workers] [creates per worker]</c>
 /// </summary>
@@ -15,8 +15,8 @@ internal static class Benchmarks
     public static async Task<int> Main(string[] args)
     {
         var benchmark = args.FirstOrDefault() ?? "create";
-        var workers = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 8;
-        var perWorker = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 250;
+        var workers = args.Length > 1 && int.TryParse(args[1], CultureInfo.InvariantCulture, out var w) ? w : 8;
+        var perWorker = args.Length > 2 && int.TryParse(args[2], CultureInfo.InvariantCulture, out var p) ? p : 250;
         switch (benchmark)
         {
             case "create":
@@ -29,7 +29,7 @@ internal static class Benchmarks
                 await WebhookBenchmark.RunAsync();
                 return 0;
             case "list":
-                await ListBenchmark.RunAsync();
+                await ListBenchmark.RunAsync(args.Length > 1 ? args[1] : null);
                 return 0;
             case "keyed":
                 await KeyedCallsBenchmark.RunAsync(workers, perWorker);

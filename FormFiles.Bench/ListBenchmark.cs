@@ -24,7 +24,8 @@ public static class ListBenchmark
 
     private sealed record World(BenchHost.Setup.BenchUser User, int Rows, long WebhookId);
 
-    public static async Task RunAsync()
+    /// <param name="only">Runs only the lists whose name starts with it (all when null).</param>
+    public static async Task RunAsync(string? only)
     {
         var root = AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory);
         await using var azurite = await AzuriteProcess.StartAsync(root, persistFolder: null, Console.Out);
@@ -53,7 +54,7 @@ public static class ListBenchmark
         };
 
         var results = new List<(Case Case, Measurement[] Service, Measurement[] Floor)>();
-        foreach (var @case in cases)
+        foreach (var @case in cases.Where(c => only is null || c.Action.StartsWith(only, StringComparison.Ordinal)))
         {
             var worlds = new List<World>();
             foreach (var rows in new[] { @case.Small, @case.Large })
