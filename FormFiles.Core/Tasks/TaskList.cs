@@ -71,14 +71,12 @@ public sealed class TaskList(Tables tables, Turns turns)
             }
         }, cancellationToken), cancellationToken);
 
-    /// <summary>The most keys a window's count reads (10 storage pages); past it, the count says this many.</summary>
-    public const int MaxCounted = 10_000;
-
     /// <summary>
     /// A page of the user's tasks by id after <paramref name="after"/> (a previous page's <c>next</c>), skipping
     /// <paramref name="offset"/> more, how many match, and the id to go on after when more may follow. An external id
     /// reads its own index copies, the whole list the copies: the page costs O(limit), the offset O(offset / 1000),
-    /// and the count one row read, or for a window a keys-only scan of at most <see cref="MaxCounted"/>.
+    /// and the count one row read. Statuses and a window are decided on a scan of at most <see cref="MaxScanned"/> rows
+    /// (the window's count too: it counts the matches among them).
     /// </summary>
     public async Task<TaskPage> ListAsync(long userId, TaskFilter filter, long? after, int offset, int limit, CancellationToken cancellationToken)
     {
@@ -87,13 +85,13 @@ public sealed class TaskList(Tables tables, Turns turns)
         var (from, below) = filter.ExternalId is { } externalId
             ? (IndexRow(externalId, 0)[..^19], IndexRow(externalId, 0)[..^20] + ".")
             : (string.Empty, "a");
-        var query = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {from} and RowKey lt {below}") + filter.Query();
+        var query = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {from} and RowKey lt {below}");
 
         long count;
         if (filter.HasWindow)
         {
-            count = await tables.UserTasks.QueryAsync<TableEntity>(query, maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken)
-                .Take(MaxCounted).CountAsync(cancellationToken);
+            count = 0;
+            await ScanAsync(query, filter, _ => ++count < long.MaxValue, cancellationToken);
         }
         else
         {
@@ -105,21 +103,86 @@ public sealed class TaskList(Tables tables, Turns turns)
 
         if (after is { } cursor)
             query += " and " + TableClient.CreateQueryFilter($"RowKey gt {from + Tables.Key(cursor)}");
-        if (offset > 0)
-        {
-            var skipped = (await tables.UserTasks.QueryAsync<TableEntity>(query, maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken)
-                .Take(offset).ToListAsync(cancellationToken));
-            if (skipped.Count < offset)
-                return new TaskPage([], (int)count, null);
-            query += " and " + TableClient.CreateQueryFilter($"RowKey gt {skipped[^1].RowKey}");
-        }
-
-        // One row more than the page says whether another follows.
-        var (page, more) = await tables.UserTasks.QueryAsync<TaskEntity>(query, maxPerPage: Math.Min(limit + 1, 1000), cancellationToken: cancellationToken).PageAsync(limit, cancellationToken);
-        var next = more ? page[^1].Id : (long?)null;
+        var (page, next) = filter.Statuses.Count > 0 || filter.HasWindow
+            ? await FilteredPageAsync(query, filter, offset, limit, cancellationToken)
+            : await PageAsync(query, offset, limit, cancellationToken);
         // Of another external id with the same hash (2^-128): never shown. (Not in the query: an id may be as long as a URL allows.)
         return new TaskPage(filter.ExternalId is { } exact ? page.Where(t => t.ExternalId == exact).ToList() : page, (int)count, next);
     }
+
+    /// <summary>The most rows a filtered list call scans (10 storage pages): its page and a window's count stop there.</summary>
+    public const int MaxScanned = 10_000;
+
+    /// <summary>A page of the whole list (or an external id's): the offset's keys, then the page and a row more.</summary>
+    private async Task<(List<TaskEntity> Page, long? Next)> PageAsync(string query, int offset, int limit, CancellationToken cancellationToken)
+    {
+        if (offset > 0)
+        {
+            var skipped = await tables.UserTasks.QueryAsync<TableEntity>(query, maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken)
+                .Take(offset).ToListAsync(cancellationToken);
+            if (skipped.Count < offset)
+                return ([], null);
+            query += " and " + TableClient.CreateQueryFilter($"RowKey gt {skipped[^1].RowKey}");
+        }
+
+        var (page, more) = await tables.UserTasks.QueryAsync<TaskEntity>(query, maxPerPage: Math.Min(limit + 1, 1000), cancellationToken: cancellationToken).PageAsync(limit, cancellationToken);
+        return (page, more ? page[^1].Id : null);
+    }
+
+    /// <summary>
+    /// A page filtered on statuses or a window. Storage filters scan (on Azure a storage page holds 1,000 scanned rows,
+    /// however few match), so the rows' keys and filter columns are scanned here, at most <see cref="MaxScanned"/>; then
+    /// one query reads the matches between the first and the last. Where the scan stops short, next goes on after it.
+    /// </summary>
+    private async Task<(List<TaskEntity> Page, long? Next)> FilteredPageAsync(string query, TaskFilter filter, int offset, int limit, CancellationToken cancellationToken)
+    {
+        var matches = new List<string>();
+        var (last, complete) = await ScanAsync(query, filter, row =>
+        {
+            if (offset > 0)
+                offset--;
+            else
+                matches.Add(row);
+            return matches.Count <= limit;
+        }, cancellationToken);
+        var next = matches.Count > limit ? IdOf(matches[limit - 1]) : complete || last is null ? (long?)null : IdOf(last);
+        if (matches.Count == 0)
+            return ([], next);
+        var (first, end) = (matches[0], matches[Math.Min(limit, matches.Count) - 1]);
+        var page = await tables.UserTasks.QueryAsync<TaskEntity>(query + " and " + TableClient.CreateQueryFilter($"RowKey ge {first} and RowKey le {end}") + filter.Query(),
+            maxPerPage: Math.Min(limit, 1000), cancellationToken: cancellationToken).Take(limit).ToListAsync(cancellationToken);
+        return (page, next);
+    }
+
+    /// <summary>
+    /// Scans the rows of <paramref name="query"/> (keys and filter columns) for those that <paramref name="filter"/> matches,
+    /// up to <see cref="MaxScanned"/>, while <paramref name="match"/> says go on.
+    /// </summary>
+    /// <returns>The last row scanned, and whether the scan reached the end of the query.</returns>
+    private async Task<(string? Last, bool Complete)> ScanAsync(string query, TaskFilter filter, Func<string, bool> match, CancellationToken cancellationToken)
+    {
+        string? last = null;
+        var pages = 0;
+        await foreach (var storagePage in tables.UserTasks.QueryAsync<TableEntity>(query, maxPerPage: 1000, select: ["RowKey", "Status", "ListFrom", "ListTo"], cancellationToken: cancellationToken).AsPages())
+        {
+            foreach (var row in storagePage.Values)
+            {
+                last = row.RowKey;
+                if (filter.Matches(row) && !match(row.RowKey))
+                    return (last, false);
+            }
+
+            if (storagePage.ContinuationToken is null)
+                return (last, true);
+            if (++pages * 1000 >= MaxScanned)
+                return (last, false);
+        }
+
+        return (last, true);
+    }
+
+    /// <summary>The task id at the end of a copy's row key (its own, or an external id's copy).</summary>
+    private static long IdOf(string row) => long.Parse(row[^19..], System.Globalization.CultureInfo.InvariantCulture);
 
     private static void Count(TableEntity counts, string status, int delta)
     {
@@ -173,6 +236,12 @@ public sealed record TaskFilter(IReadOnlyCollection<string> Statuses, string? Ex
     public static readonly DateTimeOffset Latest = new(9999, 12, 31, 0, 0, 0, TimeSpan.Zero);
 
     public bool HasWindow => From is not null || To is not null;
+
+    /// <summary>Whether a copy's filter columns match, as <see cref="Query"/> would have storage decide.</summary>
+    public bool Matches(TableEntity row) =>
+        (Statuses.Count == 0 || Statuses.Contains(row.GetString("Status")!))
+        && (From is not { } from || row.GetDateTimeOffset("ListTo") >= from)
+        && (To is not { } to || row.GetDateTimeOffset("ListFrom") <= to);
 
     /// <summary>The statuses and the window, as a table filter to append, on the copies' bounds (an open side is the earliest or latest date).</summary>
     public string Query()
