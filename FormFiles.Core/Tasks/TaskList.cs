@@ -151,7 +151,8 @@ public sealed class TaskList(Tables tables, Turns turns)
         var (first, end) = (matches[0], matches[Math.Min(limit, matches.Count) - 1]);
         var page = await tables.UserTasks.QueryAsync<TaskEntity>(query + " and " + TableClient.CreateQueryFilter($"RowKey ge {first} and RowKey le {end}") + filter.Query(),
             maxPerPage: Math.Min(limit, 1000), cancellationToken: cancellationToken).Take(limit).ToListAsync(cancellationToken);
-        return (page, next);
+        // A full page may have been cut: a task that came to match since the scan. Going on after the last shown skips none.
+        return (page, page.Count == limit ? page[^1].Id : next);
     }
 
     /// <summary>

@@ -79,7 +79,7 @@ public sealed partial class DeliveryRetention(Tables tables, IOptions<FormFilesO
 
         // Each delivery with its e- row, 50 of an endpoint's to a transaction.
         var days = expired.Where(r => r.PartitionKey != Endpoints).ToList();
-        var batches = days.GroupBy(r => r.RowKey[..19]).SelectMany(g => g.Select(r => r.RowKey[20..]).Order(StringComparer.Ordinal).Chunk(50).Select(rows => (Webhook: g.Key, Rows: rows)));
+        var batches = days.GroupBy(r => r.RowKey[..19]).SelectMany(g => g.Select(r => r.RowKey[20..]).Distinct().Order(StringComparer.Ordinal).Chunk(50).Select(rows => (Webhook: g.Key, Rows: rows)));
         await Parallel.ForEachAsync(batches, parallel, async (batch, token) =>
             Interlocked.Add(ref deleted, await DeleteDeliveriesAsync(batch.Webhook, batch.Rows, token)));
 
@@ -118,7 +118,8 @@ public sealed partial class DeliveryRetention(Tables tables, IOptions<FormFilesO
     /// </summary>
     private async Task<int> DeleteDeliveriesAsync(string webhook, IReadOnlyList<string> rows, CancellationToken cancellationToken)
     {
-        static List<string> WithLookups(IEnumerable<string> deliveries) => deliveries.SelectMany(r => new[] { r, EventRow(r) }).ToList();
+        // The e- row first: one at a time, an interrupted delete leaves the delivery, which the next pass finds again.
+        static List<string> WithLookups(IEnumerable<string> deliveries) => deliveries.SelectMany(r => new[] { EventRow(r), r }).ToList();
         if (await TryDeleteAsync(tables.Deliveries, webhook, WithLookups(rows), cancellationToken))
             return rows.Count * 2;
         var page = await tables.Deliveries.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {webhook} and RowKey ge {rows[0]} and RowKey le {rows[^1]}"),
