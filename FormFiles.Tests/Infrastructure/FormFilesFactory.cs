@@ -34,8 +34,8 @@ public sealed class FormFilesFactory : WebApplicationFactory<Program>
         new(new Dictionary<string, string?> { ["FormFiles:Storage:ConnectionString"] = connectionString }, configureServices);
 
     /// <summary>
-    /// A host on <paramref name="storage"/> and <paramref name="clock"/>, with the run's admin key; its loops never tick
-    /// by themselves, so only the test sweeps or reconciles. <paramref name="settings"/> add to or replace its settings.
+    /// A host on <paramref name="storage"/> and <paramref name="clock"/>, with the run's admin key; it has no sweep or reconciliation
+    /// loops (<see cref="WithoutLoopsOnAFakeClock"/>), so only the test sweeps or reconciles. <paramref name="settings"/> add to or replace its settings.
     /// </summary>
     public static FormFilesFactory OnClock(TestStorage storage, TimeProvider clock, HttpPipelinePolicy? fault = null, params (string Key, string? Value)[] settings)
     {
@@ -99,6 +99,19 @@ public sealed class FormFilesFactory : WebApplicationFactory<Program>
             services.AddFakeLogging();
             services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ApiConformance.Filter>();
             configureServices?.Invoke(services);
+            WithoutLoopsOnAFakeClock(services);
         });
+    }
+
+    /// <summary>
+    /// On a test's clock the DevHost's sweep and reconciliation loops would tick whenever the test advances it, in the
+    /// background and racing the passes the test runs itself: such a host has no loops, and only the test sweeps or reconciles.
+    /// </summary>
+    private static void WithoutLoopsOnAFakeClock(IServiceCollection services)
+    {
+        if (services.LastOrDefault(d => d.ServiceType == typeof(TimeProvider))?.ImplementationInstance is not Microsoft.Extensions.Time.Testing.FakeTimeProvider)
+            return;
+        foreach (var loop in services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.IsSubclassOf(typeof(FormFiles.DevHost.MaintenanceLoop)) == true).ToList())
+            services.Remove(loop);
     }
 }
