@@ -97,6 +97,7 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<IApiAction, FileDownloadAction>();
         services.AddSingleton<DownloadLinks>();
         services.AddHttpContextAccessor();
+        services.AddSingleton<ServedRequest>();
         services.AddSingleton<IApiAction, FileDeleteAction>();
         services.AddSingleton<IApiAction, TaskFileCreateAction>();
         services.AddSingleton<IApiAction, TaskFileAttachAction>();

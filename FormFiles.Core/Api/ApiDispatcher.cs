@@ -15,7 +15,7 @@ namespace FormFiles.Api;
 /// once with it and answered with code 6, never with a stack trace. Each call is one activity, tagged with
 /// the user and the task and file it names, and counted in <c>formfiles.api.calls</c>.
 /// </summary>
-public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, CrossOrigin crossOrigin, KeyedCalls keyedCalls, UsageMeter usage, FormFilesMetrics metrics, TimeProvider time, ILogger<ApiDispatcher> logger)
+public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, ServedRequest served, CrossOrigin crossOrigin, KeyedCalls keyedCalls, UsageMeter usage, FormFilesMetrics metrics, TimeProvider time, ILogger<ApiDispatcher> logger)
 {
     private readonly FrozenDictionary<string, IApiAction> actions =
         actions.ToFrozenDictionary(a => a.Name, StringComparer.OrdinalIgnoreCase);
@@ -23,7 +23,7 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, CrossOrigin c
     /// <summary>Handles one call. <paramref name="action"/> is the path below <c>/v2/</c>, or null outside it.</summary>
     public async Task HandleAsync(HttpContext context, string? action)
     {
-        var requestId = RequestId.Assign(context);
+        var requestId = served.Begin(context);
         if (crossOrigin.Answer(context))
             return;
         var name = ActionNames.Canonical(action?.Trim('/') ?? string.Empty);

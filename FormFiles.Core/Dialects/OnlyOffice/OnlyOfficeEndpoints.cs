@@ -13,14 +13,14 @@ namespace FormFiles.Dialects.OnlyOffice;
 /// DELETE <c>?fileid=</c> → <c>task/file/detach</c>. The call goes through the canonical pipeline (rate
 /// limit, key, right, Idempotency-Key, usage); the task shown after it is read with canonical actions.
 /// </summary>
-public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher, CrossOrigin crossOrigin, ILogger<OnlyOfficeEndpoints> logger)
+public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher, ServedRequest served, CrossOrigin crossOrigin, ILogger<OnlyOfficeEndpoints> logger)
 {
     public const string Route = "/api/2.0/project/task/{taskid}/files";
 
     /// <param name="taskId">The route's <c>{taskid}</c>, as both hosts bind it.</param>
     public async Task HandleAsync(HttpContext context, string? taskId)
     {
-        RequestId.Assign(context);
+        served.Begin(context);
         if (crossOrigin.Answer(context))
             return;
         JsonObject body;

@@ -16,7 +16,7 @@ namespace FormFiles.Dialects.Tallyfy;
 /// <c>PUT …/runs/{run}/tasks/{task}</c> merges the named file fields into the form's values
 /// (<c>task/form/values/merge</c>: a submission the first time, an update after).
 /// </summary>
-public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, CrossOrigin crossOrigin, ApiKeys keys, Calls.KeyedCalls keyedCalls, Reservations reservations, MultipartUploads uploads, FileBlobs blobs, ILogger<TallyfyEndpoints> logger)
+public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedRequest served, CrossOrigin crossOrigin, ApiKeys keys, Calls.KeyedCalls keyedCalls, Reservations reservations, MultipartUploads uploads, FileBlobs blobs, ILogger<TallyfyEndpoints> logger)
 {
     public const string Route = "/organizations/{**rest}";
     private const string Run = "Run";
@@ -24,7 +24,7 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, CrossOrig
     /// <param name="rest">The path after <c>/organizations/</c>, as both hosts bind it.</param>
     public async Task HandleAsync(HttpContext context, string? rest)
     {
-        RequestId.Assign(context);
+        served.Begin(context);
         if (crossOrigin.Answer(context))
             return;
         int status;
