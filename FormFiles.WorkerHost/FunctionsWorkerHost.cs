@@ -58,6 +58,9 @@ public sealed partial class FunctionsWorkerHost : IAsyncDisposable
     /// <summary>The worker's own ASP.NET Core server, which HTTP requests are proxied to.</summary>
     public Uri WorkerHttpUri { get; private set; } = null!;
 
+    /// <summary>Completes when the worker's process has exited (of itself, or stopped).</summary>
+    public Task Stopped => process.Exited;
+
     /// <summary>What the worker answered to WorkerInitRequest.</summary>
     public IReadOnlyDictionary<string, string> Capabilities { get; private set; } = new Dictionary<string, string>();
 

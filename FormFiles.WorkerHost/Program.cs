@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace FormFiles.WorkerHost;
 
 /// <summary>
@@ -32,13 +34,17 @@ internal static class Program
         await using var host = await FunctionsWorkerHost.StartAsync(new WorkerHostOptions(app, WorkerApp.Settings(storage, settings)) { Port = port, RunTimers = true, LoggerFactory = loggers, OnWorkerLog = Console.WriteLine });
         Console.WriteLine($"FormFiles.Functions (worker {app}) on {host.BaseAddress}: {string.Join(", ", host.Functions.Select(f => $"{f.Name} ({f.TriggerType})"))}");
         Console.WriteLine($"Blob events: POST {host.BaseAddress}runtime/webhooks/blobs?functionName=Host.Functions.BlobCreated; a timer now: POST {host.BaseAddress}admin/functions/Maintenance");
+        // Ctrl+C or a SIGTERM stops the worker as the host does (WorkerTerminate, then its exit), not leaving it behind.
         using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        void Stop(PosixSignalContext signal)
         {
-            e.Cancel = true;
+            signal.Cancel = true;
             stop.Cancel();
-        };
-        await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        await Task.WhenAny(Task.Delay(Timeout.Infinite, stop.Token), host.Stopped);
         return 0;
     }
 

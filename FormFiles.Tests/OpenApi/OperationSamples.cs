@@ -7,9 +7,10 @@ namespace FormFiles.Tests.OpenApi;
 /// <summary>
 /// A sample of every documented operation: each action by GET (query) and by POST (JSON and form), with
 /// parameters that succeed, then without any (a refusal); the dialects' routes with a success and a
-/// refusal each. What they answer is checked by <see cref="ApiConformance"/> on the way out.
+/// refusal each. What they answer is checked by <see cref="ApiConformance"/> on the way out. Without a clock to shift
+/// (a worker in its own process), nothing is left to expire.
 /// </summary>
-internal sealed class OperationSamples(HttpClient client, ShiftedClock clock, Func<Task> sweep)
+internal sealed class OperationSamples(HttpClient client, ShiftedClock? clock = null, Func<Task>? sweep = null)
 {
     private static readonly RequestForm[] Forms = [RequestForm.Query, RequestForm.Json, RequestForm.Form];
 
@@ -89,10 +90,14 @@ internal sealed class OperationSamples(HttpClient client, ShiftedClock clock, Fu
         await EachFormAsync("webhook/update", _ => new JsonObject { ["webhook_id"] = webhook, ["description"] = "Sample" }, hash);
         await EachFormAsync("webhook/secret/rotate", _ => new JsonObject { ["webhook_id"] = webhook }, hash);
         var tests = await EachFormAsync("webhook/test", _ => new JsonObject { ["webhook_id"] = webhook }, hash);
-        await user.ReserveAsync(task, "photo", 100); // Left to expire: the sweep, two hours on, deletes it (file.expired).
-        clock.Offset = TimeSpan.FromHours(2);
-        await sweep();
-        await receiver.WaitForAsync(received => received.Any(d => d.Type == "file.expired") && received.Count(d => d.Type == "webhook.test") >= Forms.Length);
+        if (clock is not null && sweep is not null)
+        {
+            await user.ReserveAsync(task, "photo", 100); // Left to expire: the sweep, two hours on, deletes it (file.expired).
+            clock.Offset = TimeSpan.FromHours(2);
+            await sweep();
+        }
+
+        await receiver.WaitForAsync(received => (clock is null || received.Any(d => d.Type == "file.expired")) && received.Count(d => d.Type == "webhook.test") >= Forms.Length);
         await EachFormAsync("webhook/delivery/list", _ => new JsonObject { ["webhook_id"] = webhook }, hash);
         await EachFormAsync("webhook/delivery/retry", i => new JsonObject { ["webhook_id"] = webhook, ["event_id"] = tests[i]["event_id"]!.GetValue<string>() }, hash);
         await EachFormAsync("webhook/delete", i => new JsonObject { ["webhook_id"] = Id(webhooks, i) }, hash);
