@@ -58,6 +58,9 @@ public sealed partial class FunctionsWorkerHost : IAsyncDisposable
     /// <summary>The worker's own ASP.NET Core server, which HTTP requests are proxied to.</summary>
     public Uri WorkerHttpUri { get; private set; } = null!;
 
+    /// <summary>The worker process's exit code once it has exited (0 when it ended itself after WorkerTerminate).</summary>
+    public int? WorkerExitCode => process.ExitCode;
+
     /// <summary>Completes when the worker's process has exited (of itself, or stopped).</summary>
     public Task Stopped => process.Exited;
 

@@ -18,6 +18,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     private readonly Process process;
     private readonly ConcurrentQueue<string> output = new();
+    private int? exitCode;
 
     private WorkerProcess(Process process, string workerId)
     {
@@ -32,7 +33,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <summary>Completes when the process exits.</summary>
     public Task Exited => process.WaitForExitAsync();
 
-    public int? ExitCode => process.HasExited ? process.ExitCode : null;
+    /// <summary>The process's exit code once it has exited (kept after it is disposed).</summary>
+    public int? ExitCode => exitCode ?? (process.HasExited ? process.ExitCode : null);
 
     /// <summary>The last lines the worker wrote to its console (where it says why it did not start).</summary>
     public string Output => string.Join('\n', output);
@@ -103,6 +105,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
             await process.WaitForExitAsync();
         }
 
+        exitCode = process.ExitCode;
         process.Dispose();
     }
 

@@ -21,7 +21,11 @@ internal sealed partial class StorageInitializer(Tables tables, FileBlobs blobs,
                 .Append(blobs.Container.CreateIfNotExistsAsync(cancellationToken: timeout.Token))
                 .Append(blobs.Accepted.CreateIfNotExistsAsync(cancellationToken: timeout.Token)));
         }
-        catch (Exception e) when (StorageFaults.IsStorageFailure(e) || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return; // The host is stopping as it starts (the Functions host's WorkerTerminate): nothing to make ready, and no crash.
+        }
+        catch (Exception e) when (StorageFaults.IsStorageFailure(e) || e is OperationCanceledException)
         {
             TablesNotCreated(logger, e);
         }
@@ -33,7 +37,11 @@ internal sealed partial class StorageInitializer(Tables tables, FileBlobs blobs,
         {
             await links.LoadAsync(keyTimeout.Token);
         }
-        catch (Exception e) when (StorageFaults.IsStorageFailure(e) || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping as it starts, as above.
+        }
+        catch (Exception e) when (StorageFaults.IsStorageFailure(e) || e is OperationCanceledException)
         {
             KeyNotLoaded(logger, e);
         }

@@ -20,6 +20,16 @@ public sealed class WorkerStartupTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task Stopping_the_host_ends_the_worker_by_its_own_exit_after_worker_terminate()
+    {
+        var worker = await Worker.StartAsync(service.NewStorage());
+
+        await worker.DisposeAsync();
+
+        Assert.True(worker.Host.WorkerExitCode == 0, $"exit code {worker.Host.WorkerExitCode} (137: killed)\n{worker.Host.WorkerOutput.Split("--- worker console")[^1]}"); // It stopped itself.
+    }
+
+    [Fact]
     public async Task Health_and_both_dialects_answer_through_the_worker()
     {
         await using var worker = await Worker.StartAsync(service.NewStorage());
