@@ -31,6 +31,8 @@ public sealed class GeneratedClientTests(ServiceFixture service)
         await RunAsync(folder.Path, "dotnet", "build", "-c", "Release", "-nologo", "-v", "quiet");
 
         var user = await service.Client.NewUserAsync();
+        const long quota = 3L << 30; // Byte counts are int64 in the document: past int32, as an admin may set it.
+        (await service.Client.AdminAsync("admin/user/update", new JsonObject { ["user_id"] = user.Id, ["quota_bytes"] = quota })).AssertOk();
         var task = await user.CreateTaskAsync(await user.CreateTemplateAsync([new JsonObject { ["id"] = "photo", ["label"] = "Photo", ["type"] = "photo", ["required"] = true }]));
         var baseUrl = service.Client.BaseAddress!.GetLeftPart(UriPartial.Authority);
         var output = await RunAsync(folder.Path, "dotnet", Path.Combine("bin", "Release", "net10.0", "Driver.dll"), baseUrl, user.Hash, task.ToString(System.Globalization.CultureInfo.InvariantCulture), "photo");
@@ -40,6 +42,7 @@ public sealed class GeneratedClientTests(ServiceFixture service)
         Assert.Equal("uploaded", file["state"]!.GetValue<string>());
         Assert.True(file["bindings"]!["form_field"]!["submitted"]!.GetValue<bool>(), output);
         Assert.Contains($"read {file["id"]}: Uploaded", output, StringComparison.Ordinal);
+        Assert.Contains($"of {quota} bytes", output, StringComparison.Ordinal);
     }
 
     /// <summary>Runs a command to its end; its output, or a failure that shows it.</summary>
