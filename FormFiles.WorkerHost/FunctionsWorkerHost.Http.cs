@@ -53,23 +53,42 @@ public sealed partial class FunctionsWorkerHost
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// As the host's proxy (YARP's default transformer): the request to the worker's own server, without the client's Host and
+    /// <c>X-Forwarded-*</c>, with <c>X-Forwarded-For/-Proto/-Host</c> of this request (the worker's forwarded-headers middleware
+    /// trusts its loopback caller), and the invocation's id; its InvocationRequest carries the route values and the query and
+    /// headers as trigger metadata. A client that goes away cancels the invocation (InvocationCancel).
+    /// </summary>
     private async Task ProxyAsync(HttpContext context, HostedFunction function, RouteValueDictionary values)
     {
+        var request = context.Request;
         var invocation = NewInvocation(function);
         invocation.InputData.Add(new ParameterBinding { Name = function.TriggerName, Data = new TypedData { Http = new RpcHttp() } });
         foreach (var (key, value) in values)
-            invocation.TriggerMetadata[key] = new TypedData { String = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty };
-        var invoked = channel.InvokeAsync(invocation, context.RequestAborted);
-
-        using var forward = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(WorkerHttpUri, context.Request.Path + context.Request.QueryString));
-        if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
-            forward.Content = new StreamContent(context.Request.Body);
-        foreach (var (name, value) in context.Request.Headers)
         {
-            if (!HopByHop.Contains(name) && !forward.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)value))
+            if (Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) is { Length: > 0 } text)
+                invocation.TriggerMetadata[key] = new TypedData { String = text };
+        }
+
+        invocation.TriggerMetadata["Query"] = new TypedData { Json = new JsonObject(request.Query.Select(q => KeyValuePair.Create(q.Key, (JsonNode?)q.Value.ToString()))).ToJsonString() };
+        invocation.TriggerMetadata["Headers"] = new TypedData { Json = new JsonObject(request.Headers.Select(h => KeyValuePair.Create(h.Key, (JsonNode?)h.Value.ToString()))).ToJsonString() };
+        var invoked = channel.InvokeAsync(invocation, stopping.Token);
+        await using var cancel = context.RequestAborted.Register(() => _ = CancelAsync(invocation.InvocationId));
+
+        using var forward = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(WorkerHttpUri, request.Path + request.QueryString));
+        if (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0)
+            forward.Content = new StreamContent(request.Body);
+        else if (request.ContentType is not null)
+            forward.Content = new ByteArrayContent([]);
+        foreach (var (name, value) in request.Headers)
+        {
+            if (!HopByHop.Contains(name) && !name.StartsWith("X-Forwarded-", StringComparison.OrdinalIgnoreCase) && !forward.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)value))
                 forward.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)value);
         }
 
+        forward.Headers.TryAddWithoutValidation("X-Forwarded-For", context.Connection.RemoteIpAddress?.ToString());
+        forward.Headers.TryAddWithoutValidation("X-Forwarded-Proto", request.Scheme);
+        forward.Headers.TryAddWithoutValidation("X-Forwarded-Host", request.Host.Value);
         forward.Headers.TryAddWithoutValidation(InvocationHeader, invocation.InvocationId);
         try
         {
@@ -83,20 +102,42 @@ public sealed partial class FunctionsWorkerHost
 
             await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
         {
-            ProxyFailed(logger, e, function.Name);
-            channel.Note($"proxying {context.Request.Method} {context.Request.Path} to {function.Name} failed: {e}");
+            if (!context.RequestAborted.IsCancellationRequested)
+            {
+                ProxyFailed(logger, e, function.Name);
+                channel.Note($"proxying {request.Method} {request.Path} to {function.Name} failed: {e}");
+            }
+
             if (!context.Response.HasStarted)
                 context.Response.StatusCode = StatusCodes.Status500InternalServerError;
-            return;
         }
 
-        var result = await invoked;
-        if (result.Result?.Status != StatusResult.Types.Status.Success)
+        try
         {
-            InvocationFailed(logger, function.Name, result.Result?.Exception?.Message);
-            channel.Note($"{function.Name} failed: {result.Result?.Exception?.Message}");
+            var result = await invoked;
+            if (result.Result?.Status != StatusResult.Types.Status.Success)
+            {
+                InvocationFailed(logger, function.Name, result.Result?.Exception?.Message);
+                channel.Note($"{function.Name} failed: {result.Result?.Exception?.Message}");
+            }
+        }
+        catch (Exception e) when (e is WorkerHostException or OperationCanceledException)
+        {
+            channel.Note($"{function.Name}'s invocation {invocation.InvocationId} got no answer: {e.Message}");
+        }
+    }
+
+    private async Task CancelAsync(string invocationId)
+    {
+        try
+        {
+            await channel.SendAsync(new StreamingMessage { InvocationCancel = new InvocationCancel { InvocationId = invocationId } });
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or Grpc.Core.RpcException)
+        {
+            // The worker is gone: nothing to cancel.
         }
     }
 
@@ -142,7 +183,7 @@ public sealed partial class FunctionsWorkerHost
             if (at < 0)
                 continue;
             var blob = Uri.UnescapeDataString(string.Join('/', segments[(at + 1)..]));
-            await InvokeBlobCreatedAsync(function.Name, blob, context.RequestAborted);
+            await InvokeBlobCreatedAsync(function.Name, blob, new Uri(url.GetLeftPart(UriPartial.Path)), context.RequestAborted);
         }
 
         context.Response.StatusCode = StatusCodes.Status202Accepted;

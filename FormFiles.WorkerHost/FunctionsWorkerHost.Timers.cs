@@ -18,16 +18,17 @@ public sealed partial class FunctionsWorkerHost
                 return;
             try
             {
-                await Task.Delay(next.Value - DateTime.UtcNow, cancellationToken);
+                var wait = next.Value - DateTime.UtcNow;
+                await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, cancellationToken);
                 await InvokeTimerAsync(function.Name, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
             }
-            catch (WorkerHostException e)
+            catch (Exception e)
             {
-                InvocationFailed(logger, function.Name, e.Message);
+                InvocationFailed(logger, function.Name, e.Message); // The next occurrence runs again, as the host's timer does.
             }
         }
     }

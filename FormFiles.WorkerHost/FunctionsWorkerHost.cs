@@ -91,7 +91,17 @@ public sealed partial class FunctionsWorkerHost : IAsyncDisposable
         await rpcApp.StartAsync();
         var rpcUri = new Uri(rpcApp.Urls.Single());
 
-        var process = WorkerProcess.Start(appDirectory, rpcUri, channel.WorkerId, options.Settings);
+        WorkerProcess process;
+        try
+        {
+            process = WorkerProcess.Start(appDirectory, rpcUri, channel.WorkerId, options.Settings);
+        }
+        catch
+        {
+            await rpcApp.DisposeAsync();
+            throw;
+        }
+
         var host = new FunctionsWorkerHost(rpcApp, channel, process, options with { AppDirectory = appDirectory });
         try
         {
@@ -110,10 +120,13 @@ public sealed partial class FunctionsWorkerHost : IAsyncDisposable
         InvokeAsync(Function(function, "timerTrigger"), Triggers.Timer, cancellationToken);
 
     /// <summary>The blob trigger of <paramref name="function"/> for a blob that was created (its Event Grid source).</summary>
-    public Task<InvocationResponse> InvokeBlobCreatedAsync(string function, string blobName, CancellationToken cancellationToken = default)
+    public Task<InvocationResponse> InvokeBlobCreatedAsync(string function, string blobName, CancellationToken cancellationToken = default) =>
+        InvokeBlobCreatedAsync(function, blobName, null, cancellationToken);
+
+    private Task<InvocationResponse> InvokeBlobCreatedAsync(string function, string blobName, Uri? blobUri, CancellationToken cancellationToken)
     {
         var hosted = Function(function, "blobTrigger");
-        return InvokeAsync(hosted, (trigger, request) => Triggers.BlobCreated(trigger, blobName, request), cancellationToken);
+        return InvokeAsync(hosted, (trigger, request) => Triggers.BlobCreated(trigger, blobName, blobUri, request), cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
@@ -121,7 +134,7 @@ public sealed partial class FunctionsWorkerHost : IAsyncDisposable
         if (stopping.IsCancellationRequested)
             return;
         await stopping.CancelAsync();
-        await timers;
+        await timers.ContinueWith(_ => { }, TaskScheduler.Default); // A timer loop's own failure was logged; it stops nothing here.
         if (channel.Connected.IsCompletedSuccessfully && !channel.Closed.IsCompleted)
         {
             try
@@ -241,7 +254,13 @@ public sealed partial class FunctionsWorkerHost : IAsyncDisposable
     {
         InvocationId = Guid.NewGuid().ToString(),
         FunctionId = function.Id,
-        TraceContext = new RpcTraceContext { TraceParent = System.Diagnostics.Activity.Current?.Id ?? string.Empty },
+        // A W3C traceparent, as the host always sends: the current activity's, or a new trace.
+        TraceContext = new RpcTraceContext
+        {
+            TraceParent = System.Diagnostics.Activity.Current?.Id is { Length: 55 } current
+                ? current
+                : $"00-{System.Diagnostics.ActivityTraceId.CreateRandom()}-{System.Diagnostics.ActivitySpanId.CreateRandom()}-01",
+        },
     };
 
     /// <summary>host.json's <c>extensions.http.routePrefix</c>, "api" when it says none (as the host and the worker read it).</summary>

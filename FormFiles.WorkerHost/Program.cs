@@ -44,7 +44,13 @@ internal static class Program
 
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        await Task.WhenAny(Task.Delay(Timeout.Infinite, stop.Token), host.Stopped);
+        var stopped = Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+        if (await Task.WhenAny(stopped, host.Stopped) == host.Stopped)
+        {
+            Console.Error.WriteLine($"The worker exited by itself (code {host.WorkerExitCode}).\n{host.WorkerOutput.Split("--- worker console")[^1]}");
+            return 1;
+        }
+
         return 0;
     }
 

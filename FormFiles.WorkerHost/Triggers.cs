@@ -11,10 +11,11 @@ internal static class Triggers
     public static void Timer(JsonObject trigger, InvocationRequest request)
     {
         var now = DateTimeOffset.UtcNow;
+        var next = Cronos.CronExpression.Parse(trigger["schedule"]!.GetValue<string>(), Cronos.CronFormat.IncludeSeconds).GetNextOccurrence(now, TimeZoneInfo.Utc) ?? now;
         var info = new JsonObject
         {
             ["Schedule"] = new JsonObject { ["AdjustForDST"] = true },
-            ["ScheduleStatus"] = new JsonObject { ["Last"] = now.ToString("O"), ["Next"] = now.ToString("O"), ["LastUpdated"] = now.ToString("O") },
+            ["ScheduleStatus"] = new JsonObject { ["Last"] = now.ToString("O"), ["Next"] = next.ToString("O"), ["LastUpdated"] = now.ToString("O") },
             ["IsPastDue"] = false,
         };
         request.InputData.Add(new ParameterBinding { Name = trigger["name"]!.GetValue<string>(), Data = new TypedData { Json = info.ToJsonString() } });
@@ -25,7 +26,7 @@ internal static class Triggers
     /// model binding data (source <c>AzureStorageBlobs</c>, JSON of connection, container and blob name), and the path's
     /// parameters and <c>BlobTrigger</c> as trigger metadata.
     /// </summary>
-    public static void BlobCreated(JsonObject trigger, string blobName, InvocationRequest request)
+    public static void BlobCreated(JsonObject trigger, string blobName, Uri? blobUri, InvocationRequest request)
     {
         var path = trigger["path"]!.GetValue<string>();
         var container = Container(trigger);
@@ -38,6 +39,8 @@ internal static class Triggers
         var data = new ModelBindingData { Version = "1.0", Source = "AzureStorageBlobs", ContentType = "application/json", Content = ByteString.CopyFromUtf8(content.ToJsonString()) };
         request.InputData.Add(new ParameterBinding { Name = trigger["name"]!.GetValue<string>(), Data = new TypedData { ModelBindingData = data } });
         request.TriggerMetadata["BlobTrigger"] = new TypedData { String = $"{container}/{blobName}" };
+        if (blobUri is not null)
+            request.TriggerMetadata["Uri"] = new TypedData { Json = System.Text.Json.JsonSerializer.Serialize(blobUri.AbsoluteUri) };
         var parameter = path[(container.Length + 1)..];
         if (parameter.StartsWith('{') && parameter.EndsWith('}'))
             request.TriggerMetadata[parameter[1..^1]] = new TypedData { String = blobName };

@@ -19,6 +19,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private readonly Process process;
     private readonly ConcurrentQueue<string> output = new();
     private int? exitCode;
+    private Process? watchdog;
 
     private WorkerProcess(Process process, string workerId)
     {
@@ -66,7 +67,10 @@ internal sealed class WorkerProcess : IAsyncDisposable
             info.ArgumentList.Add(argument);
         }
 
-        // What the host sets for every worker (RpcWorkerProcess), then the app settings, as the host passes them: environment variables.
+        // What the host sets for every worker (RpcWorkerProcess), then the app settings, as the host passes them: environment
+        // variables. Nothing of this process's own FormFiles settings reaches the worker: only the given ones.
+        foreach (var inherited in info.Environment.Keys.Where(k => k.StartsWith("FormFiles", StringComparison.OrdinalIgnoreCase) || k.StartsWith("AzureWebJobs", StringComparison.OrdinalIgnoreCase)).ToList())
+            info.Environment.Remove(inherited);
         info.Environment["FUNCTIONS_WORKER_RUNTIME"] = "dotnet-isolated";
         info.Environment["FUNCTIONS_WORKER_DIRECTORY"] = appDirectory;
         info.Environment["FUNCTIONS_APPLICATION_DIRECTORY"] = appDirectory;
@@ -78,7 +82,22 @@ internal sealed class WorkerProcess : IAsyncDisposable
         worker.process.Start();
         worker.process.BeginOutputReadLine();
         worker.process.BeginErrorReadLine();
+        worker.watchdog = Watchdog(worker.process.Id);
         return worker;
+    }
+
+    /// <summary>
+    /// The .NET worker does not end when its host's stream goes (the real host kills it), so a host that dies without
+    /// stopping it (a killed test run) would leave it serving: a shell beside it ends the worker once this process is gone.
+    /// </summary>
+    private static Process? Watchdog(int workerPid)
+    {
+        if (OperatingSystem.IsWindows())
+            return null;
+        var watch = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        watch.ArgumentList.Add("-c");
+        watch.ArgumentList.Add($"while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; kill -9 {workerPid} 2>/dev/null");
+        return Process.Start(watch);
     }
 
     /// <summary>Waits up to <paramref name="grace"/> for the worker to end by itself (after WorkerTerminate), then ends it.</summary>
@@ -107,6 +126,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
         exitCode = process.ExitCode;
         process.Dispose();
+        if (watchdog is { HasExited: false })
+            watchdog.Kill();
+        watchdog?.Dispose();
     }
 
     private void Keep(string? line)

@@ -23,7 +23,8 @@ public sealed class ApiDispatcher(IEnumerable<IApiAction> actions, ServedRequest
     /// <summary>Handles one call. <paramref name="action"/> is the path below <c>/v2/</c>, or null outside it.</summary>
     public async Task HandleAsync(HttpContext context, string? action)
     {
-        var requestId = served.Begin(context);
+        using var entry = served.Begin(context);
+        var requestId = entry.RequestId;
         if (crossOrigin.Answer(context))
             return;
         var name = ActionNames.Canonical(action?.Trim('/') ?? string.Empty);

@@ -48,6 +48,41 @@ public sealed class WorkerFlowTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task The_urls_the_worker_hands_out_are_the_hosts_not_the_workers_own_server()
+    {
+        await using var worker = await Worker.StartAsync(service.NewStorage());
+        var user = await worker.Client.NewUserAsync();
+        var taskId = await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields.DeepClone().AsArray()));
+        var reserved = (await user.CallAsync("task/form/file/create", new JsonObject { ["task_id"] = taskId, ["field_id"] = "photo", ["size"] = 500 })).AssertOk().Body["value"]!;
+        var uploaded = (await worker.Client.UploadAsync(reserved["fields"]!["token"]!.GetValue<string>(), new MemoryStream(Uploads.JpegLike(500)), "p.jpg")).AssertOk().Body["value"]!;
+
+        var root = worker.Host.BaseAddress.GetLeftPart(UriPartial.Authority);
+        Assert.StartsWith(root + "/v2/task/form/file/upload", reserved["url"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.StartsWith(root + "/v2/file/download?", uploaded["download_url"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        // A client's own X-Forwarded-Host is the host's to replace, as the real host's proxy does.
+        using var spoofed = new HttpRequestMessage(HttpMethod.Post, "/v2/task/form/file/read") { Content = JsonContent.Create(new JsonObject { ["hash"] = user.Hash, ["file_id"] = uploaded["id"]!.GetValue<long>() }) };
+        spoofed.Headers.Add("X-Forwarded-Host", "files.example.com");
+        var read = (await worker.Client.CallAsync(spoofed)).AssertOk().Body["value"]!;
+        Assert.StartsWith(root + "/v2/file/download?", read["download_url"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_upload_whose_event_was_lost_is_completed_by_the_maintenance_timers_reconciliation()
+    {
+        await using var worker = await Worker.StartAsync(service.NewStorage());
+        var user = await worker.Client.NewUserAsync();
+        var taskId = await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields.DeepClone().AsArray()));
+        var reservation = await user.ReserveAsync(taskId, "photo", 2000, "p.jpg");
+        await reservation.PutAsync(Uploads.JpegLike(2000));
+        Assert.Equal("created", (await reservation.ReadFileAsync())["state"]!.GetValue<string>());
+
+        await worker.Host.InvokeTimerAsync("Maintenance");
+
+        Assert.Equal("uploaded", (await reservation.ReadFileAsync())["state"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_webhook_delivery_that_failed_is_retried_by_the_deliveries_timer()
     {
         // The in-process runner looks for due retries only every five minutes here: the retry is the timer's.

@@ -15,8 +15,9 @@ public sealed class WorkerStartupTests(ServiceFixture service)
         await using var worker = await Worker.StartAsync(service.NewStorage());
 
         Assert.Equal(["Api", "BlobCreated", "Maintenance", "OnlyOffice", "Tallyfy", "WebhookDeliveries"], worker.Host.Functions.Select(f => f.Name).Order());
+        // The ASP.NET Core integration (ConfigureFunctionsWebApplication) is what reports the worker's own HTTP server.
         Assert.True(worker.Host.WorkerHttpUri.IsLoopback, worker.Host.WorkerHttpUri.ToString());
-        Assert.Equal(bool.TrueString, worker.Host.Capabilities["RpcHttpBodyOnly"]);
+        Assert.Equal(worker.Host.WorkerHttpUri, new Uri(worker.Host.Capabilities["HttpUri"]));
     }
 
     [Fact]
@@ -48,9 +49,6 @@ public sealed class WorkerStartupTests(ServiceFixture service)
         using var onlyOffice = await worker.Client.GetAsync("/api/2.0/project/task/1/files");
         Assert.Equal(HttpStatusCode.Unauthorized, onlyOffice.StatusCode);
         Assert.Equal(401, JsonNode.Parse(await onlyOffice.Content.ReadAsStringAsync())!["statusCode"]!.GetValue<int>());
-
-        using var nowhere = await worker.Client.GetAsync("/not/a/route");
-        Assert.Equal(HttpStatusCode.NotFound, nowhere.StatusCode);
     }
 
     [Fact]

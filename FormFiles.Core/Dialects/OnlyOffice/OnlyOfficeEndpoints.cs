@@ -20,7 +20,7 @@ public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher, ServedRequest 
     /// <param name="taskId">The route's <c>{taskid}</c>, as both hosts bind it.</param>
     public async Task HandleAsync(HttpContext context, string? taskId)
     {
-        served.Begin(context);
+        using var entry = served.Begin(context);
         if (crossOrigin.Answer(context))
             return;
         JsonObject body;

@@ -24,7 +24,7 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
     /// <param name="rest">The path after <c>/organizations/</c>, as both hosts bind it.</param>
     public async Task HandleAsync(HttpContext context, string? rest)
     {
-        served.Begin(context);
+        using var entry = served.Begin(context);
         if (crossOrigin.Answer(context))
             return;
         int status;
