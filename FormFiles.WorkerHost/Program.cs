@@ -31,7 +31,7 @@ internal static class Program
             return Usage("--storage is required");
         app ??= WorkerApp.BuiltDirectory();
         using var loggers = LoggerFactory.Create(l => l.AddSimpleConsole(c => c.SingleLine = true));
-        await using var host = await FunctionsWorkerHost.StartAsync(new WorkerHostOptions(app, WorkerApp.Settings(storage, settings)) { Port = port, RunTimers = true, LoggerFactory = loggers, OnWorkerLog = Console.WriteLine });
+        await using var host = await FunctionsWorkerHost.StartAsync(new WorkerHostOptions(app, WorkerApp.Settings(storage, settings)) { Port = port, RunTimers = true, LoggerFactory = loggers, OnWorkerLog = PrintWorkerLog });
         Console.WriteLine($"FormFiles.Functions (worker {app}) on {host.BaseAddress}: {string.Join(", ", host.Functions.Select(f => $"{f.Name} ({f.TriggerType})"))}");
         Console.WriteLine($"Blob events: POST {host.BaseAddress}runtime/webhooks/blobs?functionName=Host.Functions.BlobCreated; a timer now: POST {host.BaseAddress}admin/functions/Maintenance");
         // Ctrl+C or a SIGTERM stops the worker as the host does (WorkerTerminate, then its exit), not leaving it behind.
@@ -52,6 +52,13 @@ internal static class Program
         }
 
         return 0;
+    }
+
+    /// <summary>The worker's lines at Information and above, as the host's default log level (host.json sets none).</summary>
+    private static void PrintWorkerLog(string line)
+    {
+        if (!line.StartsWith("[Trace]", StringComparison.Ordinal) && !line.StartsWith("[Debug]", StringComparison.Ordinal))
+            Console.WriteLine(line);
     }
 
     private static int Usage(string error)

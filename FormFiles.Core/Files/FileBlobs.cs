@@ -34,6 +34,9 @@ public sealed class FileBlobs(BlobServiceClient service, UserDelegationKeys dele
 
     public static string Name(long userId, long taskId, long fileId) => $"{userId}/{taskId}/{fileId}";
 
+    /// <summary>Where an upload whose file came before its fields waits for them, in <see cref="Accepted"/> (infra/ deletes leftovers after a day).</summary>
+    public const string StagingPrefix = "staging/";
+
     /// <summary>The names of the blobs under a task, in one listing.</summary>
     public async Task<HashSet<string>> NamesAsync(long userId, long taskId, CancellationToken cancellationToken)
     {

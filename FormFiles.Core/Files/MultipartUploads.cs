@@ -19,7 +19,7 @@ namespace FormFiles.Files;
 /// the reserved size + 1 byte (271, nothing stored, the reservation still usable). The file is
 /// <c>in_progress</c> while it streams; completion runs at the end, so the answer is the final state.
 /// </summary>
-public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompletion completion, FileViews views, Auth.ApiKeys keys, TimeProvider time)
+public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompletion completion, FileViews views, Auth.ApiKeys keys, IOptions<FormFilesOptions> options, TimeProvider time)
 {
     private const int BlockSize = 2 * 1024 * 1024;
     private const int StagesInFlight = 2;
@@ -35,8 +35,11 @@ public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompl
     /// Reads the form fields of <paramref name="http"/> up to the file part (named <paramref name="filePart"/>,
     /// or any part with a filename), and hands them and the unread file part to <paramref name="upload"/>:
     /// 5 for a body that is not well-formed multipart, 9 for too many or too long fields, 7 without a file part.
+    /// With <paramref name="ready"/>, fields may also follow the file (Tallyfy's own sample sends it first): a file part that
+    /// comes before <paramref name="ready"/> holds streams into a staging blob (at most FormFiles:MaxFileSize, else 271), the
+    /// fields after it are read, and <paramref name="upload"/> gets the staged bytes; the staging blob goes when it returns.
     /// </summary>
-    public async Task<ApiAnswer> ReadAsync(HttpRequest http, string filePart, Func<IReadOnlyDictionary<string, string>, FilePart, Task<ApiAnswer>> upload, CancellationToken cancellationToken)
+    public async Task<ApiAnswer> ReadAsync(HttpRequest http, string filePart, Func<IReadOnlyDictionary<string, string>, FilePart, Task<ApiAnswer>> upload, CancellationToken cancellationToken, Func<IReadOnlyDictionary<string, string>, bool>? ready = null)
     {
         if (!MediaTypeHeaderValue.TryParse(http.ContentType, out var contentType)
             || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
@@ -52,18 +55,50 @@ public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompl
             BodyLengthLimit = FormFilesOptions.MaxFileSizeCeiling + 1,
         };
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        while (await ReadBodyAsync(() => reader.ReadNextSectionAsync(cancellationToken), cancellationToken) is { } section)
+        StagedFile? staged = null;
+        try
         {
-            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
-                throw new ApiException(ErrorCode.WrongRequestFormat, "Wrong request format: every part of the upload needs a Content-Disposition");
-            if (disposition.IsFileDisposition() || disposition.Name.Value == filePart)
-                return await upload(fields, new FilePart(filePart, section, disposition));
-            if (fields.Count == MaxFields)
-                throw new ApiException(ErrorCode.RequestTooLarge, $"Too large request: at most {MaxFields} form fields come before the file");
-            fields[disposition.Name.Value ?? string.Empty] = await ReadBodyAsync(() => ReadFieldAsync(section, cancellationToken), cancellationToken);
-        }
+            while (await ReadBodyAsync(() => reader.ReadNextSectionAsync(cancellationToken), cancellationToken) is { } section)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
+                    throw new ApiException(ErrorCode.WrongRequestFormat, "Wrong request format: every part of the upload needs a Content-Disposition");
+                if (disposition.IsFileDisposition() || disposition.Name.Value == filePart)
+                {
+                    if (staged is not null)
+                        throw ApiException.InvalidParameter(filePart, "comes once: an upload holds one file");
+                    if (ready is null || ready(fields))
+                        return await upload(fields, new FilePart(filePart, section.Body, disposition.FileName.Value));
+                    staged = await StageAsync(section.Body, disposition.FileName.Value, cancellationToken);
+                    continue;
+                }
 
-        throw ApiException.InvalidParameter(filePart, "is required, as the last part of the form");
+                if (fields.Count == MaxFields)
+                    throw new ApiException(ErrorCode.RequestTooLarge, $"Too large request: at most {MaxFields} form fields come with the file");
+                fields[disposition.Name.Value ?? string.Empty] = await ReadBodyAsync(() => ReadFieldAsync(section, cancellationToken), cancellationToken);
+            }
+
+            if (staged is null)
+                throw ApiException.InvalidParameter(filePart, "is required, as the last part of the form");
+            await using var bytes = await staged.Blob.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken);
+            return await upload(fields, new FilePart(filePart, bytes, staged.FileName, staged.Length));
+        }
+        finally
+        {
+            if (staged is not null)
+                await staged.Blob.DeleteIfExistsAsync(cancellationToken: CancellationToken.None);
+        }
+    }
+
+    /// <summary>A file part that came before the fields it needs, kept in <c>accepted-files/staging/</c> (no SAS reaches it).</summary>
+    private sealed record StagedFile(BlockBlobClient Blob, string? FileName, long Length);
+
+    private async Task<StagedFile> StageAsync(Stream body, string? fileName, CancellationToken cancellationToken)
+    {
+        var blob = blobs.Accepted.GetBlockBlobClient($"{FileBlobs.StagingPrefix}{Guid.NewGuid():N}");
+        var length = await StreamAsync(blob, options.Value.MaxFileSize, body, cancellationToken);
+        return length is { } stored
+            ? new StagedFile(blob, fileName, stored)
+            : throw new ApiException(ErrorCode.FileTooLarge, $"File size is larger than the maximum allowed: at most {options.Value.MaxFileSize} bytes");
     }
 
     /// <summary>A read of the request body: a body that breaks the multipart format is the client's error (5), not ours.</summary>
@@ -87,15 +122,14 @@ public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompl
     /// <param name="iso">For a <c>/v2/</c> upload: its answer's dates in the file owner's time zone, ISO 8601 when true; null for a dialect's (UTC).</param>
     public async Task<ApiAnswer> UploadAsync(string? token, FilePart part, CancellationToken cancellationToken, bool? iso = null)
     {
-        var (section, disposition) = (part.Section, part.Disposition);
-        var (file, reservedName, zone) = await ClaimAsync(token, disposition.FileName.Value, iso is not null, cancellationToken);
+        var (file, reservedName, zone) = await ClaimAsync(token, part.FileName, iso is not null, cancellationToken);
         if (iso is { } asked)
             ApiDate.Current = new ApiDate.DateStyle(zone!, asked); // Here: a value set inside ClaimAsync would not flow back.
         Telemetry.Lifecycle.Tag(file.UserId, file.TaskId, file.Id);
         bool stored;
         try
         {
-            stored = await StreamAsync(file, section.Body, cancellationToken);
+            stored = await StreamAsync(blobs.Container.GetBlockBlobClient(file.BlobName), file.ReservedSize, part.Body, cancellationToken) is not null;
         }
         catch (RequestFailedException e) when (e.Status is 409 or 412)
         {
@@ -163,11 +197,10 @@ public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompl
 
     /// <summary>
     /// Streams the part into the blob in blocks, staging up to <see cref="StagesInFlight"/> at once, each
-    /// from a pooled buffer; false (and nothing committed) once the part passes the reserved size.
+    /// from a pooled buffer; its length, or null (and nothing committed) once the part passes <paramref name="limit"/>.
     /// </summary>
-    private async Task<bool> StreamAsync(FileEntity file, Stream body, CancellationToken cancellationToken)
+    private static async Task<long?> StreamAsync(BlockBlobClient blob, long limit, Stream body, CancellationToken cancellationToken)
     {
-        var blob = blobs.Container.GetBlockBlobClient(file.BlobName);
         var blocks = new List<string>();
         var staging = new List<Task>();
         long total = 0;
@@ -179,17 +212,17 @@ public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompl
                 var handedOver = false;
                 try
                 {
-                    // Never read past the reserved size + 1 byte.
-                    var wanted = (int)Math.Min(BlockSize, file.ReservedSize + 1 - total);
+                    // Never read past the limit + 1 byte.
+                    var wanted = (int)Math.Min(BlockSize, limit + 1 - total);
                     var read = await ReadBodyAsync(() => body.ReadAtLeastAsync(buffer.AsMemory(0, wanted), wanted, throwOnEndOfStream: false, cancellationToken).AsTask(), cancellationToken);
                     total += read;
-                    if (total > file.ReservedSize)
-                        return false;
+                    if (total > limit)
+                        return null;
                     var last = read < wanted;
                     if (last && blocks.Count == 0)
                     {
                         await blob.UploadAsync(new MemoryStream(buffer, 0, read, writable: false), new BlobUploadOptions(), cancellationToken);
-                        return true;
+                        return total;
                     }
 
                     if (read > 0)
@@ -210,7 +243,7 @@ public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompl
                     if (last)
                     {
                         await blob.CommitBlockListAsync(blocks, cancellationToken: cancellationToken);
-                        return true;
+                        return total;
                     }
                 }
                 finally
@@ -246,7 +279,7 @@ public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompl
         var length = await reader.ReadBlockAsync(buffer, cancellationToken);
         return length <= MaxFieldLength
             ? new string(buffer, 0, length)
-            : throw new ApiException(ErrorCode.RequestTooLarge, $"Too large request: a form field before the file takes at most {MaxFieldLength} characters");
+            : throw new ApiException(ErrorCode.RequestTooLarge, $"Too large request: a form field takes at most {MaxFieldLength} characters");
     }
 
     /// <summary>The uploaded file's own name, when it is a fit display name (no path, no control characters).</summary>
@@ -259,8 +292,11 @@ public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompl
     private static ApiException NotVerified() => new(ErrorCode.KeyNotFound, "The upload token does not verify");
 }
 
-/// <summary>The unread file part of a multipart upload, under the name its form gave it.</summary>
-public sealed record FilePart(string Name, MultipartSection Section, ContentDispositionHeaderValue Disposition);
+/// <summary>
+/// The unread file part of a multipart upload, under the name its form gave it, with the file name it sent; a part that
+/// came before its fields was staged first, and its <see cref="StagedLength"/> is known.
+/// </summary>
+public sealed record FilePart(string Name, Stream Body, string? FileName, long? StagedLength = null);
 
 /// <summary><c>task/form/file/upload</c>: Navixy's multipart POST, the <c>token</c> before the part <c>file</c>.</summary>
 internal sealed class FileUploadAction(MultipartUploads uploads, Calls.RateLimits limits, IOptions<FormFilesOptions> options) : IApiAction

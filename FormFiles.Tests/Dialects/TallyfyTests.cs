@@ -87,7 +87,12 @@ public sealed class TallyfyTests(ServiceFixture service)
         AssertError(await UploadAsync(user, user.Id, task, "photo", Uploads.JpegLike(10), "p.jpg", checklist: "999999"), HttpStatusCode.UnprocessableEntity, 7);
         AssertError(await SendAsync(HttpMethod.Put, $"/organizations/{user.Id}/runs/{task}/tasks/{task + 1}", user.Hash, new JsonObject { ["taskdata"] = new JsonObject() }), HttpStatusCode.NotFound, 201);
         AssertError(await SendAsync(HttpMethod.Put, $"/organizations/{user.Id}/runs/{task}/tasks/{task}", user.Hash, new JsonObject { ["taskdata"] = new JsonObject { ["photo"] = new JsonArray(new JsonObject { ["id"] = "x" }) } }), HttpStatusCode.UnprocessableEntity, 7);
-        var invalid = await SendAsync(HttpMethod.Put, $"/organizations/{user.Id}/runs/{task}/tasks/{task}", user.Hash, new JsonObject { ["taskdata"] = new JsonObject { ["name"] = new JsonArray(new JsonObject { ["id"] = "12345" }) } });
+        // Assets for a text field have no reading as its value: 7, naming the field.
+        var unread = await SendAsync(HttpMethod.Put, $"/organizations/{user.Id}/runs/{task}/tasks/{task}", user.Hash, new JsonObject { ["taskdata"] = new JsonObject { ["name"] = new JsonArray(new JsonObject { ["id"] = "12345" }) } });
+        AssertError(unread, HttpStatusCode.UnprocessableEntity, 7);
+        Assert.Contains("taskdata.name", unread.Body["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        // A value of the right kind that the field refuses is the canonical validation's 242, with its errors.
+        var invalid = await SendAsync(HttpMethod.Put, $"/organizations/{user.Id}/runs/{task}/tasks/{task}", user.Hash, new JsonObject { ["taskdata"] = new JsonObject { ["photo"] = new JsonArray(new JsonObject { ["id"] = "12345" }) } });
         AssertError(invalid, HttpStatusCode.UnprocessableEntity, 242);
         Assert.NotEmpty(invalid.Body["errors"]!.AsArray());
 

@@ -159,13 +159,19 @@ public sealed class BicepTests
     public void A_lifecycle_rule_removes_what_upload_credentials_leave_under_form_files_and_never_touches_accepted_bytes()
     {
         var policy = Assert.Single(Resources(Main.Value, "Microsoft.Storage/storageAccounts/managementPolicies"))["properties"]!["policy"]!;
-        var rule = Assert.Single(policy["rules"]!.AsArray())!;
+        var rules = policy["rules"]!.AsArray();
+        Assert.Equal(2, rules.Count);
+        var rule = rules.Single(r => r!["name"]!.GetValue<string>() == "upload-leftovers")!;
         var definition = rule["definition"]!;
 
         Assert.True(rule["enabled"]!.GetValue<bool>());
         var prefixes = definition["filters"]!["prefixMatch"]!.AsArray().Select(p => p!.GetValue<string>()).ToList();
         Assert.Equal("[format('{0}/', 'form-files')]", Assert.Single(prefixes));
-        Assert.DoesNotContain(prefixes, p => p.Contains(FormFiles.Files.FileBlobs.AcceptedContainerName, StringComparison.Ordinal));
+
+        // Of accepted-files, only what waits in staging/ for an upload's fields (a day at most); never the accepted bytes.
+        var staging = rules.Single(r => r!["name"]!.GetValue<string>() == "staging-leftovers")!["definition"]!;
+        Assert.Equal($"[format('{{0}}/{FormFiles.Files.FileBlobs.StagingPrefix}', '{FormFiles.Files.FileBlobs.AcceptedContainerName}')]", Assert.Single(staging["filters"]!["prefixMatch"]!.AsArray())!.GetValue<string>());
+        Assert.Equal(1, staging["actions"]!["baseBlob"]!["delete"]!["daysAfterModificationGreaterThan"]!.GetValue<int>());
         // Past the longest reservation (FormFiles:ReservationTtl at most 7 days), no upload name holds anything a file needs.
         var longestTtl = (int)Math.Ceiling(TimeSpan.Parse(typeof(FormFilesOptions).GetProperty(nameof(FormFilesOptions.ReservationTtl))!
             .GetCustomAttribute<System.ComponentModel.DataAnnotations.RangeAttribute>()!.Maximum.ToString()!, System.Globalization.CultureInfo.InvariantCulture).TotalDays);

@@ -82,7 +82,9 @@ resource acceptedFiles 'Microsoft.Storage/storageAccounts/blobServices/container
 // What upload credentials can still leave under form-files after the sweep: snapshots a client took of its
 // upload (or of the empty tombstone that keeps an upload name), and any upload name the sweep never reached.
 // Upload names live at most as long as a reservation (FormFiles:ReservationTtl, at most 7 days); accepted
-// bytes live in accepted-files, which no rule touches. Lifecycle runs about once a day.
+// bytes live in accepted-files, which no rule touches but for staging/: a Tallyfy upload whose file came
+// before its fields waits there for them, and the call deletes it; a process that died meanwhile leaves it
+// to the second rule. Lifecycle runs about once a day.
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
   parent: account
   name: 'default'
@@ -101,6 +103,20 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
             actions: {
               baseBlob: { delete: { daysAfterModificationGreaterThan: 8 } }
               snapshot: { delete: { daysAfterCreationGreaterThan: 1 } }
+            }
+          }
+        }
+        {
+          name: 'staging-leftovers'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: ['blockBlob']
+              prefixMatch: ['${acceptedFiles.name}/staging/']
+            }
+            actions: {
+              baseBlob: { delete: { daysAfterModificationGreaterThan: 1 } }
             }
           }
         }

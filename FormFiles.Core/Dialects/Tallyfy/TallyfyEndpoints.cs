@@ -84,7 +84,11 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
         };
     }
 
-    /// <summary><c>POST /file</c>: reserve on the field, stream, complete; anything short of an accepted upload keeps nothing.</summary>
+    /// <summary>
+    /// <c>POST /file</c>: reserve on the field, stream, complete; anything short of an accepted upload keeps nothing. The
+    /// fields may come in any order: a file part before <c>uploaded_from</c> and <c>subject_id</c> (the seed's own order) is
+    /// staged until they come, then reserved at its size and streamed from there.
+    /// </summary>
     private Task<JsonObject> UploadAsync(Call api) =>
         UploadedAsync(uploads.ReadAsync(api.Context.Request, "name", async (fields, part) =>
         {
@@ -101,9 +105,10 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
                 throw Invalid("checklist_id must be the template of the run's form");
             var field = form["fields"]!.AsArray().Select(f => f.Deserialize<FormField>(ApiJson.Options)!).FirstOrDefault(f => f.Id == fieldId);
 
+            // A staged file (it came before the fields) reserves its own size; a streaming one the field's most, settled by completion.
             var (created, _) = await dispatcher.CallAsync(api.Context, "task/form/file/create", ApiParameters.Of(api.Parameters(new()
             {
-                ["task_id"] = taskId, ["field_id"] = fieldId, ["size"] = field is null ? 1 : reservations.MaxSize(field),
+                ["task_id"] = taskId, ["field_id"] = fieldId, ["size"] = part.StagedLength is { } staged ? Math.Max(1, staged) : field is null ? 1 : reservations.MaxSize(field),
             })));
             var value = Check(created).Body["value"]!;
             var fileId = value["file_id"]!.GetValue<long>();
@@ -122,13 +127,17 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
                     NotUndone(logger, fileId, undone.Code);
                 throw;
             }
-        }, api.Context.RequestAborted));
+        }, api.Context.RequestAborted, ready: fields => fields.ContainsKey("uploaded_from") && fields.ContainsKey("subject_id")));
 
     /// <summary>The asset the upload answered with (its errors were thrown as they came).</summary>
     private static async Task<JsonObject> UploadedAsync(Task<ApiAnswer> upload) =>
         JsonNode.Parse((await upload).Body)!.AsObject();
 
-    /// <summary><c>PUT /runs/{run}/tasks/{task}</c>: the named file fields, merged into the form's values and committed.</summary>
+    /// <summary>
+    /// <c>PUT /runs/{run}/tasks/{task}</c>: the named fields of <c>taskdata</c>, files and the other kinds alike, merged into the
+    /// form's values and committed. The task's own properties beside it (<c>summary</c>, <c>deadline</c>, <c>title</c>) are
+    /// accepted and left alone: a FormFiles task's label and dates are its Navixy API's.
+    /// </summary>
     private async Task<JsonObject> TaskDataAsync(Call api, string run, string task)
     {
         if (!long.TryParse(run, NumberStyles.None, CultureInfo.InvariantCulture, out var taskId) || task != run)
@@ -143,24 +152,16 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
             throw new TallyfyError(StatusCodes.Status400BadRequest, (int)ErrorCode.WrongRequestFormat, $"The body could not be read: {e.Message}");
         }
 
+        // Every field's value in its canonical form (TaskDataValues): assets, texts, dates, stars, choices, checkboxes.
         var form = await FormAsync(api, taskId);
-        var types = form["fields"]!.AsArray().ToDictionary(f => f!["id"]!.GetValue<string>(), f => f!["type"]!.GetValue<string>());
+        var fields = form["fields"]!.AsArray().Select(f => f.Deserialize<FormField>(ApiJson.Options)!).ToDictionary(f => f.Id, StringComparer.Ordinal);
+        var types = fields.ToDictionary(f => f.Key, f => f.Value.Type, StringComparer.Ordinal);
         var values = new JsonObject();
-        foreach (var field in taskData.EnumerateObject())
+        foreach (var entry in taskData.EnumerateObject())
         {
-            if (field.Value.ValueKind != JsonValueKind.Array)
-                throw Invalid($"taskdata.{field.Name} must be a list of assets");
-            var ids = new JsonArray();
-            foreach (var asset in field.Value.EnumerateArray())
-                ids.Add(asset.ValueKind == JsonValueKind.Object && asset.TryGetProperty("id", out var id) && JsonValues.TryGetInt64(id, out var fileId) ? fileId : throw Invalid($"taskdata.{field.Name} holds an asset without a valid id"));
-            var type = types.TryGetValue(field.Name, out var known) ? known : throw NotFound($"The run's form has no field '{field.Name}'");
-            values[field.Name] = type switch
-            {
-                FieldTypes.Signature when ids.Count == 0 => null, // Cleared.
-                FieldTypes.Signature when ids.Count > 1 => throw Invalid($"taskdata.{field.Name} is a signature: one asset at most"),
-                FieldTypes.Signature => new JsonObject { ["type"] = type, ["file_id"] = ids[0]!.DeepClone() },
-                _ => new JsonObject { ["type"] = type, ["file_ids"] = ids },
-            };
+            var field = fields.GetValueOrDefault(entry.Name) ?? throw NotFound($"The run's form has no field '{entry.Name}'");
+            var (value, error) = TaskDataValues.Canonical(field, entry.Value);
+            values[entry.Name] = error is null ? value : throw Invalid($"taskdata.{entry.Name} {error}");
         }
 
         // Merged into the values as they are at the commit: the first time a submission, then an update.
@@ -175,6 +176,8 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
         {
             if (types.GetValueOrDefault(fieldId) is FieldTypes.File or FieldTypes.Photo or FieldTypes.Signature)
                 shown[fieldId] = new JsonArray([.. BoundIds(value).Where(files.ContainsKey).Select(id => (JsonNode)Asset(api, files[id]!))]);
+            else if (fields.GetValueOrDefault(fieldId) is { } field)
+                shown[fieldId] = TaskDataValues.Shown(field, value);
         }
 
         return new JsonObject
@@ -288,7 +291,7 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
         long.TryParse(asset, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : throw NotFound($"No such asset '{asset}'");
 
     private static string Field(IReadOnlyDictionary<string, string> fields, string name) =>
-        fields.TryGetValue(name, out var value) && value.Length > 0 ? value : throw Invalid($"{name} is required, before the file part 'name'");
+        fields.TryGetValue(name, out var value) && value.Length > 0 ? value : throw Invalid($"{name} is required");
 
     /// <summary>A canonical answer, or its error in Tallyfy's terms.</summary>
     private static CanonicalAnswer Check(ApiAnswer answer)

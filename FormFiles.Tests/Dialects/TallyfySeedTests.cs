@@ -1,0 +1,198 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using FormFiles.Tests.Infrastructure;
+
+namespace FormFiles.Tests.Dialects;
+
+/// <summary>
+/// Seed 004's own JavaScript, request by request: its <c>FormData</c> appends the file first (<c>name</c>, with the file's
+/// name and type), then <c>source</c>, <c>uploaded_from</c>, <c>subject_type</c>, <c>subject_id</c>, <c>step_id</c> and
+/// <c>checklist_id</c>, with its three headers; then the asset goes into <c>taskdata</c> by PUT. A file before its fields
+/// waits in a staging blob, under the same limits, and nothing of it stays.
+/// </summary>
+[Collection(ServiceFixture.Collection)]
+public sealed class TallyfySeedTests(ServiceFixture service)
+{
+    private static JsonArray Fields =>
+    [
+        new JsonObject { ["id"] = "photo", ["label"] = "Photo", ["type"] = "photo" },
+        new JsonObject { ["id"] = "doc", ["label"] = "Document", ["type"] = "file", ["max_file_size"] = 1000 },
+    ];
+
+    private static BlobContainerClient Accepted => new BlobServiceClient(ServiceFixture.SharedConnectionString).GetBlobContainerClient(FormFiles.Files.FileBlobs.AcceptedContainerName);
+
+    [Fact]
+    public async Task The_seeds_upload_with_the_file_first_then_its_put_attach_the_photo()
+    {
+        var user = await service.Client.NewUserAsync();
+        var template = await user.CreateTemplateAsync(Fields);
+        var run = await user.CreateTaskAsync(template);
+        var photo = Uploads.JpegLike(1500);
+
+        var (status, body) = await SeedUploadAsync(user, photo, "parcel.jpg", "photo", run, template);
+
+        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        var asset = body["data"]![0]!.AsObject();
+        Assert.Equal("parcel.jpg", asset["filename"]!.GetValue<string>());
+        Assert.Equal("photo", asset["uploaded_from"]!.GetValue<string>());
+        Assert.Equal("step_id_xyz789", asset["step_id"]!.GetValue<string>());
+        Assert.Equal(1500, asset["size"]!.GetValue<long>());
+        Assert.Equal(1500, (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!["total_size"]!.GetValue<long>()); // Reserved at its size.
+        await AssertNothingStagedAsync();
+
+        // attachFileToTask(assetObject, orgId, runId, taskId, formFieldId, token)
+        using var put = new HttpRequestMessage(HttpMethod.Put, $"/organizations/{user.Id}/runs/{run}/tasks/{run}")
+        {
+            Content = new StringContent(new JsonObject { ["taskdata"] = new JsonObject { ["photo"] = new JsonArray(asset.DeepClone()) } }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+        };
+        SeedHeaders(put, user.Hash);
+        using var attached = await service.Client.SendAsync(put);
+        Assert.Equal(HttpStatusCode.OK, attached.StatusCode);
+
+        var form = (await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = run })).AssertOk().Body["value"]!;
+        Assert.Equal(long.Parse(asset["id"]!.GetValue<string>(), CultureInfo.InvariantCulture), form["values"]!["photo"]!["file_ids"]![0]!.GetValue<long>());
+        using var download = await service.Client.SendAsync(Authorized(HttpMethod.Get, $"/organizations/{user.Id}/file/{asset["id"]}/dl", user.Hash));
+        Assert.Equal(photo, await download.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task A_file_first_upload_keeps_the_fields_size_limit_the_service_limit_and_the_quota_and_leaves_nothing()
+    {
+        var user = await service.Client.NewUserAsync();
+        var template = await user.CreateTemplateAsync(Fields);
+        var run = await user.CreateTaskAsync(template);
+
+        var (fieldStatus, fieldBody) = await SeedUploadAsync(user, new byte[1001], "big.pdf", "doc", run, template); // The field takes 1,000 bytes.
+        Assert.True(fieldStatus is HttpStatusCode.UnprocessableEntity or HttpStatusCode.RequestEntityTooLarge, fieldBody.ToJsonString());
+        Assert.Equal(271, fieldBody["code"]!.GetValue<int>());
+
+        var (serviceStatus, serviceBody) = await SeedUploadAsync(user, new byte[16 * 1024 * 1024 + 1], "huge.bin", "photo", run, template);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, serviceStatus);
+        Assert.Equal(271, serviceBody["code"]!.GetValue<int>());
+
+        (await service.Client.AdminAsync("admin/user/update", new JsonObject { ["user_id"] = user.Id, ["quota_bytes"] = 500 })).AssertOk();
+        var (quotaStatus, quotaBody) = await SeedUploadAsync(user, Uploads.JpegLike(800), "p.jpg", "photo", run, template);
+        Assert.False(quotaStatus == HttpStatusCode.OK, quotaBody.ToJsonString());
+
+        var stats = (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!;
+        Assert.Equal(0, stats["total_size"]!.GetValue<long>());
+        Assert.Empty((await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = run })).AssertOk().Body["files"]!.AsArray());
+        await AssertNothingStagedAsync();
+    }
+
+    [Fact]
+    public async Task A_body_that_breaks_after_the_staged_file_is_refused_and_leaves_nothing()
+    {
+        var user = await service.Client.NewUserAsync();
+        var template = await user.CreateTemplateAsync(Fields);
+        var run = await user.CreateTaskAsync(template);
+        const string boundary = "----seed";
+        var head = $"--{boundary}\r\nContent-Disposition: form-data; name=\"name\"; filename=\"p.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n";
+        var tail = $"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"uploaded_from\"\r\n\r\nphoto"; // Cut off: no closing boundary.
+        var bytes = System.Text.Encoding.ASCII.GetBytes(head).Concat(Uploads.JpegLike(400)).Concat(System.Text.Encoding.ASCII.GetBytes(tail)).ToArray();
+        using var request = Authorized(HttpMethod.Post, $"/organizations/{user.Id}/file", user.Hash);
+        request.Content = new ByteArrayContent(bytes);
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse($"multipart/form-data; boundary={boundary}");
+
+        using var response = await service.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Empty((await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = run })).AssertOk().Body["files"]!.AsArray());
+        await AssertNothingStagedAsync();
+    }
+
+    [Fact]
+    public async Task Task_data_mixes_files_with_the_forms_other_fields_and_leaves_the_tasks_own_properties()
+    {
+        var user = await service.Client.NewUserAsync();
+        var template = await user.CreateTemplateAsync(
+        [
+            new JsonObject { ["id"] = "notes", ["label"] = "Notes", ["type"] = "text" },
+            new JsonObject { ["id"] = "photo", ["label"] = "Photo", ["type"] = "photo" },
+            new JsonObject { ["id"] = "size", ["label"] = "Size", ["type"] = "dropdown", ["options"] = new JsonArray(new JsonObject { ["label"] = "S" }, new JsonObject { ["label"] = "L" }) },
+            new JsonObject { ["id"] = "checks", ["label"] = "Checks", ["type"] = "checkbox_group", ["min_checked"] = 0, ["max_checked"] = 2, ["group"] = new JsonArray(new JsonObject { ["label"] = "Sealed" }, new JsonObject { ["label"] = "Dry" }) },
+        ]);
+        var run = await user.CreateTaskAsync(template);
+        var asset = (await SeedUploadAsync(user, Uploads.JpegLike(600), "door.jpg", "photo", run, template)).Body["data"]![0]!;
+
+        // "You can include other task updates here too (e.g., summary, deadline)".
+        var (status, answer) = await PutTaskDataAsync(user, run, new JsonObject
+        {
+            ["taskdata"] = new JsonObject
+            {
+                ["notes"] = "Left at door",
+                ["photo"] = new JsonArray(asset.DeepClone()),
+                ["size"] = new JsonObject { ["id"] = "opt-2", ["text"] = "L" },
+                ["checks"] = new JsonArray(new JsonObject { ["text"] = "Dry", ["selected"] = true }),
+            },
+            ["summary"] = "Delivered",
+            ["deadline"] = "2026-12-31T12:00:00Z",
+        });
+
+        Assert.True(status == HttpStatusCode.OK, answer.ToJsonString());
+        Assert.Equal("Left at door", answer["data"]!["taskdata"]!["notes"]!.GetValue<string>());
+        Assert.Equal("L", answer["data"]!["taskdata"]!["size"]!["text"]!.GetValue<string>());
+        Assert.Equal("Dry", answer["data"]!["taskdata"]!["checks"]![0]!.GetValue<string>());
+        var values = (await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = run })).AssertOk().Body["value"]!["values"]!;
+        Assert.Equal("Left at door", values["notes"]!["value"]!.GetValue<string>());
+        Assert.Equal(1, values["size"]!["value_index"]!.GetValue<int>());
+        Assert.Equal([false, true], values["checks"]!["values"]!.AsArray().Select(b => b!.GetValue<bool>()));
+        Assert.Single(values["photo"]!["file_ids"]!.AsArray());
+
+        // A value with no reading for its field is refused whole, in Tallyfy's envelope.
+        var (refused, _) = await PutTaskDataAsync(user, run, new JsonObject { ["taskdata"] = new JsonObject { ["notes"] = "kept?", ["size"] = new JsonObject { ["text"] = "XL" } } });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused);
+        Assert.Equal("Left at door", (await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = run })).AssertOk().Body["value"]!["values"]!["notes"]!["value"]!.GetValue<string>());
+    }
+
+    private async Task<(HttpStatusCode Status, JsonNode Body)> PutTaskDataAsync(TestUser user, long run, JsonObject body)
+    {
+        using var put = Authorized(HttpMethod.Put, $"/organizations/{user.Id}/runs/{run}/tasks/{run}", user.Hash);
+        put.Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+        using var response = await service.Client.SendAsync(put);
+        return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
+    }
+
+    /// <summary>Step 1 of the seed: <c>formData.append('name', file, file.name)</c> first, then the Task Field's fields.</summary>
+    private async Task<(HttpStatusCode Status, JsonObject Body)> SeedUploadAsync(TestUser user, byte[] bytes, string fileName, string formFieldId, long runId, long checklistId)
+    {
+        var file = new ByteArrayContent(bytes);
+        file.Headers.ContentType = new MediaTypeHeaderValue(fileName.EndsWith(".jpg", StringComparison.Ordinal) ? "image/jpeg" : "application/octet-stream");
+        using var formData = new MultipartFormDataContent
+        {
+            { file, "name", fileName },
+            { new StringContent("local"), "source" },
+            { new StringContent(formFieldId), "uploaded_from" },
+            { new StringContent("Run"), "subject_type" },
+            { new StringContent(runId.ToString(CultureInfo.InvariantCulture)), "subject_id" },
+            { new StringContent("step_id_xyz789"), "step_id" },
+            { new StringContent(checklistId.ToString(CultureInfo.InvariantCulture)), "checklist_id" },
+        };
+        using var request = Authorized(HttpMethod.Post, $"/organizations/{user.Id}/file", user.Hash);
+        request.Content = formData;
+        using var response = await service.Client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, JsonNode.Parse(text)!.AsObject());
+    }
+
+    private static HttpRequestMessage Authorized(HttpMethod method, string path, string hash)
+    {
+        var request = new HttpRequestMessage(method, path);
+        SeedHeaders(request, hash);
+        return request;
+    }
+
+    /// <summary>The seed's headers: Authorization Bearer, Accept JSON, X-Tallyfy-Client.</summary>
+    private static void SeedHeaders(HttpRequestMessage request, string hash)
+    {
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", hash);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        request.Headers.Add("X-Tallyfy-Client", "APIClient");
+    }
+
+    private static async Task AssertNothingStagedAsync() =>
+        Assert.Empty(await Accepted.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, FormFiles.Files.FileBlobs.StagingPrefix, CancellationToken.None).ToListAsync());
+}
