@@ -25,10 +25,17 @@ public sealed class OnlyOfficeFunction(Dialects.OnlyOffice.OnlyOfficeEndpoints e
         endpoints.HandleAsync(request.HttpContext, taskid);
 }
 
-/// <summary>Tallyfy's files and task data → the Core dialect (<see cref="Dialects.Tallyfy.TallyfyEndpoints"/>), which routes the rest itself.</summary>
+/// <summary>
+/// Tallyfy's files and task data → the Core dialect (<see cref="Dialects.Tallyfy.TallyfyEndpoints"/>), which routes the rest
+/// itself; under <c>/organizations/</c> and, as Tallyfy's own URLs, <c>/api/organizations/</c>.
+/// </summary>
 public sealed class TallyfyFunction(Dialects.Tallyfy.TallyfyEndpoints endpoints)
 {
     [Function("Tallyfy")]
     public Task Tallyfy([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "delete", "options", Route = "organizations/{*rest}")] HttpRequest request, string? rest) =>
+        endpoints.HandleAsync(request.HttpContext, rest);
+
+    [Function("TallyfyApi")]
+    public Task TallyfyApi([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "delete", "options", Route = "api/organizations/{*rest}")] HttpRequest request, string? rest) =>
         endpoints.HandleAsync(request.HttpContext, rest);
 }

@@ -28,6 +28,7 @@ public static class ApiRoutes
         endpoints.MapMethods(Dialects.OnlyOffice.OnlyOfficeEndpoints.Route, ["GET", "POST", "DELETE", "OPTIONS"], context => onlyOffice.HandleAsync(context, context.GetRouteValue("taskid") as string));
         var tallyfy = endpoints.ServiceProvider.GetRequiredService<Dialects.Tallyfy.TallyfyEndpoints>();
         endpoints.Map(Dialects.Tallyfy.TallyfyEndpoints.Route, context => tallyfy.HandleAsync(context, context.GetRouteValue("rest") as string));
+        endpoints.Map(Dialects.Tallyfy.TallyfyEndpoints.ApiRoute, context => tallyfy.HandleAsync(context, context.GetRouteValue("rest") as string));
         endpoints.MapFallback("{**path}", context => dispatcher.HandleAsync(context, null));
         return endpoints;
     }

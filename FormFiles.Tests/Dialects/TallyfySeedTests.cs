@@ -44,7 +44,7 @@ public sealed class TallyfySeedTests(ServiceFixture service)
         await AssertNothingStagedAsync();
 
         // attachFileToTask(assetObject, orgId, runId, taskId, formFieldId, token)
-        using var put = new HttpRequestMessage(HttpMethod.Put, $"/organizations/{user.Id}/runs/{run}/tasks/{run}")
+        using var put = new HttpRequestMessage(HttpMethod.Put, $"/api/organizations/{user.Id}/runs/{run}/tasks/{run}")
         {
             Content = new StringContent(new JsonObject { ["taskdata"] = new JsonObject { ["photo"] = new JsonArray(asset.DeepClone()) } }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
         };
@@ -171,7 +171,7 @@ public sealed class TallyfySeedTests(ServiceFixture service)
             { new StringContent("step_id_xyz789"), "step_id" },
             { new StringContent(checklistId.ToString(CultureInfo.InvariantCulture)), "checklist_id" },
         };
-        using var request = Authorized(HttpMethod.Post, $"/organizations/{user.Id}/file", user.Hash);
+        using var request = Authorized(HttpMethod.Post, $"/api/organizations/{user.Id}/file", user.Hash); // The seed's apiUrl: https://go.tallyfy.com/api/organizations/${orgId}/file
         request.Content = formData;
         using var response = await service.Client.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();

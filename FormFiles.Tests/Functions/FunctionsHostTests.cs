@@ -27,7 +27,7 @@ public sealed class FunctionsHostTests
     [Fact]
     public void The_app_has_one_http_function_per_api_one_blob_trigger_and_two_timers()
     {
-        Assert.Equal(["Api", "BlobCreated", "Maintenance", "OnlyOffice", "Tallyfy", "WebhookDeliveries"], Metadata.Value.Select(f => f!["name"]!.GetValue<string>()).Order());
+        Assert.Equal(["Api", "BlobCreated", "Maintenance", "OnlyOffice", "Tallyfy", "TallyfyApi", "WebhookDeliveries"], Metadata.Value.Select(f => f!["name"]!.GetValue<string>()).Order());
         Assert.All(Metadata.Value, f => Assert.Equal("dotnet-isolated", f!["language"]!.GetValue<string>()));
     }
 
@@ -89,6 +89,9 @@ public sealed class FunctionsHostTests
 
         Assert.Equal("organizations/{*rest}", trigger["route"]!.GetValue<string>());
         Assert.Equal(["delete", "get", "options", "post", "put"], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>().ToLowerInvariant()).Order());
+        var api = Trigger("TallyfyApi"); // Tallyfy's own base path.
+        Assert.Equal("api/organizations/{*rest}", api["route"]!.GetValue<string>());
+        Assert.Equal(["delete", "get", "options", "post", "put"], api["methods"]!.AsArray().Select(m => m!.GetValue<string>().ToLowerInvariant()).Order());
     }
 
     [Fact]

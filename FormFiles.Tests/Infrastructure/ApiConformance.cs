@@ -66,7 +66,9 @@ public static partial class ApiConformance
         if (method == "OPTIONS" && status == 204 && body.IsEmpty)
             return null; // A CORS preflight, answered for every route: protocol, not an operation.
         // Navixy's other paths of an action (fsm/task/…, task/form/file) are the action's operation.
-        var documented = IsApi(path) ? $"/v2/{FormFiles.Api.ActionNames.Canonical(path[4..].Trim('/'))}" : path;
+        // Tallyfy's own base path (/api/organizations/…) is the same operation as /organizations/….
+        var documented = IsApi(path) ? $"/v2/{FormFiles.Api.ActionNames.Canonical(path[4..].Trim('/'))}"
+            : path.StartsWith("/api/organizations/", StringComparison.Ordinal) ? path[4..] : path;
         if (Document.Value.Find(method, documented) is not var (key, operation))
         {
             var undocumented = IsApi(path) ? Unrouted(method, path, status, body) : null;

@@ -19,6 +19,9 @@ namespace FormFiles.Dialects.Tallyfy;
 public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedRequest served, CrossOrigin crossOrigin, ApiKeys keys, Calls.KeyedCalls keyedCalls, Reservations reservations, MultipartUploads uploads, FileBlobs blobs, ILogger<TallyfyEndpoints> logger)
 {
     public const string Route = "/organizations/{**rest}";
+
+    /// <summary>Tallyfy's own URLs carry <c>/api</c> before the organizations (<c>https://go.tallyfy.com/api/organizations/…</c>): served alike.</summary>
+    public const string ApiRoute = "/api" + Route;
     private const string Run = "Run";
 
     /// <param name="rest">The path after <c>/organizations/</c>, as both hosts bind it.</param>
