@@ -23,6 +23,11 @@ public sealed class OnlyOfficeFunction(Dialects.OnlyOffice.OnlyOfficeEndpoints e
     [Function("OnlyOffice")]
     public Task OnlyOffice([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "delete", "options", Route = "api/2.0/project/task/{taskid}/files")] HttpRequest request, string? taskid) =>
         endpoints.HandleAsync(request.HttpContext, taskid);
+
+    /// <summary>The same with ONLYOFFICE's <c>.json</c> suffix.</summary>
+    [Function("OnlyOfficeJson")]
+    public Task OnlyOfficeJson([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "delete", "options", Route = "api/2.0/project/task/{taskid}/files.json")] HttpRequest request, string? taskid) =>
+        endpoints.HandleAsync(request.HttpContext, taskid);
 }
 
 /// <summary>

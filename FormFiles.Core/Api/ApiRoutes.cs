@@ -26,6 +26,7 @@ public static class ApiRoutes
             dispatcher.HandleAsync(context, context.GetRouteValue("action") as string ?? string.Empty));
         var onlyOffice = endpoints.ServiceProvider.GetRequiredService<Dialects.OnlyOffice.OnlyOfficeEndpoints>();
         endpoints.MapMethods(Dialects.OnlyOffice.OnlyOfficeEndpoints.Route, ["GET", "POST", "DELETE", "OPTIONS"], context => onlyOffice.HandleAsync(context, context.GetRouteValue("taskid") as string));
+        endpoints.MapMethods(Dialects.OnlyOffice.OnlyOfficeEndpoints.JsonRoute, ["GET", "POST", "DELETE", "OPTIONS"], context => onlyOffice.HandleAsync(context, context.GetRouteValue("taskid") as string));
         var tallyfy = endpoints.ServiceProvider.GetRequiredService<Dialects.Tallyfy.TallyfyEndpoints>();
         endpoints.Map(Dialects.Tallyfy.TallyfyEndpoints.Route, context => tallyfy.HandleAsync(context, context.GetRouteValue("rest") as string));
         endpoints.Map(Dialects.Tallyfy.TallyfyEndpoints.ApiRoute, context => tallyfy.HandleAsync(context, context.GetRouteValue("rest") as string));

@@ -29,7 +29,10 @@ public sealed class OnlyOfficeTests(ServiceFixture service)
         Assert.Matches("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z$", response["created"]!.GetValue<string>());
         Assert.Null(response["deadline"]);
         Assert.True(response["canEdit"]!.GetValue<bool>());
-        Assert.Equal(user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), response["createdBy"]!["id"]!.GetValue<string>());
+        // ONLYOFFICE's people are uuids: the user's id in the last group.
+        Assert.True(Guid.TryParse(response["createdBy"]!["id"]!.GetValue<string>(), out var person), response["createdBy"]!.ToJsonString());
+        Assert.Equal(user.Id, Convert.ToInt64(person.ToString("N")[16..], 16));
+        Assert.NotNull(response["createdBy"]!["displayName"]);
         Assert.Equal([plan, photo], response["files"]!.AsArray().Select(f => f!["id"]!.GetValue<long>()));
 
         var list = await SendAsync(HttpMethod.Get, task, user.Hash);
@@ -46,6 +49,27 @@ public sealed class OnlyOfficeTests(ServiceFixture service)
         var deleted = await SendAsync(HttpMethod.Delete, task, user.Hash, query: $"?fileid={plan}");
         Assert.Equal([photo], deleted.Body["response"]!["files"]!.AsArray().Select(f => f!["id"]!.GetValue<long>()));
         Assert.Equal(200, (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!["total_size"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Routes_take_the_json_suffix_and_a_delete_takes_fileid_in_its_body_as_documented()
+    {
+        var user = await service.Client.NewUserAsync();
+        var task = await user.CreateTaskAsync(label: "Fit the kitchen");
+        var plan = await UploadAsync(user, task, "plan.bin", 300);
+        var door = await UploadAsync(user, task, "door.bin", 200);
+
+        var attached = await SendAsync(HttpMethod.Post, task, user.Hash, new JsonObject { ["files"] = new JsonArray(plan, door) }, suffix: ".json");
+        Assert.Equal(HttpStatusCode.OK, attached.Status);
+        Assert.Equal(2, (await SendAsync(HttpMethod.Get, task, user.Hash, suffix: ".json")).Body["count"]!.GetValue<int>());
+
+        var deleted = await SendAsync(HttpMethod.Delete, task, user.Hash, new JsonObject { ["fileid"] = plan });
+        Assert.True(deleted.Status == HttpStatusCode.OK, deleted.Body.ToJsonString());
+        Assert.Equal([door], deleted.Body["response"]!["files"]!.AsArray().Select(f => f!["id"]!.GetValue<long>()));
+        var quoted = await SendAsync(HttpMethod.Delete, task, user.Hash, new JsonObject { ["fileid"] = door.ToString(System.Globalization.CultureInfo.InvariantCulture) }, suffix: ".json");
+        Assert.True(quoted.Status == HttpStatusCode.OK, quoted.Body.ToJsonString());
+        Assert.Empty(quoted.Body["response"]!["files"]!.AsArray());
+        await AssertErrorAsync(await SendAsync(HttpMethod.Delete, task, user.Hash, new JsonObject()), HttpStatusCode.BadRequest);
     }
 
     [Fact]
@@ -96,9 +120,9 @@ public sealed class OnlyOfficeTests(ServiceFixture service)
         return Task.CompletedTask;
     }
 
-    private async Task<(HttpStatusCode Status, JsonObject Body)> SendAsync(HttpMethod method, long task, string? key, JsonObject? body = null, string query = "")
+    private async Task<(HttpStatusCode Status, JsonObject Body)> SendAsync(HttpMethod method, long task, string? key, JsonObject? body = null, string query = "", string suffix = "")
     {
-        using var request = new HttpRequestMessage(method, $"/api/2.0/project/task/{task}/files{query}");
+        using var request = new HttpRequestMessage(method, $"/api/2.0/project/task/{task}/files{suffix}{query}");
         if (body is not null)
             request.Content = JsonContent.Create(body);
         if (key is not null)

@@ -56,8 +56,15 @@ public sealed class TallyfyTests(ServiceFixture service)
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Put, $"/organizations/{user.Id}/runs/{task}/tasks/{task}", user.Hash, new JsonObject { ["taskdata"] = new JsonObject { ["photo"] = both } })).Status);
         Assert.Equal(2, (await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = task })).AssertOk().Body["value"]!["values"]!["photo"]!["file_ids"]!.AsArray().Count);
 
-        var read = await SendAsync(HttpMethod.Get, $"/organizations/{user.Id}/file/{id}", user.Hash);
+        // Metadata at …/assets/{id}; the file itself at …/file/{id} (inline) and …/file/{id}/dl (an attachment), as Tallyfy serves them.
+        var read = await SendAsync(HttpMethod.Get, $"/organizations/{user.Id}/assets/{id}", user.Hash);
         Assert.Equal(id, read.Body["data"]!["id"]!.GetValue<string>());
+        using var inline = new HttpRequestMessage(HttpMethod.Get, $"/organizations/{user.Id}/file/{id}");
+        inline.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.Hash);
+        using var shown = await service.Client.SendAsync(inline);
+        Assert.Equal("inline", shown.Content.Headers.ContentDisposition!.DispositionType);
+        Assert.Equal("image/jpeg", shown.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(bytes, await shown.Content.ReadAsByteArrayAsync());
         using var noRedirect = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = service.Client.BaseAddress };
         using var dl = new HttpRequestMessage(HttpMethod.Get, $"/organizations/{user.Id}/file/{id}/dl");
         dl.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.Hash);
@@ -68,6 +75,7 @@ public sealed class TallyfyTests(ServiceFixture service)
 
         var delete = await SendAsync(HttpMethod.Delete, $"/organizations/{user.Id}/file/{id}", user.Hash);
         AssertError(delete, HttpStatusCode.UnprocessableEntity, 269);
+        AssertError(await SendAsync(HttpMethod.Delete, $"/organizations/{user.Id}/assets/{id}", user.Hash), HttpStatusCode.UnprocessableEntity, 269); // The same delete.
     }
 
     [Fact]
@@ -126,6 +134,7 @@ public sealed class TallyfyTests(ServiceFixture service)
         var reserved = (await user.ReserveAsync(task, "photo", 10)).FileId;
         foreach (var id in new[] { attachment, reserved })
         {
+            AssertError(await SendAsync(HttpMethod.Get, $"/organizations/{user.Id}/assets/{id}", user.Hash), HttpStatusCode.NotFound, 201);
             AssertError(await SendAsync(HttpMethod.Get, $"/organizations/{user.Id}/file/{id}", user.Hash), HttpStatusCode.NotFound, 201);
             AssertError(await SendAsync(HttpMethod.Get, $"/organizations/{user.Id}/file/{id}/dl", user.Hash), HttpStatusCode.NotFound, 201);
         }

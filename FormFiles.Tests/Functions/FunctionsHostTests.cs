@@ -27,7 +27,7 @@ public sealed class FunctionsHostTests
     [Fact]
     public void The_app_has_one_http_function_per_api_one_blob_trigger_and_two_timers()
     {
-        Assert.Equal(["Api", "BlobCreated", "Maintenance", "OnlyOffice", "Tallyfy", "TallyfyApi", "WebhookDeliveries"], Metadata.Value.Select(f => f!["name"]!.GetValue<string>()).Order());
+        Assert.Equal(["Api", "BlobCreated", "Maintenance", "OnlyOffice", "OnlyOfficeJson", "Tallyfy", "TallyfyApi", "WebhookDeliveries"], Metadata.Value.Select(f => f!["name"]!.GetValue<string>()).Order());
         Assert.All(Metadata.Value, f => Assert.Equal("dotnet-isolated", f!["language"]!.GetValue<string>()));
     }
 
@@ -80,6 +80,9 @@ public sealed class FunctionsHostTests
         Assert.Equal("api/2.0/project/task/{taskid}/files", trigger["route"]!.GetValue<string>());
         Assert.Equal(["delete", "get", "options", "post"], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>().ToLowerInvariant()).Order());
         Assert.Equal("Anonymous", trigger["authLevel"]!.GetValue<string>());
+        var json = Trigger("OnlyOfficeJson"); // ONLYOFFICE's .json suffix.
+        Assert.Equal("api/2.0/project/task/{taskid}/files.json", json["route"]!.GetValue<string>());
+        Assert.Equal(["delete", "get", "options", "post"], json["methods"]!.AsArray().Select(m => m!.GetValue<string>().ToLowerInvariant()).Order());
     }
 
     [Fact]

@@ -180,7 +180,9 @@ public sealed class GarbageInputTests(ServiceFixture service)
             Gen.Select(ids, Gen.OneOf(Numbers, Strings), (id, file) => $"/api/2.0/project/task/{id}/files?fileid={Uri.EscapeDataString(file)}"),
             Gen.Select(ids, ids, (org, rest) => $"/organizations/{org}/file/{rest}"),
             Gen.Select(ids, ids, (org, rest) => $"/organizations/{org}/file/{rest}/dl"),
+            Gen.Select(ids, ids, (org, rest) => $"/organizations/{org}/assets/{rest}"),
             ids.Select(org => $"/organizations/{org}/file"),
+            ids.Select(org => $"/api/organizations/{org}/file"),
             Gen.Select(ids, ids, (run, task) => $"/organizations/{world.User.Id}/runs/{run}/tasks/{task}"));
         var bodies = Gen.Frequency(
             (3, Trees.Select(Encoding.UTF8.GetBytes)),

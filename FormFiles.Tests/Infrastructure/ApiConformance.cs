@@ -68,7 +68,8 @@ public static partial class ApiConformance
         // Navixy's other paths of an action (fsm/task/…, task/form/file) are the action's operation.
         // Tallyfy's own base path (/api/organizations/…) is the same operation as /organizations/….
         var documented = IsApi(path) ? $"/v2/{FormFiles.Api.ActionNames.Canonical(path[4..].Trim('/'))}"
-            : path.StartsWith("/api/organizations/", StringComparison.Ordinal) ? path[4..] : path;
+            : path.StartsWith("/api/organizations/", StringComparison.Ordinal) ? path[4..]
+            : path.StartsWith("/api/2.0/", StringComparison.Ordinal) && path.EndsWith(".json", StringComparison.Ordinal) ? path[..^5] : path; // ONLYOFFICE's .json suffix.
         if (Document.Value.Find(method, documented) is not var (key, operation))
         {
             var undocumented = IsApi(path) ? Unrouted(method, path, status, body) : null;

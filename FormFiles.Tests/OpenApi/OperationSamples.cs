@@ -168,6 +168,8 @@ internal sealed class OperationSamples(HttpClient client, ShiftedClock? clock = 
         var uploaded = await SendAsync(HttpMethod.Post, $"/organizations/{org}/file", user.Hash, bearer: true, form);
         await SendAsync(HttpMethod.Post, $"/organizations/{org}/file", user.Hash, bearer: true, new StringContent("not multipart"));
         var asset = uploaded["data"]?[0]?["id"]?.GetValue<string>() ?? throw new InvalidOperationException(uploaded.ToJsonString());
+        await SendAsync(HttpMethod.Get, $"/organizations/{org}/assets/{asset}", user.Hash, bearer: true);
+        await SendAsync(HttpMethod.Get, $"/organizations/{org}/assets/{asset}", null, bearer: true);
         await SendAsync(HttpMethod.Get, $"/organizations/{org}/file/{asset}", user.Hash, bearer: true);
         await SendAsync(HttpMethod.Get, $"/organizations/{org}/file/{asset}", null, bearer: true);
         await SendAsync(HttpMethod.Get, $"/organizations/{org}/file/{asset}/dl", user.Hash, bearer: true);
@@ -178,6 +180,9 @@ internal sealed class OperationSamples(HttpClient client, ShiftedClock? clock = 
         var spare = await user.ReserveAsync(task, "doc", 100);
         await SendAsync(HttpMethod.Delete, $"/organizations/{org}/file/{spare.FileId}", user.Hash, bearer: true);
         await SendAsync(HttpMethod.Delete, $"/organizations/{org}/file/{spare.FileId}", user.Hash, bearer: true);
+        var other = await user.ReserveAsync(task, "doc", 100);
+        await SendAsync(HttpMethod.Delete, $"/organizations/{org}/assets/{other.FileId}", user.Hash, bearer: true);
+        await SendAsync(HttpMethod.Delete, $"/organizations/{org}/assets/{other.FileId}", user.Hash, bearer: true);
     }
 
     private static StringContent JsonContent(JsonObject body) => new(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");

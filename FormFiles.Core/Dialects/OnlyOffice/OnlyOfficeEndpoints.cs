@@ -17,6 +17,9 @@ public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher, ServedRequest 
 {
     public const string Route = "/api/2.0/project/task/{taskid}/files";
 
+    /// <summary>ONLYOFFICE's API answers every route with a <c>.json</c> suffix too (the format of the answer): the same call.</summary>
+    public const string JsonRoute = Route + ".json";
+
     /// <param name="taskId">The route's <c>{taskid}</c>, as both hosts bind it.</param>
     public async Task HandleAsync(HttpContext context, string? taskId)
     {
@@ -64,9 +67,7 @@ public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher, ServedRequest 
         }
         else if (HttpMethods.IsDelete(request.Method))
         {
-            if (!long.TryParse(request.Query["fileid"], NumberStyles.None, CultureInfo.InvariantCulture, out var fileId))
-                throw new OnlyOfficeError(StatusCodes.Status400BadRequest, "fileid must be given in the query as a file id");
-            call["file_id"] = fileId;
+            call["file_id"] = await FileIdAsync(request);
             action = "task/file/detach";
         }
         else
@@ -83,6 +84,28 @@ public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher, ServedRequest 
         }
 
         return (StatusCodes.Status200OK, Success(await TaskAsync(context, key, taskId, caller), 1));
+    }
+
+    /// <summary>
+    /// A DELETE's <c>fileid</c>: in the body as ONLYOFFICE documents it (JSON or a form), or in the query; a file id, bare or
+    /// quoted, else 400.
+    /// </summary>
+    private static async Task<long> FileIdAsync(HttpRequest request)
+    {
+        try
+        {
+            var parameters = await ApiParameters.ReadAsync(request, readBody: true, request.HttpContext.RequestAborted);
+            return parameters.OptionalInt64("fileid") is { } fileId and >= 0 ? fileId
+                : throw new OnlyOfficeError(StatusCodes.Status400BadRequest, "fileid must be given, in the body or the query, as a file id");
+        }
+        catch (ApiException e)
+        {
+            throw new OnlyOfficeError(StatusCodes.Status400BadRequest, e.Message);
+        }
+        catch (BadHttpRequestException e)
+        {
+            throw new OnlyOfficeError(StatusCodes.Status400BadRequest, $"The body could not be read: {e.Message}");
+        }
     }
 
     /// <summary>
@@ -123,11 +146,17 @@ public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher, ServedRequest 
             ["deadline"] = CanonicalAnswer.Iso(task["to"]),
             ["status"] = TaskStatuses.AllowsFormChanges(task["status"]!.GetValue<string>()) ? 1 : 2,
             ["created"] = CanonicalAnswer.Iso(task["creation_date"]),
-            ["createdBy"] = new JsonObject { ["id"] = userId.ToString(CultureInfo.InvariantCulture), ["displayName"] = $"API user {userId}" },
+            ["createdBy"] = new JsonObject
+            {
+                ["id"] = PersonId(userId), ["displayName"] = $"API user {userId}", ["title"] = string.Empty, ["avatarSmall"] = string.Empty, ["profileUrl"] = string.Empty,
+            },
             ["canEdit"] = caller?.May(Access.Write) ?? false,
             ["files"] = Attached(files),
         };
     }
+
+    /// <summary>ONLYOFFICE's people are uuids: a user's is its id in the last group (<c>00000000-0000-0000-0000-00000000002a</c>), stable and unique.</summary>
+    private static string PersonId(long userId) => new Guid(0, 0, 0, BitConverter.IsLittleEndian ? BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(userId)) : BitConverter.GetBytes(userId)).ToString();
 
     private static JsonArray Attached(JsonObject list) =>
         [.. list["list"]!.AsArray().Where(f => f!["bindings"]!["task"]!["attached"]!.GetValue<bool>()).Select(f => (JsonNode)FileWrapper(f!))];

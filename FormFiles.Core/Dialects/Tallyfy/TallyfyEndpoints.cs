@@ -79,9 +79,10 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
         return (request.Method, path[1..]) switch
         {
             ("POST", ["file"]) => (StatusCodes.Status200OK, new JsonObject { ["data"] = new JsonArray(await UploadAsync(api)) }),
-            ("GET", ["file", var asset]) => (StatusCodes.Status200OK, new JsonObject { ["data"] = await AssetAsync(api, FileId(asset)) }),
-            ("GET", ["file", var asset, "dl"]) => (await SendAttachmentAsync(api, FileId(asset)), new JsonObject()),
-            ("DELETE", ["file", var asset]) => (StatusCodes.Status200OK, await DeleteAsync(api, FileId(asset))),
+            ("GET", ["file", var asset]) => (await SendFileAsync(api, FileId(asset), attachment: false), new JsonObject()),
+            ("GET", ["file", var asset, "dl"]) => (await SendFileAsync(api, FileId(asset), attachment: true), new JsonObject()),
+            ("GET", ["assets", var asset]) => (StatusCodes.Status200OK, new JsonObject { ["data"] = await AssetAsync(api, FileId(asset)) }),
+            ("DELETE", ["file" or "assets", var asset]) => (StatusCodes.Status200OK, await DeleteAsync(api, FileId(asset))),
             ("PUT", ["runs", var run, "tasks", var task]) => (StatusCodes.Status200OK, new JsonObject { ["data"] = await TaskDataAsync(api, run, task) }),
             _ => throw NotFound("No such route"),
         };
@@ -195,8 +196,11 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
 
     private async Task<JsonObject> AssetAsync(Call api, long fileId) => Asset(api, await UploadedFileAsync(api, fileId));
 
-    /// <summary><c>GET /file/{id}/dl</c>: the accepted bytes themselves, as an attachment under the file's name, as Tallyfy serves them.</summary>
-    private async Task<int> SendAttachmentAsync(Call api, long fileId)
+    /// <summary>
+    /// <c>GET /file/{id}</c> and <c>GET /file/{id}/dl</c>: the accepted bytes themselves, as Tallyfy serves a file's download,
+    /// inline or (<c>dl</c>) as an attachment under the file's name; the asset's metadata is <c>GET /assets/{id}</c>.
+    /// </summary>
+    private async Task<int> SendFileAsync(Call api, long fileId, bool attachment)
     {
         var file = await UploadedFileAsync(api, fileId);
         var blobName = FileBlobs.Name(file["user_id"]!.GetValue<long>(), file["bindings"]!["form_field"]!["task_id"]!.GetValue<long>(), fileId);
@@ -212,7 +216,7 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
 
         await using var content = download.Content;
         var response = api.Context.Response;
-        var disposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment");
+        var disposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue(attachment ? "attachment" : "inline");
         disposition.SetHttpFileName(file["name"]?.GetValue<string>() ?? fileId.ToString(CultureInfo.InvariantCulture));
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = file["mime_type"]?.GetValue<string>() ?? "application/octet-stream";
