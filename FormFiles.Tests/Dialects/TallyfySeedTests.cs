@@ -148,16 +148,53 @@ public sealed class TallyfySeedTests(ServiceFixture service)
         Assert.Equal("Left at door", (await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = run })).AssertOk().Body["value"]!["values"]!["notes"]!["value"]!.GetValue<string>());
     }
 
-    private async Task<(HttpStatusCode Status, JsonNode Body)> PutTaskDataAsync(TestUser user, long run, JsonObject body)
+    private Task<(HttpStatusCode Status, JsonNode Body)> PutTaskDataAsync(TestUser user, long run, JsonObject body) =>
+        PutTaskDataAsync(user, run.ToString(CultureInfo.InvariantCulture), run.ToString(CultureInfo.InvariantCulture), body);
+
+    private async Task<(HttpStatusCode Status, JsonNode Body)> PutTaskDataAsync(TestUser user, string run, string task, JsonObject body)
     {
-        using var put = Authorized(HttpMethod.Put, $"/organizations/{user.Id}/runs/{run}/tasks/{run}", user.Hash);
+        using var put = Authorized(HttpMethod.Put, $"/organizations/{user.Id}/runs/{run}/tasks/{task}", user.Hash);
         put.Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
         using var response = await service.Client.SendAsync(put);
         return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
     }
 
+    [Fact]
+    public async Task Runs_are_held_as_tallyfy_clients_hold_them_string_ids_and_task_ids_of_their_own()
+    {
+        var user = await service.Client.NewUserAsync();
+        var template = await user.CreateTemplateAsync(Fields);
+        const string runId = "a1b2c3d4e5f60718293a4b5c6d7e8f90"; // Tallyfy's run ids are strings: the task's external_id.
+        var task = (await user.CallAsync("task/create", new JsonObject { ["task"] = new JsonObject { ["label"] = "Run", ["external_id"] = runId, ["form_template_id"] = template }, ["create_form"] = true })).AssertOk().Body["id"]!.GetValue<long>();
+
+        var (status, body) = await SeedUploadAsync(user, Uploads.JpegLike(400), "p.jpg", "photo", runId, template);
+        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        var asset = body["data"]![0]!;
+        Assert.Equal(runId, asset["subject"]!["id"]!.GetValue<string>());
+
+        // A run's tasks are steps of its one form: a task id of its own addresses it.
+        var (put, answer) = await PutTaskDataAsync(user, runId, "task_7f3e9a", new JsonObject { ["taskdata"] = new JsonObject { ["photo"] = new JsonArray(asset.DeepClone()) } });
+        Assert.True(put == HttpStatusCode.OK, answer.ToJsonString());
+        Assert.Equal(runId, answer["data"]!["run_id"]!.GetValue<string>());
+        Assert.Equal("task_7f3e9a", answer["data"]!["id"]!.GetValue<string>());
+        Assert.Single((await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = task })).AssertOk().Body["value"]!["values"]!["photo"]!["file_ids"]!.AsArray());
+
+        // Numeric runs with task ids of their own (PUT …/runs/5/tasks/9).
+        var numeric = await user.CreateTaskAsync(template);
+        var (numericPut, _) = await PutTaskDataAsync(user, numeric.ToString(CultureInfo.InvariantCulture), "9", new JsonObject { ["taskdata"] = new JsonObject { ["photo"] = new JsonArray() } });
+        Assert.Equal(HttpStatusCode.OK, numericPut);
+
+        // Two tasks with the same external_id: the run is ambiguous, and nothing is written.
+        (await user.CallAsync("task/create", new JsonObject { ["task"] = new JsonObject { ["label"] = "Twin", ["external_id"] = runId, ["form_template_id"] = template }, ["create_form"] = true })).AssertOk();
+        var (ambiguous, _) = await PutTaskDataAsync(user, runId, "t", new JsonObject { ["taskdata"] = new JsonObject { ["photo"] = new JsonArray() } });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, ambiguous);
+    }
+
     /// <summary>Step 1 of the seed: <c>formData.append('name', file, file.name)</c> first, then the Task Field's fields.</summary>
-    private async Task<(HttpStatusCode Status, JsonObject Body)> SeedUploadAsync(TestUser user, byte[] bytes, string fileName, string formFieldId, long runId, long checklistId)
+    private Task<(HttpStatusCode Status, JsonObject Body)> SeedUploadAsync(TestUser user, byte[] bytes, string fileName, string formFieldId, long runId, long checklistId) =>
+        SeedUploadAsync(user, bytes, fileName, formFieldId, runId.ToString(CultureInfo.InvariantCulture), checklistId);
+
+    private async Task<(HttpStatusCode Status, JsonObject Body)> SeedUploadAsync(TestUser user, byte[] bytes, string fileName, string formFieldId, string runId, long checklistId)
     {
         var file = new ByteArrayContent(bytes);
         file.Headers.ContentType = new MediaTypeHeaderValue(fileName.EndsWith(".jpg", StringComparison.Ordinal) ? "image/jpeg" : "application/octet-stream");
@@ -167,7 +204,7 @@ public sealed class TallyfySeedTests(ServiceFixture service)
             { new StringContent("local"), "source" },
             { new StringContent(formFieldId), "uploaded_from" },
             { new StringContent("Run"), "subject_type" },
-            { new StringContent(runId.ToString(CultureInfo.InvariantCulture)), "subject_id" },
+            { new StringContent(runId), "subject_id" },
             { new StringContent("step_id_xyz789"), "step_id" },
             { new StringContent(checklistId.ToString(CultureInfo.InvariantCulture)), "checklist_id" },
         };

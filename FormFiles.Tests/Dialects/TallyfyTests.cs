@@ -93,7 +93,8 @@ public sealed class TallyfyTests(ServiceFixture service)
         AssertError(await UploadAsync(user, user.Id, task, "doc", new byte[2000], "big.bin"), HttpStatusCode.RequestEntityTooLarge, 271);
         AssertError(await UploadAsync(user, user.Id, task, "photo", new byte[100], "fake.jpg"), HttpStatusCode.UnprocessableEntity, 7);
         AssertError(await UploadAsync(user, user.Id, task, "photo", Uploads.JpegLike(10), "p.jpg", checklist: "999999"), HttpStatusCode.UnprocessableEntity, 7);
-        AssertError(await SendAsync(HttpMethod.Put, $"/organizations/{user.Id}/runs/{task}/tasks/{task + 1}", user.Hash, new JsonObject { ["taskdata"] = new JsonObject() }), HttpStatusCode.NotFound, 201);
+        AssertError(await SendAsync(HttpMethod.Put, $"/organizations/{user.Id}/runs/{strangersTask}/tasks/{task}", user.Hash, new JsonObject { ["taskdata"] = new JsonObject() }), HttpStatusCode.NotFound, 201);
+        AssertError(await SendAsync(HttpMethod.Put, $"/organizations/{user.Id}/runs/no_such_run/tasks/{task}", user.Hash, new JsonObject { ["taskdata"] = new JsonObject() }), HttpStatusCode.NotFound, 201);
         AssertError(await SendAsync(HttpMethod.Put, $"/organizations/{user.Id}/runs/{task}/tasks/{task}", user.Hash, new JsonObject { ["taskdata"] = new JsonObject { ["photo"] = new JsonArray(new JsonObject { ["id"] = "x" }) } }), HttpStatusCode.UnprocessableEntity, 7);
         // Assets for a text field have no reading as its value: 7, naming the field.
         var unread = await SendAsync(HttpMethod.Put, $"/organizations/{user.Id}/runs/{task}/tasks/{task}", user.Hash, new JsonObject { ["taskdata"] = new JsonObject { ["name"] = new JsonArray(new JsonObject { ["id"] = "12345" }) } });

@@ -101,8 +101,7 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
                 throw Invalid("subject_type must be Run (a task's form field)");
             if (fields.GetValueOrDefault("source", "local") != "local")
                 throw Invalid("source must be local");
-            if (!long.TryParse(Field(fields, "subject_id"), NumberStyles.None, CultureInfo.InvariantCulture, out var taskId))
-                throw Invalid("subject_id must be the run (task) id");
+            var taskId = await RunAsync(api, Field(fields, "subject_id"));
 
             var form = await FormAsync(api, taskId);
             if (fields.GetValueOrDefault("checklist_id") is { } checklist && checklist != form["template_id"]?.ToJsonString())
@@ -121,6 +120,7 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
                 var uploaded = await uploads.UploadAsync(value["fields"]!["token"]!.GetValue<string>(), part, api.Context.RequestAborted);
                 var asset = Asset(api, Check(uploaded).Body["value"]!);
                 asset["step_id"] = fields.GetValueOrDefault("step_id");
+                asset["subject"]!["id"] = fields["subject_id"]; // The run as the client holds it (an id, or the task's external_id).
                 return new ApiAnswer(JsonSerializer.SerializeToUtf8Bytes(asset), StatusCodes.Status200OK);
             }
             catch
@@ -139,13 +139,13 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
 
     /// <summary>
     /// <c>PUT /runs/{run}/tasks/{task}</c>: the named fields of <c>taskdata</c>, files and the other kinds alike, merged into the
-    /// form's values and committed. The task's own properties beside it (<c>summary</c>, <c>deadline</c>, <c>title</c>) are
+    /// form's values and committed. The run is a FormFiles task (<see cref="RunAsync"/>); its Tallyfy tasks are steps of its one
+    /// form, so any task id of the run addresses it (capture ids, the field ids, are unique in a run). The task's own properties beside it (<c>summary</c>, <c>deadline</c>, <c>title</c>) are
     /// accepted and left alone: a FormFiles task's label and dates are its Navixy API's.
     /// </summary>
     private async Task<JsonObject> TaskDataAsync(Call api, string run, string task)
     {
-        if (!long.TryParse(run, NumberStyles.None, CultureInfo.InvariantCulture, out var taskId) || task != run)
-            throw NotFound("No such task in this run (a run has one task, of the same id)");
+        var taskId = await RunAsync(api, run);
         JsonElement taskData;
         try
         {
@@ -179,15 +179,15 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
         foreach (var (fieldId, value) in read["value"]!["values"]?.AsObject() ?? [])
         {
             if (types.GetValueOrDefault(fieldId) is FieldTypes.File or FieldTypes.Photo or FieldTypes.Signature)
-                shown[fieldId] = new JsonArray([.. BoundIds(value).Where(files.ContainsKey).Select(id => (JsonNode)Asset(api, files[id]!))]);
+                shown[fieldId] = new JsonArray([.. BoundIds(value).Where(files.ContainsKey).Select(id => (JsonNode)WithRun(Asset(api, files[id]!), run))]);
             else if (fields.GetValueOrDefault(fieldId) is { } field)
                 shown[fieldId] = TaskDataValues.Shown(field, value);
         }
 
         return new JsonObject
         {
-            ["id"] = taskId.ToString(CultureInfo.InvariantCulture),
-            ["run_id"] = taskId.ToString(CultureInfo.InvariantCulture),
+            ["id"] = task,
+            ["run_id"] = run,
             ["title"] = info["label"]?.DeepClone(),
             ["status"] = info["status"]?.DeepClone(),
             ["taskdata"] = shown,
@@ -264,6 +264,23 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
         return new JsonObject();
     }
 
+    /// <summary>
+    /// The FormFiles task a Tallyfy run id names: its id when the run id is one (digits), else the one task whose
+    /// <c>external_id</c> is the run id, as Tallyfy clients hold runs (strings); 404 when none is, 422 when several are.
+    /// </summary>
+    private async Task<long> RunAsync(Call api, string run)
+    {
+        if (long.TryParse(run, NumberStyles.None, CultureInfo.InvariantCulture, out var taskId))
+            return taskId;
+        var found = Check(await dispatcher.ReadAsync(api.Context, "task/list", ApiParameters.Of(api.Parameters(new() { ["external_id"] = run, ["limit"] = 2 })))).Body["list"]!.AsArray();
+        return found.Count switch
+        {
+            1 => found[0]!["id"]!.GetValue<long>(),
+            0 => throw NotFound($"No run '{run}': no task has it as its id or external_id"),
+            _ => throw Invalid($"Run '{run}' is ambiguous: several tasks have it as their external_id"),
+        };
+    }
+
     /// <summary>The run's form (<c>task/form/read</c>'s value); 404 when the run has none.</summary>
     private async Task<JsonObject> FormAsync(Call api, long taskId) =>
         Check(await dispatcher.ReadAsync(api.Context, "task/form/read", ApiParameters.Of(api.Parameters(new() { ["task_id"] = taskId })))).Body["value"] as JsonObject
@@ -287,6 +304,12 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
             ["size"] = file["size"]?.DeepClone(),
             ["mime_type"] = file["mime_type"]?.DeepClone(),
         };
+    }
+
+    private static JsonObject WithRun(JsonObject asset, string run)
+    {
+        asset["subject"]!["id"] = run;
+        return asset;
     }
 
     private static IEnumerable<long> BoundIds(JsonNode? value) =>
