@@ -55,6 +55,7 @@ public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompl
             BodyLengthLimit = FormFilesOptions.MaxFileSizeCeiling + 1,
         };
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        var fieldParts = 0;
         StagedFile? staged = null;
         try
         {
@@ -72,7 +73,7 @@ public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompl
                     continue;
                 }
 
-                if (fields.Count == MaxFields)
+                if (++fieldParts > MaxFields) // Parts, not names: a repeated name counts each time.
                     throw new ApiException(ErrorCode.RequestTooLarge, $"Too large request: at most {MaxFields} form fields come with the file");
                 fields[disposition.Name.Value ?? string.Empty] = await ReadBodyAsync(() => ReadFieldAsync(section, cancellationToken), cancellationToken);
             }
@@ -85,7 +86,24 @@ public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompl
         finally
         {
             if (staged is not null)
-                await staged.Blob.DeleteIfExistsAsync(cancellationToken: CancellationToken.None);
+                await DiscardAsync(staged.Blob);
+        }
+    }
+
+    /// <summary>
+    /// Removes a staging blob, its uncommitted blocks too (an empty block list drops them, then the blob goes). A failure here
+    /// changes no answer: the lifecycle rule on staging/ removes what is left.
+    /// </summary>
+    private static async Task DiscardAsync(BlockBlobClient blob)
+    {
+        try
+        {
+            await blob.CommitBlockListAsync([], cancellationToken: CancellationToken.None);
+            await blob.DeleteIfExistsAsync(cancellationToken: CancellationToken.None);
+        }
+        catch (Exception e) when (e is RequestFailedException or IOException or OperationCanceledException || StorageFaults.IsStorageFailure(e))
+        {
+            // Left to the lifecycle rule.
         }
     }
 
@@ -95,7 +113,19 @@ public sealed class MultipartUploads(Tables tables, FileBlobs blobs, UploadCompl
     private async Task<StagedFile> StageAsync(Stream body, string? fileName, CancellationToken cancellationToken)
     {
         var blob = blobs.Accepted.GetBlockBlobClient($"{FileBlobs.StagingPrefix}{Guid.NewGuid():N}");
-        var length = await StreamAsync(blob, options.Value.MaxFileSize, body, cancellationToken);
+        long? length;
+        try
+        {
+            length = await StreamAsync(blob, options.Value.MaxFileSize, body, cancellationToken);
+        }
+        catch
+        {
+            await DiscardAsync(blob); // Blocks staged before the failure (a broken body, a client gone) go too.
+            throw;
+        }
+
+        if (length is null)
+            await DiscardAsync(blob); // Over the limit: nothing was committed, but blocks were staged.
         return length is { } stored
             ? new StagedFile(blob, fileName, stored)
             : throw new ApiException(ErrorCode.FileTooLarge, $"File size is larger than the maximum allowed: at most {options.Value.MaxFileSize} bytes");

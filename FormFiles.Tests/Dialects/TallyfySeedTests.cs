@@ -73,6 +73,12 @@ public sealed class TallyfySeedTests(ServiceFixture service)
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, serviceStatus);
         Assert.Equal(271, serviceBody["code"]!.GetValue<int>());
 
+        // A key that may only read is refused before a byte is staged.
+        var reader = new TestUser(user.Id, await service.Client.NewKeyAsync(user.Id, "task_view"), service.Client);
+        var (readOnlyStatus, readOnlyBody) = await SeedUploadAsync(reader, Uploads.JpegLike(800), "p.jpg", "photo", run, template);
+        Assert.Equal(HttpStatusCode.Forbidden, readOnlyStatus);
+        Assert.Equal(11, readOnlyBody["code"]!.GetValue<int>());
+
         (await service.Client.AdminAsync("admin/user/update", new JsonObject { ["user_id"] = user.Id, ["quota_bytes"] = 500 })).AssertOk();
         var (quotaStatus, quotaBody) = await SeedUploadAsync(user, Uploads.JpegLike(800), "p.jpg", "photo", run, template);
         Assert.False(quotaStatus == HttpStatusCode.OK, quotaBody.ToJsonString());
@@ -230,6 +236,7 @@ public sealed class TallyfySeedTests(ServiceFixture service)
         request.Headers.Add("X-Tallyfy-Client", "APIClient");
     }
 
+    /// <summary>No staging blob, and no uncommitted blocks of one (an aborted or oversized staging stages blocks it never commits).</summary>
     private static async Task AssertNothingStagedAsync() =>
-        Assert.Empty(await Accepted.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, FormFiles.Files.FileBlobs.StagingPrefix, CancellationToken.None).ToListAsync());
+        Assert.Empty(await Accepted.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.Uncommitted, FormFiles.Files.FileBlobs.StagingPrefix, CancellationToken.None).ToListAsync());
 }

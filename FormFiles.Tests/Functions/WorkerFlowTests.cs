@@ -22,8 +22,7 @@ public sealed class WorkerFlowTests(ServiceFixture service)
     public async Task A_sas_upload_completes_by_its_blob_created_event_then_the_form_is_submitted_and_the_timer_sweeps()
     {
         await using var worker = await Worker.StartAsync(service.NewStorage());
-        var user = await worker.Client.NewUserAsync();
-        var taskId = await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields.DeepClone().AsArray()));
+        var (user, taskId) = await TaskAsync(worker);
         var reservation = await user.ReserveAsync(taskId, "photo", 3000, "p.jpg");
 
         Assert.Equal(HttpStatusCode.Created, (await reservation.PutAsync(Uploads.JpegLike(3000))).StatusCode);
@@ -51,8 +50,7 @@ public sealed class WorkerFlowTests(ServiceFixture service)
     public async Task The_urls_the_worker_hands_out_are_the_hosts_not_the_workers_own_server()
     {
         await using var worker = await Worker.StartAsync(service.NewStorage());
-        var user = await worker.Client.NewUserAsync();
-        var taskId = await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields.DeepClone().AsArray()));
+        var (user, taskId) = await TaskAsync(worker);
         var reserved = (await user.CallAsync("task/form/file/create", new JsonObject { ["task_id"] = taskId, ["field_id"] = "photo", ["size"] = 500 })).AssertOk().Body["value"]!;
         var uploaded = (await worker.Client.UploadAsync(reserved["fields"]!["token"]!.GetValue<string>(), new MemoryStream(Uploads.JpegLike(500)), "p.jpg")).AssertOk().Body["value"]!;
 
@@ -71,8 +69,7 @@ public sealed class WorkerFlowTests(ServiceFixture service)
     public async Task An_upload_whose_event_was_lost_is_completed_by_the_maintenance_timers_reconciliation()
     {
         await using var worker = await Worker.StartAsync(service.NewStorage());
-        var user = await worker.Client.NewUserAsync();
-        var taskId = await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields.DeepClone().AsArray()));
+        var (user, taskId) = await TaskAsync(worker);
         var reservation = await user.ReserveAsync(taskId, "photo", 2000, "p.jpg");
         await reservation.PutAsync(Uploads.JpegLike(2000));
         Assert.Equal("created", (await reservation.ReadFileAsync())["state"]!.GetValue<string>());
@@ -106,8 +103,7 @@ public sealed class WorkerFlowTests(ServiceFixture service)
     public async Task The_hosts_manual_run_endpoint_runs_a_timer_and_a_blob_trigger()
     {
         await using var worker = await Worker.StartAsync(service.NewStorage());
-        var user = await worker.Client.NewUserAsync();
-        var taskId = await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields.DeepClone().AsArray()));
+        var (user, taskId) = await TaskAsync(worker);
         var reservation = await user.ReserveAsync(taskId, "photo", 1000, "p.jpg");
         await reservation.PutAsync(Uploads.JpegLike(1000));
         var blob = reservation.SasUrl.AbsolutePath.Split("/form-files/")[1];
@@ -141,6 +137,13 @@ public sealed class WorkerFlowTests(ServiceFixture service)
             },
         },
     ];
+
+    /// <summary>A new user with a task whose form has a note and a photo field, through the worker.</summary>
+    private static async Task<(TestUser User, long TaskId)> TaskAsync(Worker worker)
+    {
+        var user = await worker.Client.NewUserAsync();
+        return (user, await user.CreateTaskAsync(await user.CreateTemplateAsync(Fields.DeepClone().AsArray())));
+    }
 
     private static async Task<JsonNode> HealthAsync(Worker worker) => (await Envelope.ReadAsync(await worker.Client.GetAsync("/v2/health"))).Body;
 }

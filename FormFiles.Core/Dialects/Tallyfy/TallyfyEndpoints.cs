@@ -78,6 +78,7 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
 
         return (request.Method, path[1..]) switch
         {
+            ("POST", ["file"]) when !caller.May(Access.Write) => throw new TallyfyError(StatusCodes.Status403Forbidden, (int)ErrorCode.AccessDenied, "Access denied: uploading needs the task_update right"), // Before a byte is read or staged.
             ("POST", ["file"]) => (StatusCodes.Status200OK, new JsonObject { ["data"] = new JsonArray(await UploadAsync(api)) }),
             ("GET", ["file", var asset]) => (await SendFileAsync(api, FileId(asset), attachment: false), new JsonObject()),
             ("GET", ["file", var asset, "dl"]) => (await SendFileAsync(api, FileId(asset), attachment: true), new JsonObject()),
@@ -222,6 +223,8 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
         response.ContentType = file["mime_type"]?.GetValue<string>() ?? "application/octet-stream";
         response.ContentLength = download.Details.ContentLength;
         response.Headers.ContentDisposition = disposition.ToString();
+        response.Headers.XContentTypeOptions = "nosniff"; // Stored bytes from the API's origin: never sniffed into something else.
+        response.Headers.ContentSecurityPolicy = "sandbox";
         try
         {
             await content.CopyToAsync(response.Body, api.Context.RequestAborted);
