@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Azure.Core;
+using Azure.Storage.Blobs;
+using FormFiles.Tests.Infrastructure;
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FormFiles.Tests.Hardening;
+
+/// <summary>
+/// Tallyfy uploads that send the file before their fields (seed 004's order), in parallel, while storage loses one
+/// response in eight after the request ran (the SDK retries): each answer is an upload or a clean 14, the quota holds
+/// exactly the accepted files, and nothing staged stays, committed or not.
+/// </summary>
+[Collection(ServiceFixture.Collection)]
+public sealed class StagedUploadFaultTests(ServiceFixture service)
+{
+    private const int Uploads = 24;
+
+    [Fact]
+    public async Task File_first_uploads_under_lost_responses_answer_cleanly_keep_the_quota_exact_and_leave_nothing_staged()
+    {
+        var storage = service.NewStorage();
+        var lost = new LostResponses(0.125, seed: 25);
+        var settings = new Dictionary<string, string?>(storage.Settings) { ["FormFiles:SweepInterval"] = "1.00:00:00" };
+        await using var host = new FormFilesFactory(settings, services => services.AddAzureClients(clients => clients.ConfigureDefaults(options =>
+        {
+            options.Retry.Delay = TimeSpan.FromMilliseconds(50);
+            options.Retry.MaxDelay = TimeSpan.FromMilliseconds(500);
+            options.AddPolicy(lost, HttpPipelinePosition.PerRetry);
+        })));
+        host.StartServer();
+        var client = host.CreateClient();
+        var user = await client.NewUserAsync();
+        var template = await user.CreateTemplateAsync([new JsonObject { ["id"] = "photo", ["label"] = "Photo", ["type"] = "photo", ["max_files"] = 6 }]);
+        var runs = new List<long>();
+        for (var i = 0; i < Uploads / 3; i++) // Three a run: a field's limit of six leaves room for what a failed undo keeps.
+            runs.Add(await user.CreateTaskAsync(template));
+
+        lost.Enabled = true;
+        var answers = await Task.WhenAll(Enumerable.Range(0, Uploads).Select(i => UploadAsync(client, user, runs[i % runs.Count], template, 3000 + (i * 1000))));
+        lost.Enabled = false;
+
+        Assert.True(lost.Lost > 5, $"only {lost.Lost} responses were lost");
+        Assert.All(answers, a => Assert.True(a.Status == HttpStatusCode.OK || (a.Status == HttpStatusCode.ServiceUnavailable && a.Body["code"]!.GetValue<int>() == 14), $"{a.Status}: {a.Body.ToJsonString()}"));
+        var accepted = answers.Where(a => a.Status == HttpStatusCode.OK).Select(a => a.Body["data"]![0]!).ToList();
+        Assert.NotEmpty(accepted);
+
+        var stats = (await user.CallAsync("file/stats/read")).AssertOk().Body["value"]!;
+        var files = new List<JsonNode>();
+        foreach (var run in runs)
+            files.AddRange((await user.CallAsync("task/form/read", new JsonObject { ["task_id"] = run, ["precise_states"] = true })).AssertOk().Body["files"]!.AsArray().Select(f => f!));
+        Assert.Equal(accepted.Select(a => a["id"]!.GetValue<string>()).Order(), files.Where(f => f["state"]!.GetValue<string>() == "uploaded").Select(f => f["id"]!.GetValue<long>().ToString(CultureInfo.InvariantCulture)).Order());
+        Assert.Equal(accepted.Sum(a => a["size"]!.GetValue<long>()), stats["total_size"]!.GetValue<long>());
+        var staging = new BlobServiceClient(storage.ConnectionString).GetBlobContainerClient(FormFiles.Files.FileBlobs.AcceptedContainerName);
+        Assert.Empty(await staging.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.Uncommitted, FormFiles.Files.FileBlobs.StagingPrefix, CancellationToken.None).ToListAsync());
+    }
+
+    /// <summary>Seed 004's FormData: the file part <c>name</c> first, then its fields.</summary>
+    private static async Task<(HttpStatusCode Status, JsonObject Body)> UploadAsync(HttpClient client, TestUser user, long run, long template, int size)
+    {
+        var file = new ByteArrayContent(FormFiles.Tests.Infrastructure.Uploads.JpegLike(size));
+        file.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
+        using var form = new MultipartFormDataContent
+        {
+            { file, "name", "p.jpg" },
+            { new StringContent("local"), "source" },
+            { new StringContent("photo"), "uploaded_from" },
+            { new StringContent("Run"), "subject_type" },
+            { new StringContent(run.ToString(CultureInfo.InvariantCulture)), "subject_id" },
+            { new StringContent(template.ToString(CultureInfo.InvariantCulture)), "checklist_id" },
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/organizations/{user.Id}/file") { Content = form };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.Hash);
+        using var response = await client.SendAsync(request);
+        return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject());
+    }
+}
