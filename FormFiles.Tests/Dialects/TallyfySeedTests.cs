@@ -44,11 +44,8 @@ public sealed class TallyfySeedTests(ServiceFixture service)
         await AssertNothingStagedAsync();
 
         // attachFileToTask(assetObject, orgId, runId, taskId, formFieldId, token)
-        using var put = new HttpRequestMessage(HttpMethod.Put, $"/api/organizations/{user.Id}/runs/{run}/tasks/{run}")
-        {
-            Content = new StringContent(new JsonObject { ["taskdata"] = new JsonObject { ["photo"] = new JsonArray(asset.DeepClone()) } }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
-        };
-        SeedHeaders(put, user.Hash);
+        using var put = Authorized(HttpMethod.Put, $"/api/organizations/{user.Id}/runs/{run}/tasks/{run}", user.Hash);
+        put.Content = new StringContent(new JsonObject { ["taskdata"] = new JsonObject { ["photo"] = new JsonArray(asset.DeepClone()) } }.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
         using var attached = await service.Client.SendAsync(put);
         Assert.Equal(HttpStatusCode.OK, attached.StatusCode);
 
@@ -196,45 +193,13 @@ public sealed class TallyfySeedTests(ServiceFixture service)
         Assert.Equal(HttpStatusCode.UnprocessableEntity, ambiguous);
     }
 
-    /// <summary>Step 1 of the seed: <c>formData.append('name', file, file.name)</c> first, then the Task Field's fields.</summary>
     private Task<(HttpStatusCode Status, JsonObject Body)> SeedUploadAsync(TestUser user, byte[] bytes, string fileName, string formFieldId, long runId, long checklistId) =>
         SeedUploadAsync(user, bytes, fileName, formFieldId, runId.ToString(CultureInfo.InvariantCulture), checklistId);
 
-    private async Task<(HttpStatusCode Status, JsonObject Body)> SeedUploadAsync(TestUser user, byte[] bytes, string fileName, string formFieldId, string runId, long checklistId)
-    {
-        var file = new ByteArrayContent(bytes);
-        file.Headers.ContentType = new MediaTypeHeaderValue(fileName.EndsWith(".jpg", StringComparison.Ordinal) ? "image/jpeg" : "application/octet-stream");
-        using var formData = new MultipartFormDataContent
-        {
-            { file, "name", fileName },
-            { new StringContent("local"), "source" },
-            { new StringContent(formFieldId), "uploaded_from" },
-            { new StringContent("Run"), "subject_type" },
-            { new StringContent(runId), "subject_id" },
-            { new StringContent("step_id_xyz789"), "step_id" },
-            { new StringContent(checklistId.ToString(CultureInfo.InvariantCulture)), "checklist_id" },
-        };
-        using var request = Authorized(HttpMethod.Post, $"/api/organizations/{user.Id}/file", user.Hash); // The seed's apiUrl: https://go.tallyfy.com/api/organizations/${orgId}/file
-        request.Content = formData;
-        using var response = await service.Client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, JsonNode.Parse(text)!.AsObject());
-    }
+    private Task<(HttpStatusCode Status, JsonObject Body)> SeedUploadAsync(TestUser user, byte[] bytes, string fileName, string formFieldId, string runId, long checklistId) =>
+        TallyfySeed.UploadAsync(service.Client, user, bytes, fileName, formFieldId, runId, checklistId);
 
-    private static HttpRequestMessage Authorized(HttpMethod method, string path, string hash)
-    {
-        var request = new HttpRequestMessage(method, path);
-        SeedHeaders(request, hash);
-        return request;
-    }
-
-    /// <summary>The seed's headers: Authorization Bearer, Accept JSON, X-Tallyfy-Client.</summary>
-    private static void SeedHeaders(HttpRequestMessage request, string hash)
-    {
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", hash);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        request.Headers.Add("X-Tallyfy-Client", "APIClient");
-    }
+    private static HttpRequestMessage Authorized(HttpMethod method, string path, string hash) => TallyfySeed.Authorized(method, path, hash);
 
     /// <summary>No staging blob, and no uncommitted blocks of one (an aborted or oversized staging stages blocks it never commits).</summary>
     private static async Task AssertNothingStagedAsync() =>

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Azure.Core;
 using Azure.Storage.Blobs;
@@ -41,7 +40,7 @@ public sealed class StagedUploadFaultTests(ServiceFixture service)
             runs.Add(await user.CreateTaskAsync(template));
 
         lost.Enabled = true;
-        var answers = await Task.WhenAll(Enumerable.Range(0, Uploads).Select(i => UploadAsync(client, user, runs[i % runs.Count], template, 3000 + (i * 1000))));
+        var answers = await Task.WhenAll(Enumerable.Range(0, Uploads).Select(i => TallyfySeed.UploadAsync(client, user, FormFiles.Tests.Infrastructure.Uploads.JpegLike(3000 + (i * 1000)), "p.jpg", "photo", runs[i % runs.Count].ToString(CultureInfo.InvariantCulture), template)));
         lost.Enabled = false;
 
         Assert.True(lost.Lost > 5, $"only {lost.Lost} responses were lost");
@@ -57,25 +56,5 @@ public sealed class StagedUploadFaultTests(ServiceFixture service)
         Assert.Equal(accepted.Sum(a => a["size"]!.GetValue<long>()), stats["total_size"]!.GetValue<long>());
         var staging = new BlobServiceClient(storage.ConnectionString).GetBlobContainerClient(FormFiles.Files.FileBlobs.AcceptedContainerName);
         Assert.Empty(await staging.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.Uncommitted, FormFiles.Files.FileBlobs.StagingPrefix, CancellationToken.None).ToListAsync());
-    }
-
-    /// <summary>Seed 004's FormData: the file part <c>name</c> first, then its fields.</summary>
-    private static async Task<(HttpStatusCode Status, JsonObject Body)> UploadAsync(HttpClient client, TestUser user, long run, long template, int size)
-    {
-        var file = new ByteArrayContent(FormFiles.Tests.Infrastructure.Uploads.JpegLike(size));
-        file.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
-        using var form = new MultipartFormDataContent
-        {
-            { file, "name", "p.jpg" },
-            { new StringContent("local"), "source" },
-            { new StringContent("photo"), "uploaded_from" },
-            { new StringContent("Run"), "subject_type" },
-            { new StringContent(run.ToString(CultureInfo.InvariantCulture)), "subject_id" },
-            { new StringContent(template.ToString(CultureInfo.InvariantCulture)), "checklist_id" },
-        };
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/organizations/{user.Id}/file") { Content = form };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.Hash);
-        using var response = await client.SendAsync(request);
-        return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject());
     }
 }

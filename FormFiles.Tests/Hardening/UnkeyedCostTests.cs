@@ -21,7 +21,9 @@ public sealed class UnkeyedCostTests(ServiceFixture service)
 
     [Theory]
     [InlineData("/organizations/1/file/{0}", "Bearer")] // Tallyfy: its own key lookup, admitted first.
+    [InlineData("/api/organizations/1/assets/{0}", "Bearer")] // Tallyfy under its own base path.
     [InlineData("/api/2.0/project/task/{0}/files", null)] // ONLYOFFICE: through the canonical calls, the first of which admits.
+    [InlineData("/api/2.0/project/task/{0}/files.json", null)] // ONLYOFFICE with its .json suffix.
     public async Task Made_up_dialect_keys_cost_at_most_the_unseen_keys_bucket(string route, string? scheme)
     {
         var counter = new CallStorageRequests();
