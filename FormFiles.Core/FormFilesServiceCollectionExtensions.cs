@@ -40,6 +40,7 @@ public static class FormFilesServiceCollectionExtensions
         services.AddSingleton<AdminGate>();
         services.AddSingleton<TemplateStore>();
         services.AddSingleton<TaskStore>();
+        services.AddSingleton<KickoffTasks>();
         services.AddSingleton<TaskList>();
         services.AddSingleton<RecentTasks>();
         services.AddSingleton<QuotaLedger>();

@@ -31,6 +31,9 @@ public sealed class TemplateEntity : IStampedEntity
 
     public DateTimeOffset Created { get; set; }
 
+    /// <summary>The task that holds the template's kick-off form (<see cref="KickoffTasks"/>), once one was made.</summary>
+    public long? KickoffTaskId { get; set; }
+
     public IReadOnlyList<FormField> ReadFields() => FormFields.Read(Fields);
 
     public static byte[] WriteFields(IReadOnlyList<FormField> fields)

@@ -32,6 +32,28 @@ public static class TallyfySeed
         return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject());
     }
 
+    /// <summary>
+    /// The seed's kick-off variant of the same upload: <c>uploaded_from</c> <c>ko_field</c>, <c>subject_type</c>
+    /// <c>Checklist</c>, <c>subject_id</c> the template's id (<c>checklistIdForKO</c>), no step or checklist fields; the file first.
+    /// </summary>
+    public static async Task<(HttpStatusCode Status, JsonObject Body)> KickoffUploadAsync(HttpClient client, TestUser user, byte[] bytes, string fileName, long checklistId, string uploadedFrom = "ko_field")
+    {
+        var file = new ByteArrayContent(bytes);
+        file.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
+        using var formData = new MultipartFormDataContent
+        {
+            { file, "name", fileName },
+            { new StringContent("local"), "source" },
+            { new StringContent(uploadedFrom), "uploaded_from" },
+            { new StringContent("Checklist"), "subject_type" },
+            { new StringContent(checklistId.ToString(CultureInfo.InvariantCulture)), "subject_id" },
+        };
+        using var request = Authorized(HttpMethod.Post, $"/api/organizations/{user.Id}/file", user.Hash);
+        request.Content = formData;
+        using var response = await client.SendAsync(request);
+        return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject());
+    }
+
     /// <summary>A request with the seed's headers: Authorization Bearer, Accept JSON, X-Tallyfy-Client.</summary>
     public static HttpRequestMessage Authorized(HttpMethod method, string path, string hash)
     {

@@ -16,13 +16,14 @@ namespace FormFiles.Dialects.Tallyfy;
 /// <c>PUT …/runs/{run}/tasks/{task}</c> merges the named file fields into the form's values
 /// (<c>task/form/values/merge</c>: a submission the first time, an update after).
 /// </summary>
-public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedRequest served, CrossOrigin crossOrigin, ApiKeys keys, Calls.KeyedCalls keyedCalls, Reservations reservations, MultipartUploads uploads, FileBlobs blobs, ILogger<TallyfyEndpoints> logger)
+public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedRequest served, CrossOrigin crossOrigin, ApiKeys keys, Calls.KeyedCalls keyedCalls, Reservations reservations, MultipartUploads uploads, FileBlobs blobs, KickoffTasks kickoffs, ILogger<TallyfyEndpoints> logger)
 {
     public const string Route = "/organizations/{**rest}";
 
     /// <summary>Tallyfy's own URLs carry <c>/api</c> before the organizations (<c>https://go.tallyfy.com/api/organizations/…</c>): served alike.</summary>
     public const string ApiRoute = "/api" + Route;
     private const string Run = "Run";
+    private const string Checklist = "Checklist";
 
     /// <param name="rest">The path after <c>/organizations/</c>, as both hosts bind it.</param>
     public async Task HandleAsync(HttpContext context, string? rest)
@@ -85,54 +86,75 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
             ("GET", ["assets", var asset]) => (StatusCodes.Status200OK, new JsonObject { ["data"] = await AssetAsync(api, FileId(asset)) }),
             ("DELETE", ["file" or "assets", var asset]) => (StatusCodes.Status200OK, await DeleteAsync(api, FileId(asset))),
             ("PUT", ["runs", var run, "tasks", var task]) => (StatusCodes.Status200OK, new JsonObject { ["data"] = await TaskDataAsync(api, run, task) }),
+            ("GET", ["checklists", var checklist]) => (StatusCodes.Status200OK, new JsonObject { ["data"] = await ChecklistAsync(api, checklist, update: false) }),
+            ("PUT", ["checklists", _]) when !caller.May(Access.Write) => throw new TallyfyError(StatusCodes.Status403Forbidden, (int)ErrorCode.AccessDenied, "Access denied: a kick-off form's update needs the task_update right"), // Before a kick-off task is made.
+            ("PUT", ["checklists", var checklist]) => (StatusCodes.Status200OK, new JsonObject { ["data"] = await ChecklistAsync(api, checklist, update: true) }),
             _ => throw NotFound("No such route"),
         };
     }
 
     /// <summary>
     /// <c>POST /file</c>: reserve on the field, stream, complete; anything short of an accepted upload keeps nothing. The
-    /// fields may come in any order: a file part before <c>uploaded_from</c> and <c>subject_id</c> (the seed's own order) is
-    /// staged until they come, then reserved at its size and streamed from there.
+    /// fields may come in any order: a file part before <c>uploaded_from</c>, <c>subject_type</c> and <c>subject_id</c> (the
+    /// seed's own order) is staged until they come, then reserved at its size and streamed from there. A run's field
+    /// (<c>subject_type=Run</c>) or a kick-off field (<c>Checklist</c>, <see cref="KickoffFieldAsync"/>).
     /// </summary>
     private Task<JsonObject> UploadAsync(Call api) =>
         UploadedAsync(uploads.ReadAsync(api.Context.Request, "name", async (fields, part) =>
         {
-            var fieldId = Field(fields, "uploaded_from");
-            if (fields.GetValueOrDefault("subject_type", Run) != Run)
-                throw Invalid("subject_type must be Run (a task's form field)");
             if (fields.GetValueOrDefault("source", "local") != "local")
                 throw Invalid("source must be local");
-            var taskId = await RunAsync(api, Field(fields, "subject_id"));
+            var subject = Field(fields, "subject_id");
+            var (type, taskId, form, fieldId) = fields.GetValueOrDefault("subject_type", Run) switch
+            {
+                Run => await RunFieldAsync(api, fields, subject),
+                Checklist => await KickoffFieldAsync(api, fields, subject),
+                _ => throw Invalid("subject_type must be Run (a task's form field) or Checklist (a kick-off field)"),
+            };
+            var asset = await UploadToFieldAsync(api, taskId, form, fieldId, part);
+            asset["step_id"] = type == Run ? fields.GetValueOrDefault("step_id") : null;
+            asset["uploaded_from"] = fields["uploaded_from"];
+            return new ApiAnswer(JsonSerializer.SerializeToUtf8Bytes(Subject(asset, subject, type)), StatusCodes.Status200OK); // As the client holds it (an id, or the task's external_id).
+        }, api.Context.RequestAborted, ready: fields => fields.ContainsKey("uploaded_from") && fields.ContainsKey("subject_id") && fields.ContainsKey("subject_type")));
 
-            var form = await FormAsync(api, taskId);
-            if (fields.GetValueOrDefault("checklist_id") is { } checklist && checklist != form["template_id"]?.ToJsonString())
-                throw Invalid("checklist_id must be the template of the run's form");
-            var field = form["fields"]!.AsArray().Select(f => f.Deserialize<FormField>(ApiJson.Options)!).FirstOrDefault(f => f.Id == fieldId);
+    /// <summary>A run's form field: <c>uploaded_from</c> is its capture id; a <c>checklist_id</c> must be the form's template.</summary>
+    private async Task<(string, long, JsonObject, string)> RunFieldAsync(Call api, IReadOnlyDictionary<string, string> fields, string run)
+    {
+        var fieldId = Field(fields, "uploaded_from");
+        var taskId = await RunAsync(api, run);
+        var form = await FormAsync(api, taskId);
+        if (fields.GetValueOrDefault("checklist_id") is { } checklist && checklist != form["template_id"]?.ToJsonString())
+            throw Invalid("checklist_id must be the template of the run's form");
+        return (Run, taskId, form, fieldId);
+    }
 
-            // A staged file (it came before the fields) reserves its own size; a streaming one the field's most, settled by completion.
-            var (created, _) = await dispatcher.CallAsync(api.Context, "task/form/file/create", ApiParameters.Of(api.Parameters(new()
-            {
-                ["task_id"] = taskId, ["field_id"] = fieldId, ["size"] = part.StagedLength is { } staged ? Math.Max(1, staged) : field is null ? 1 : reservations.MaxSize(field),
-            })));
-            var value = Check(created).Body["value"]!;
-            var fileId = value["file_id"]!.GetValue<long>();
-            try
-            {
-                var uploaded = await uploads.UploadAsync(value["fields"]!["token"]!.GetValue<string>(), part, api.Context.RequestAborted);
-                var asset = Asset(api, Check(uploaded).Body["value"]!);
-                asset["step_id"] = fields.GetValueOrDefault("step_id");
-                asset["subject"]!["id"] = fields["subject_id"]; // The run as the client holds it (an id, or the task's external_id).
-                return new ApiAnswer(JsonSerializer.SerializeToUtf8Bytes(asset), StatusCodes.Status200OK);
-            }
-            catch
-            {
-                // Nothing is kept, even when the client went away mid-stream.
-                var undone = CanonicalAnswer.Of(await dispatcher.ReadAsync(api.Context, "task/form/file/delete", ApiParameters.Of(api.Parameters(new() { ["file_id"] = fileId })), CancellationToken.None));
-                if (!undone.Success)
-                    NotUndone(logger, fileId, undone.Code);
-                throw;
-            }
-        }, api.Context.RequestAborted, ready: fields => fields.ContainsKey("uploaded_from") && fields.ContainsKey("subject_id")));
+    /// <summary>
+    /// The reservation on the form's field, the part streamed into it and completed: the asset. A staged file (it came before
+    /// the fields) reserves its own size; a streaming one the field's most, settled by completion. Any failure deletes the
+    /// reservation, even when the client went away mid-stream.
+    /// </summary>
+    private async Task<JsonObject> UploadToFieldAsync(Call api, long taskId, JsonObject form, string fieldId, FilePart part)
+    {
+        var field = form["fields"]!.AsArray().Select(f => f.Deserialize<FormField>(ApiJson.Options)!).FirstOrDefault(f => f.Id == fieldId);
+        var (created, _) = await dispatcher.CallAsync(api.Context, "task/form/file/create", ApiParameters.Of(api.Parameters(new()
+        {
+            ["task_id"] = taskId, ["field_id"] = fieldId, ["size"] = part.StagedLength is { } staged ? Math.Max(1, staged) : field is null ? 1 : reservations.MaxSize(field),
+        })));
+        var value = Check(created).Body["value"]!;
+        var fileId = value["file_id"]!.GetValue<long>();
+        try
+        {
+            var uploaded = await uploads.UploadAsync(value["fields"]!["token"]!.GetValue<string>(), part, api.Context.RequestAborted);
+            return Asset(api, Check(uploaded).Body["value"]!);
+        }
+        catch
+        {
+            var undone = CanonicalAnswer.Of(await dispatcher.ReadAsync(api.Context, "task/form/file/delete", ApiParameters.Of(api.Parameters(new() { ["file_id"] = fileId })), CancellationToken.None));
+            if (!undone.Success)
+                NotUndone(logger, fileId, undone.Code);
+            throw;
+        }
+    }
 
     /// <summary>The asset the upload answered with (its errors were thrown as they came).</summary>
     private static async Task<JsonObject> UploadedAsync(Task<ApiAnswer> upload) =>
@@ -147,44 +169,9 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
     private async Task<JsonObject> TaskDataAsync(Call api, string run, string task)
     {
         var taskId = await RunAsync(api, run);
-        JsonElement taskData;
-        try
-        {
-            taskData = (await ApiParameters.ReadAsync(api.Context.Request, readBody: true, api.Context.RequestAborted)).RequiredObject("taskdata");
-        }
-        catch (BadHttpRequestException e)
-        {
-            throw new TallyfyError(StatusCodes.Status400BadRequest, (int)ErrorCode.WrongRequestFormat, $"The body could not be read: {e.Message}");
-        }
-
-        // Every field's value in its canonical form (TaskDataValues): assets, texts, dates, stars, choices, checkboxes.
-        var form = await FormAsync(api, taskId);
-        var fields = form["fields"]!.AsArray().Select(f => f.Deserialize<FormField>(ApiJson.Options)!).ToDictionary(f => f.Id, StringComparer.Ordinal);
-        var types = fields.ToDictionary(f => f.Key, f => f.Value.Type, StringComparer.Ordinal);
-        var values = new JsonObject();
-        foreach (var entry in taskData.EnumerateObject())
-        {
-            var field = fields.GetValueOrDefault(entry.Name) ?? throw NotFound($"The run's form has no field '{entry.Name}'");
-            var (value, error) = TaskDataValues.Canonical(field, entry.Value);
-            values[entry.Name] = error is null ? value : throw Invalid($"taskdata.{entry.Name} {error}");
-        }
-
-        // Merged into the values as they are at the commit: the first time a submission, then an update.
-        var (answer, _) = await dispatcher.CallAsync(api.Context, "task/form/values/merge", ApiParameters.Of(api.Parameters(new() { ["task_id"] = taskId, ["values"] = values })));
-        Check(answer);
-
-        var read = Check(await dispatcher.ReadAsync(api.Context, "task/form/read", ApiParameters.Of(api.Parameters(new() { ["task_id"] = taskId })))).Body;
+        var taskData = await BodyAsync(api, body => body.RequiredObject("taskdata"));
+        var (_, shown) = await MergeAsync(api, taskId, taskData.EnumerateObject().Select(e => (e.Name, e.Value)), "The run's form", "taskdata", asset => Subject(asset, run, Run));
         var info = Check(await dispatcher.ReadAsync(api.Context, "task/read", ApiParameters.Of(api.Parameters(new() { ["task_id"] = taskId })))).Body["value"]!;
-        var files = read["files"]!.AsArray().ToDictionary(f => f!["id"]!.GetValue<long>());
-        var shown = new JsonObject();
-        foreach (var (fieldId, value) in read["value"]!["values"]?.AsObject() ?? [])
-        {
-            if (types.GetValueOrDefault(fieldId) is FieldTypes.File or FieldTypes.Photo or FieldTypes.Signature)
-                shown[fieldId] = new JsonArray([.. BoundIds(value).Where(files.ContainsKey).Select(id => (JsonNode)WithRun(Asset(api, files[id]!), run))]);
-            else if (fields.GetValueOrDefault(fieldId) is { } field)
-                shown[fieldId] = TaskDataValues.Shown(field, value);
-        }
-
         return new JsonObject
         {
             ["id"] = task,
@@ -194,6 +181,67 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
             ["taskdata"] = shown,
         };
     }
+
+    /// <summary>The body's JSON parameters, one of them read by <paramref name="read"/>; a body that cannot be read is 400.</summary>
+    private static async Task<JsonElement> BodyAsync(Call api, Func<ApiParameters, JsonElement> read)
+    {
+        try
+        {
+            return read(await ApiParameters.ReadAsync(api.Context.Request, readBody: true, api.Context.RequestAborted));
+        }
+        catch (BadHttpRequestException e)
+        {
+            throw new TallyfyError(StatusCodes.Status400BadRequest, (int)ErrorCode.WrongRequestFormat, $"The body could not be read: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The named fields' values (<see cref="TaskDataValues"/>: assets, texts, dates, stars, choices, checkboxes) merged into the
+    /// task's form and committed (<c>task/form/values/merge</c>: the first time a submission, then an update), or nothing
+    /// merged when none is named. Then the form and every value as Tallyfy shows it (files as assets, placed by <paramref name="placed"/>).
+    /// </summary>
+    private async Task<(JsonObject Form, JsonObject Shown)> MergeAsync(Call api, long taskId, IEnumerable<(string Name, JsonElement Value)> named, string formName, string valueName, Func<JsonObject, JsonObject> placed)
+    {
+        var form = await FormAsync(api, taskId);
+        var fields = Fields(form).ToDictionary(f => f.Id, StringComparer.Ordinal);
+        var values = Values(fields, named, formName, valueName);
+        if (values.Count > 0)
+        {
+            var (answer, _) = await dispatcher.CallAsync(api.Context, "task/form/values/merge", ApiParameters.Of(api.Parameters(new() { ["task_id"] = taskId, ["values"] = values })));
+            Check(answer);
+        }
+
+        var read = Check(await dispatcher.ReadAsync(api.Context, "task/form/read", ApiParameters.Of(api.Parameters(new() { ["task_id"] = taskId })))).Body;
+        var files = read["files"]!.AsArray().ToDictionary(f => f!["id"]!.GetValue<long>());
+        var shown = new JsonObject();
+        foreach (var (fieldId, value) in read["value"]!["values"]?.AsObject() ?? [])
+        {
+            if (fields.GetValueOrDefault(fieldId) is not { } field)
+                continue;
+            shown[fieldId] = field.HoldsFiles
+                ? new JsonArray([.. BoundIds(value).Where(files.ContainsKey).Select(id => (JsonNode)placed(Asset(api, files[id]!)))])
+                : TaskDataValues.Shown(field, value);
+        }
+
+        return (read["value"]!.AsObject(), shown);
+    }
+
+    /// <summary>The named values in their canonical form: 404 for a field the form does not have, 422 for a value with no reading.</summary>
+    private static JsonObject Values(IReadOnlyDictionary<string, FormField> fields, IEnumerable<(string Name, JsonElement Value)> named, string formName, string valueName)
+    {
+        var values = new JsonObject();
+        foreach (var (name, value) in named)
+        {
+            var field = fields.GetValueOrDefault(name) ?? throw NotFound($"{formName} has no field '{name}'");
+            var (canonical, error) = TaskDataValues.Canonical(field, value);
+            values[name] = error is null ? canonical : throw Invalid($"{valueName}.{name} {error}");
+        }
+
+        return values;
+    }
+
+    private static IEnumerable<FormField> Fields(JsonObject form) =>
+        form["fields"]!.AsArray().Select(f => f.Deserialize<FormField>(ApiJson.Options)!);
 
     private async Task<JsonObject> AssetAsync(Call api, long fileId) => Asset(api, await UploadedFileAsync(api, fileId));
 
@@ -309,9 +357,10 @@ public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedReq
         };
     }
 
-    private static JsonObject WithRun(JsonObject asset, string run)
+    /// <summary>The asset's subject as the client names it: a run (its id or external_id) or a checklist.</summary>
+    private static JsonObject Subject(JsonObject asset, string id, string type)
     {
-        asset["subject"]!["id"] = run;
+        asset["subject"] = new JsonObject { ["id"] = id, ["type"] = type };
         return asset;
     }
 
