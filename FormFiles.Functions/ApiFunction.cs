@@ -17,7 +17,7 @@ public sealed class ApiFunction(ApiDispatcher dispatcher)
         dispatcher.HandleAsync(request.HttpContext, action ?? string.Empty);
 }
 
-/// <summary>ONLYOFFICE's task files → the Core dialect (<see cref="Dialects.OnlyOffice.OnlyOfficeEndpoints"/>).</summary>
+/// <summary>ONLYOFFICE's task files and document upload → the Core dialect (<see cref="Dialects.OnlyOffice.OnlyOfficeEndpoints"/>).</summary>
 public sealed class OnlyOfficeFunction(Dialects.OnlyOffice.OnlyOfficeEndpoints endpoints)
 {
     [Function("OnlyOffice")]
@@ -28,6 +28,15 @@ public sealed class OnlyOfficeFunction(Dialects.OnlyOffice.OnlyOfficeEndpoints e
     [Function("OnlyOfficeJson")]
     public Task OnlyOfficeJson([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "delete", "options", Route = "api/2.0/project/task/{taskid}/files.json")] HttpRequest request, string? taskid) =>
         endpoints.HandleAsync(request.HttpContext, taskid);
+
+    /// <summary>ONLYOFFICE's document upload into a folder (a task).</summary>
+    [Function("OnlyOfficeUpload")]
+    public Task OnlyOfficeUpload([HttpTrigger(AuthorizationLevel.Anonymous, "post", "options", Route = "api/2.0/files/{folderid}/upload")] HttpRequest request, string? folderid) =>
+        endpoints.HandleUploadAsync(request.HttpContext, folderid);
+
+    [Function("OnlyOfficeUploadJson")]
+    public Task OnlyOfficeUploadJson([HttpTrigger(AuthorizationLevel.Anonymous, "post", "options", Route = "api/2.0/files/{folderid}/upload.json")] HttpRequest request, string? folderid) =>
+        endpoints.HandleUploadAsync(request.HttpContext, folderid);
 }
 
 /// <summary>

@@ -27,6 +27,8 @@ public static class ApiRoutes
         var onlyOffice = endpoints.ServiceProvider.GetRequiredService<Dialects.OnlyOffice.OnlyOfficeEndpoints>();
         endpoints.MapMethods(Dialects.OnlyOffice.OnlyOfficeEndpoints.Route, ["GET", "POST", "DELETE", "OPTIONS"], context => onlyOffice.HandleAsync(context, context.GetRouteValue("taskid") as string));
         endpoints.MapMethods(Dialects.OnlyOffice.OnlyOfficeEndpoints.JsonRoute, ["GET", "POST", "DELETE", "OPTIONS"], context => onlyOffice.HandleAsync(context, context.GetRouteValue("taskid") as string));
+        endpoints.MapMethods(Dialects.OnlyOffice.OnlyOfficeEndpoints.UploadRoute, ["POST", "OPTIONS"], context => onlyOffice.HandleUploadAsync(context, context.GetRouteValue("folderid") as string));
+        endpoints.MapMethods(Dialects.OnlyOffice.OnlyOfficeEndpoints.UploadJsonRoute, ["POST", "OPTIONS"], context => onlyOffice.HandleUploadAsync(context, context.GetRouteValue("folderid") as string));
         var tallyfy = endpoints.ServiceProvider.GetRequiredService<Dialects.Tallyfy.TallyfyEndpoints>();
         endpoints.Map(Dialects.Tallyfy.TallyfyEndpoints.Route, context => tallyfy.HandleAsync(context, context.GetRouteValue("rest") as string));
         endpoints.Map(Dialects.Tallyfy.TallyfyEndpoints.ApiRoute, context => tallyfy.HandleAsync(context, context.GetRouteValue("rest") as string));

@@ -27,7 +27,7 @@ public sealed class FunctionsHostTests
     [Fact]
     public void The_app_has_one_http_function_per_api_one_blob_trigger_and_two_timers()
     {
-        Assert.Equal(["Api", "BlobCreated", "Maintenance", "OnlyOffice", "OnlyOfficeJson", "Tallyfy", "TallyfyApi", "WebhookDeliveries"], Metadata.Value.Select(f => f!["name"]!.GetValue<string>()).Order());
+        Assert.Equal(["Api", "BlobCreated", "Maintenance", "OnlyOffice", "OnlyOfficeJson", "OnlyOfficeUpload", "OnlyOfficeUploadJson", "Tallyfy", "TallyfyApi", "WebhookDeliveries"], Metadata.Value.Select(f => f!["name"]!.GetValue<string>()).Order());
         Assert.All(Metadata.Value, f => Assert.Equal("dotnet-isolated", f!["language"]!.GetValue<string>()));
     }
 
@@ -83,6 +83,12 @@ public sealed class FunctionsHostTests
         var json = Trigger("OnlyOfficeJson"); // ONLYOFFICE's .json suffix.
         Assert.Equal("api/2.0/project/task/{taskid}/files.json", json["route"]!.GetValue<string>());
         Assert.Equal(["delete", "get", "options", "post"], json["methods"]!.AsArray().Select(m => m!.GetValue<string>().ToLowerInvariant()).Order());
+        foreach (var (name, route) in new[] { ("OnlyOfficeUpload", "api/2.0/files/{folderid}/upload"), ("OnlyOfficeUploadJson", "api/2.0/files/{folderid}/upload.json") })
+        {
+            var upload = Trigger(name); // ONLYOFFICE's document upload.
+            Assert.Equal(route, upload["route"]!.GetValue<string>());
+            Assert.Equal(["options", "post"], upload["methods"]!.AsArray().Select(m => m!.GetValue<string>().ToLowerInvariant()).Order());
+        }
     }
 
     [Fact]

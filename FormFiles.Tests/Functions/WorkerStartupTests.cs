@@ -14,7 +14,7 @@ public sealed class WorkerStartupTests(ServiceFixture service)
     {
         await using var worker = await Worker.StartAsync(service.NewStorage());
 
-        Assert.Equal(["Api", "BlobCreated", "Maintenance", "OnlyOffice", "OnlyOfficeJson", "Tallyfy", "TallyfyApi", "WebhookDeliveries"], worker.Host.Functions.Select(f => f.Name).Order());
+        Assert.Equal(["Api", "BlobCreated", "Maintenance", "OnlyOffice", "OnlyOfficeJson", "OnlyOfficeUpload", "OnlyOfficeUploadJson", "Tallyfy", "TallyfyApi", "WebhookDeliveries"], worker.Host.Functions.Select(f => f.Name).Order());
         // The ASP.NET Core integration (ConfigureFunctionsWebApplication) is what reports the worker's own HTTP server.
         Assert.True(worker.Host.WorkerHttpUri.IsLoopback, worker.Host.WorkerHttpUri.ToString());
         Assert.Equal(worker.Host.WorkerHttpUri, new Uri(worker.Host.Capabilities["HttpUri"]));

@@ -178,6 +178,9 @@ public sealed class GarbageInputTests(ServiceFixture service)
         var paths = Gen.OneOf(
             ids.Select(id => $"/api/2.0/project/task/{id}/files"),
             Gen.Select(ids, Gen.OneOf(Numbers, Strings), (id, file) => $"/api/2.0/project/task/{id}/files?fileid={Uri.EscapeDataString(file)}"),
+            ids.Select(id => $"/api/2.0/files/{id}/upload"),
+            ids.Select(id => $"/api/2.0/files/{id}/upload.json"),
+            Gen.Select(ids, ids, (org, checklist) => $"/organizations/{org}/checklists/{checklist}"),
             Gen.Select(ids, ids, (org, rest) => $"/organizations/{org}/file/{rest}"),
             Gen.Select(ids, ids, (org, rest) => $"/organizations/{org}/file/{rest}/dl"),
             Gen.Select(ids, ids, (org, rest) => $"/organizations/{org}/assets/{rest}"),

@@ -80,7 +80,7 @@ internal sealed class OperationSamples(HttpClient client, ShiftedClock? clock = 
         await EachFormAsync("task/file/attach", i => new JsonObject { ["task_id"] = task, ["file_ids"] = new JsonArray(attachmentIds[i]) }, hash);
         await EachFormAsync("task/file/list", _ => new JsonObject { ["task_id"] = task }, hash);
         await OnlyOfficeAsync(user, task, attachmentIds[0]);
-        await TallyfyAsync(user, task);
+        await TallyfyAsync(user, task, template);
         await EachFormAsync("task/file/detach", i => new JsonObject { ["task_id"] = task, ["file_id"] = attachmentIds[i] }, hash);
 
         // Webhooks: their deliveries by now hold the events above.
@@ -134,7 +134,7 @@ internal sealed class OperationSamples(HttpClient client, ShiftedClock? clock = 
 
     private static string Today(int days) => DateTime.UtcNow.AddDays(days).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>ONLYOFFICE: list, attach (JSON and form bodies), detach, each with a refusal beside it.</summary>
+    /// <summary>ONLYOFFICE: list, attach (JSON and form bodies), detach, upload, each with a refusal beside it.</summary>
     private async Task OnlyOfficeAsync(TestUser user, long task, long attachment)
     {
         var path = $"/api/2.0/project/task/{task}/files";
@@ -148,11 +148,17 @@ internal sealed class OperationSamples(HttpClient client, ShiftedClock? clock = 
         await SendAsync(HttpMethod.Post, path, user.Hash, bearer: false, JsonContent(new JsonObject { ["files"] = "nonsense" }));
         await SendAsync(HttpMethod.Delete, $"{path}?fileid={extraId}", user.Hash, bearer: false);
         await SendAsync(HttpMethod.Delete, $"{path}?fileid=x", user.Hash, bearer: false);
+        var upload = new ByteArrayContent(new byte[300]);
+        upload.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        var uploaded = await SendAsync(HttpMethod.Post, $"/api/2.0/files/{task}/upload", user.Hash, bearer: false, new MultipartFormDataContent { { upload, "file", "u.bin" } });
+        await SendAsync(HttpMethod.Post, $"/api/2.0/files/{task}/upload", user.Hash, bearer: false, new MultipartFormDataContent { { new StringContent("x"), "createNewIfExist" } });
+        await SendAsync(HttpMethod.Post, $"/api/2.0/files/{task + 1000}/upload.json", user.Hash, bearer: false, new ByteArrayContent(new byte[10]));
+        await SendAsync(HttpMethod.Delete, $"{path}?fileid={uploaded["response"]?["id"]}", user.Hash, bearer: false); // Not attached: 404, and it goes with the sweep.
         _ = attachment;
     }
 
-    /// <summary>Tallyfy: upload, read, download link, task data, delete, each with a refusal beside it.</summary>
-    private async Task TallyfyAsync(TestUser user, long task)
+    /// <summary>Tallyfy: upload, read, download link, task data, delete, the template's kick-off form, each with a refusal beside it.</summary>
+    private async Task TallyfyAsync(TestUser user, long task, long template)
     {
         var org = user.Id;
         using var form = new MultipartFormDataContent
@@ -183,6 +189,12 @@ internal sealed class OperationSamples(HttpClient client, ShiftedClock? clock = 
         var other = await user.ReserveAsync(task, "doc", 100);
         await SendAsync(HttpMethod.Delete, $"/organizations/{org}/assets/{other.FileId}", user.Hash, bearer: true);
         await SendAsync(HttpMethod.Delete, $"/organizations/{org}/assets/{other.FileId}", user.Hash, bearer: true);
+
+        var checklist = $"/organizations/{org}/checklists/{template}";
+        await SendAsync(HttpMethod.Get, checklist, user.Hash, bearer: true);
+        await SendAsync(HttpMethod.Get, $"/organizations/{org}/checklists/999999", user.Hash, bearer: true);
+        await SendAsync(HttpMethod.Put, checklist, user.Hash, bearer: true, JsonContent(new JsonObject { ["prerun"] = new JsonArray(new JsonObject { ["id"] = "note", ["label"] = "Note", ["value"] = "Kick-off" }) }));
+        await SendAsync(HttpMethod.Put, checklist, user.Hash, bearer: true, JsonContent(new JsonObject { ["prerun"] = "note" }));
     }
 
     private static StringContent JsonContent(JsonObject body) => new(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FormFiles.Api;
 using FormFiles.Auth;
+using FormFiles.Storage;
 using FormFiles.Tasks;
 
 namespace FormFiles.Dialects.OnlyOffice;
@@ -13,7 +14,7 @@ namespace FormFiles.Dialects.OnlyOffice;
 /// DELETE <c>?fileid=</c> → <c>task/file/detach</c>. The call goes through the canonical pipeline (rate
 /// limit, key, right, Idempotency-Key, usage); the task shown after it is read with canonical actions.
 /// </summary>
-public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher, ServedRequest served, CrossOrigin crossOrigin, ILogger<OnlyOfficeEndpoints> logger)
+public sealed partial class OnlyOfficeEndpoints(ApiDispatcher dispatcher, ServedRequest served, CrossOrigin crossOrigin, Files.Reservations reservations, Files.MultipartUploads uploads, ILogger<OnlyOfficeEndpoints> logger)
 {
     public const string Route = "/api/2.0/project/task/{taskid}/files";
 
@@ -21,7 +22,10 @@ public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher, ServedRequest 
     public const string JsonRoute = Route + ".json";
 
     /// <param name="taskId">The route's <c>{taskid}</c>, as both hosts bind it.</param>
-    public async Task HandleAsync(HttpContext context, string? taskId)
+    public Task HandleAsync(HttpContext context, string? taskId) => AnswerAsync(context, () => RunAsync(context, taskId));
+
+    /// <summary>One ONLYOFFICE request: its answer in ONLYOFFICE's envelope, whatever failed; no stack trace leaves.</summary>
+    private async Task AnswerAsync(HttpContext context, Func<Task<(int, JsonObject)>> run)
     {
         using var entry = served.Begin(context);
         if (crossOrigin.Answer(context))
@@ -30,7 +34,7 @@ public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher, ServedRequest 
         int status;
         try
         {
-            (status, body) = await RunAsync(context, taskId);
+            (status, body) = await run();
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -39,6 +43,16 @@ public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher, ServedRequest 
         catch (OnlyOfficeError e)
         {
             (status, body) = (e.StatusCode, Error(e.StatusCode, e.Message));
+        }
+        catch (ApiException e)
+        {
+            // An upload's own reading of the body (multipart, size) throws canonical errors directly.
+            var mapped = StatusOf(e.Code);
+            (status, body) = (mapped, Error(mapped, e.Message));
+        }
+        catch (Exception e) when (StorageFaults.IsUnavailable(e) && !context.Response.HasStarted)
+        {
+            (status, body) = (StatusCodes.Status503ServiceUnavailable, Error(StatusCodes.Status503ServiceUnavailable, $"Database unavailable, try again later (request {RequestId.Of(context)})"));
         }
         catch (Exception e) when (!context.Response.HasStarted)
         {
@@ -138,22 +152,34 @@ public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher, ServedRequest 
         var task = Check(CanonicalAnswer.Of(await dispatcher.ReadAsync(context, "task/read", ApiParameters.Of(parameters)))).Body["value"]!;
         var files = Check(CanonicalAnswer.Of(await dispatcher.ReadAsync(context, "task/file/list", ApiParameters.Of(parameters)))).Body;
         var userId = task["user_id"]!.GetValue<long>();
+        var closed = !TaskStatuses.AllowsFormChanges(task["status"]!.GetValue<string>());
+        var deadline = CanonicalAnswer.Iso(task["to"]);
         return new JsonObject
         {
             ["id"] = taskId,
             ["title"] = task["label"]?.DeepClone(),
             ["description"] = task["description"]?.DeepClone() ?? string.Empty,
-            ["deadline"] = CanonicalAnswer.Iso(task["to"]),
-            ["status"] = TaskStatuses.AllowsFormChanges(task["status"]!.GetValue<string>()) ? 1 : 2,
+            ["deadline"] = deadline,
+            ["deadLine"] = deadline, // As seed 003's task names it.
+            ["status"] = closed ? 2 : 1,
+            ["isClosed"] = closed,
+            ["alertValue"] = 0,
             ["created"] = CanonicalAnswer.Iso(task["creation_date"]),
-            ["createdBy"] = new JsonObject
-            {
-                ["id"] = PersonId(userId), ["displayName"] = $"API user {userId}", ["title"] = string.Empty, ["avatarSmall"] = string.Empty, ["profileUrl"] = string.Empty,
-            },
+            ["updated"] = CanonicalAnswer.Iso(task["status_change_date"] ?? task["creation_date"]),
+            ["createdBy"] = Person(userId),
+            ["createBy"] = Person(userId), // Seed 003's name for the creator.
+            ["responsible"] = Person(userId),
             ["canEdit"] = caller?.May(Access.Write) ?? false,
+            ["canDelete"] = caller?.May(Access.Write) ?? false,
             ["files"] = Attached(files),
         };
     }
+
+    /// <summary>A task's people are its API user (a key's owner, not a person): its uuid and a display name.</summary>
+    private static JsonObject Person(long userId) => new()
+    {
+        ["id"] = PersonId(userId), ["displayName"] = $"API user {userId}", ["title"] = string.Empty, ["avatarSmall"] = string.Empty, ["profileUrl"] = string.Empty,
+    };
 
     /// <summary>ONLYOFFICE's people are uuids: a user's is its id in the last group (<c>00000000-0000-0000-0000-00000000002a</c>), stable and unique.</summary>
     private static string PersonId(long userId) => new Guid(0, 0, 0, BitConverter.IsLittleEndian ? BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(userId)) : BitConverter.GetBytes(userId)).ToString();
@@ -176,6 +202,7 @@ public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher, ServedRequest 
             ["created"] = CanonicalAnswer.Iso(file["created"]),
             ["updated"] = CanonicalAnswer.Iso(file["uploaded"] ?? file["created"]),
             ["viewUrl"] = file["download_url"]?.DeepClone(),
+            ["folderId"] = file["bindings"]?["task"]?["task_id"]?.DeepClone(), // The task is the folder (its upload's).
         };
     }
 
@@ -186,17 +213,20 @@ public sealed class OnlyOfficeEndpoints(ApiDispatcher dispatcher, ServedRequest 
         _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0.#} MB"),
     };
 
-    /// <summary>A canonical error as ONLYOFFICE's: 401 (key), 403 (right), 404 (not found or another user's), 429, 5xx for storage, 400 otherwise.</summary>
-    private static CanonicalAnswer Check(CanonicalAnswer answer) => answer.Success ? answer : throw new OnlyOfficeError((ErrorCode)answer.Code switch
+    /// <summary>A canonical error as ONLYOFFICE's: 401 (key), 403 (right), 404 (not found or another user's), 413 (too large), 429, 5xx for storage, 400 otherwise.</summary>
+    private static CanonicalAnswer Check(CanonicalAnswer answer) => answer.Success ? answer : throw new OnlyOfficeError(StatusOf((ErrorCode)answer.Code), answer.Description);
+
+    private static int StatusOf(ErrorCode code) => code switch
     {
         ErrorCode.WrongHash or ErrorCode.KeyNotFound => StatusCodes.Status401Unauthorized,
         ErrorCode.AccessDenied => StatusCodes.Status403Forbidden,
         ErrorCode.NotFound => StatusCodes.Status404NotFound,
+        ErrorCode.FileTooLarge or ErrorCode.RequestTooLarge => StatusCodes.Status413PayloadTooLarge,
         ErrorCode.TooManyRequests => StatusCodes.Status429TooManyRequests,
         ErrorCode.StorageUnavailable => StatusCodes.Status503ServiceUnavailable,
         ErrorCode.StorageError or ErrorCode.UnexpectedError => StatusCodes.Status500InternalServerError,
         _ => StatusCodes.Status400BadRequest,
-    }, answer.Description);
+    };
 
     private static JsonObject Success(JsonNode response, int count) =>
         new() { ["count"] = count, ["response"] = response, ["status"] = 0, ["statusCode"] = StatusCodes.Status200OK };
