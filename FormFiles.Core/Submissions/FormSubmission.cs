@@ -45,7 +45,7 @@ public sealed partial class FormSubmission(
 
             var files = await CompleteReferencedAsync(task, values, await FilesAsync(task, cancellationToken), cancellationToken);
             var now = time.GetUtcNow();
-            var outcome = ValueRules.Validate(task.ReadFormFields(), values, files, ApiDate.Current.Day(now));
+            var outcome = ValueRules.Validate(task.ReadFormFields(), values, files, ApiDate.Current.Day(now), partial: mode == SubmissionMode.Merge);
             if (outcome.Errors.Count > 0)
             {
                 // The task row and the files are two reads: a change between them (another merge dropping a file the
@@ -135,6 +135,17 @@ public sealed partial class FormSubmission(
     }
 
     /// <summary>The stored values with <paramref name="given"/>'s fields in place of theirs (a null removes one).</summary>
+    /// <summary>
+    /// 242 unless <paramref name="values"/> would pass as the first merge into a new form of <paramref name="fields"/> (no
+    /// files yet, fields left out allowed): for what is made only to take them (a template's kick-off task).
+    /// </summary>
+    public void CheckFirstMerge(IReadOnlyList<Templates.FormField> fields, JsonElement values)
+    {
+        var outcome = ValueRules.Validate(fields, values, new Dictionary<long, FileEntity>(), ApiDate.Current.Day(time.GetUtcNow()), partial: true);
+        if (outcome.Errors.Count > 0)
+            throw new ApiException(ErrorCode.ValidationFailed, "There were errors during content validation", outcome.Errors);
+    }
+
     private static JsonElement Merged(byte[]? stored, JsonElement given)
     {
         var values = stored is null ? [] : System.Text.Json.Nodes.JsonNode.Parse(stored)!.AsObject();

@@ -57,8 +57,9 @@ internal sealed class TaskFormValuesUpdateAction(ApiKeys keys, FormSubmission su
 /// <summary>
 /// <c>task/form/values/merge {task_id, values}</c> (ours): the given fields replace theirs in the form's
 /// values as they are at the commit (a null removes one), the rest stays, and so do the uploads of fields
-/// it does not name; the first time it is the submission, after it an update, with their rules. Two merges
-/// of different fields both keep theirs.
+/// it does not name; the first time it is the submission, after it an update, with their rules, save that a
+/// required field may be left without a value (a partial save, as Tallyfy saves task data). Two merges of
+/// different fields both keep theirs.
 /// </summary>
 internal sealed class TaskFormValuesMergeAction(ApiKeys keys, FormSubmission submissions) : IApiAction
 {

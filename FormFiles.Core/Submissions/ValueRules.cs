@@ -23,7 +23,8 @@ public static class ValueRules
     public sealed record Outcome(IReadOnlyList<FieldError> Errors, Dictionary<string, JsonObject> Values, HashSet<long> FileIds);
 
     /// <param name="files">The task's files by id (those of other tasks are simply absent).</param>
-    public static Outcome Validate(IReadOnlyList<FormField> fields, JsonElement values, IReadOnlyDictionary<long, FileEntity> files, DateOnly today)
+    /// <param name="partial">A partial save (a merge): a required field with no value is no error (null still is).</param>
+    public static Outcome Validate(IReadOnlyList<FormField> fields, JsonElement values, IReadOnlyDictionary<long, FileEntity> files, DateOnly today, bool partial = false)
     {
         var errors = new List<FieldError>();
         var stored = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
@@ -34,7 +35,7 @@ public static class ValueRules
                 continue;
             var present = values.TryGetProperty(field.Id, out var value);
             var kept = present && value.ValueKind == JsonValueKind.Object ? JsonObject.Create(value.Clone())! : null;
-            var error = !present ? (field.Required ? Fail(Required, "the field is required") : null)
+            var error = !present ? (field.Required && !partial ? Fail(Required, "the field is required") : null)
                 : value.ValueKind == JsonValueKind.Null ? (field.Required ? Fail(Null, "the value is null") : null)
                 : kept is null || !TypeMatches(field, value) ? Fail(TypeMismatch, $"the value must be a {field.Type} value object")
                 : Check(field, value, kept, files, today, fileIds);

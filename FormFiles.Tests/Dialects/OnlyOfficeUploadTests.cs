@@ -88,6 +88,12 @@ public sealed class OnlyOfficeUploadTests(ServiceFixture service)
         Assert.Equal(1, brokenBody["status"]!.GetValue<int>());
         var noFile = new MultipartFormDataContent { { new StringContent("x"), "createNewIfExist" } };
         Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(user.Hash, $"/api/2.0/files/{task}/upload", noFile)).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(user.Hash, $"/api/2.0/files/{task}/upload", new ByteArrayContent([]))).Status); // An empty single-file body.
+        using (var options = new HttpRequestMessage(HttpMethod.Options, $"/api/2.0/files/{task}/upload") { Content = new ByteArrayContent(new byte[10]) })
+        {
+            options.Headers.TryAddWithoutValidation("Authorization", user.Hash);
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, (await service.Client.SendAsync(options)).StatusCode); // Not a CORS preflight: not an upload either.
+        }
 
         Assert.Empty((await user.CallAsync("task/file/list", new JsonObject { ["task_id"] = task })).AssertOk().Body["list"]!.AsArray());
         Assert.Equal(0, Stats(await user.CallAsync("file/stats/read")));
@@ -106,6 +112,19 @@ public sealed class OnlyOfficeUploadTests(ServiceFixture service)
         Assert.All(answers.Except(accepted), a => Assert.True(a.Status == HttpStatusCode.BadRequest && a.Body["error"]!["message"]!.GetValue<string>().Length > 0, a.Body.ToJsonString()));
         Assert.Equal(accepted.Sum(a => a.Body["response"]!["pureContentLength"]!.GetValue<long>()), Stats(await user.CallAsync("file/stats/read")));
         Assert.Equal(6, (await user.CallAsync("task/file/list", new JsonObject { ["task_id"] = task })).AssertOk().Body["list"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task A_multipart_upload_reserves_no_more_than_its_body_so_a_small_quota_takes_a_small_file()
+    {
+        var user = await service.Client.NewUserAsync();
+        (await service.Client.AdminAsync("admin/user/update", new JsonObject { ["user_id"] = user.Id, ["quota_bytes"] = 64 * 1024 })).AssertOk();
+        var task = await user.CreateTaskAsync();
+
+        var (status, body) = await MultipartAsync(user.Hash, task, new byte[2000], "small.bin");
+
+        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        Assert.Equal(2000, Stats(await user.CallAsync("file/stats/read")));
     }
 
     private static long Stats(Envelope stats) => stats.AssertOk().Body["value"]!["total_size"]!.GetValue<long>();

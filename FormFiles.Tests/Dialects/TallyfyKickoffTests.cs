@@ -140,7 +140,7 @@ public sealed class TallyfyKickoffTests(ServiceFixture service)
     }
 
     [Fact]
-    public async Task A_deleted_kickoff_task_is_replaced_by_a_new_one()
+    public async Task A_deleted_kickoff_task_or_form_is_replaced_by_a_new_one()
     {
         var user = await service.Client.NewUserAsync();
         var checklist = await user.CreateTemplateAsync(Fields);
@@ -152,6 +152,46 @@ public sealed class TallyfyKickoffTests(ServiceFixture service)
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.NotEqual(first, body["data"]!["kickoff_task_id"]!.GetValue<long>());
         Assert.Equal("second", body["data"]!["prerun"]![0]!["value"]!.GetValue<string>());
+
+        // So is one whose form was deleted.
+        var second = body["data"]!["kickoff_task_id"]!.GetValue<long>();
+        (await user.CallAsync("task/form/delete", new JsonObject { ["task_id"] = second })).AssertOk();
+        var (_, third) = await SendAsync(user, HttpMethod.Put, checklist, Notes("third"));
+        Assert.NotEqual(second, third["data"]!["kickoff_task_id"]!.GetValue<long>());
+        Assert.Equal("third", third["data"]!["prerun"]![0]!["value"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_put_the_fields_rules_refuse_makes_no_kickoff_task_and_one_they_pass_may_leave_required_fields_empty()
+    {
+        var user = await service.Client.NewUserAsync();
+        var checklist = await user.CreateTemplateAsync(
+        [
+            new JsonObject { ["id"] = "signed_by", ["label"] = "Signed by", ["type"] = "text", ["required"] = true, ["max_length"] = 20 },
+            new JsonObject { ["id"] = "start", ["label"] = "Start", ["type"] = "date" },
+            new JsonObject { ["id"] = "contract", ["label"] = "Contract", ["type"] = "photo" },
+        ]);
+
+        foreach (var refused in new JsonArray[]
+        {
+            [new JsonObject { ["id"] = "start", ["value"] = "not a date" }],
+            [new JsonObject { ["id"] = "signed_by", ["value"] = new string('x', 21) }],
+            [new JsonObject { ["id"] = "contract", ["value"] = new JsonArray(new JsonObject { ["id"] = "424242" }) }], // No such file: no kick-off task holds any yet.
+        })
+        {
+            var (status, body) = await SendAsync(user, HttpMethod.Put, checklist, new JsonObject { ["prerun"] = refused });
+            Assert.True(status == HttpStatusCode.UnprocessableEntity, body.ToJsonString());
+        }
+
+        Assert.Empty((await user.CallAsync("task/list")).AssertOk().Body["list"]!.AsArray());
+
+        // The seed's step 2 changes one field; the required one stays empty (a partial save, as Tallyfy's).
+        var (uploaded, upload) = await KickoffUploadAsync(service.Client, user, Uploads.JpegLike(1200), "c.jpg", checklist);
+        Assert.Equal(HttpStatusCode.OK, uploaded);
+        var (saved, answer) = await SendAsync(user, HttpMethod.Put, checklist, new JsonObject { ["prerun"] = new JsonArray(new JsonObject { ["id"] = "contract", ["value"] = new JsonArray(upload["data"]![0]!.DeepClone()) }) });
+        Assert.True(saved == HttpStatusCode.OK, answer.ToJsonString());
+        Assert.Null(answer["data"]!["prerun"]![0]!["value"]);
+        Assert.Single(answer["data"]!["prerun"]![2]!["value"]!.AsArray());
     }
 
     private static JsonObject Notes(string text) => new() { ["prerun"] = new JsonArray(new JsonObject { ["id"] = "notes", ["value"] = text }) };

@@ -11,8 +11,8 @@ namespace FormFiles.Dialects.OnlyOffice;
 /// and a file uploaded into it is an (unattached) attachment of that task, ready for <c>POST …/project/task/{taskid}/files</c>.
 /// Both of ONLYOFFICE's ways are read: multipart/form-data (the file part, <c>file</c> or any part with a filename) and the
 /// single-file upload (the body is the file; its name in <c>Content-Disposition</c>). The reservation is
-/// <c>task/file/create</c> (metered), for the body's length when it is known and the service's most otherwise (completion
-/// settles the quota to the real size); the bytes stream into it and it is completed. Anything short of an accepted upload
+/// <c>task/file/create</c> (metered), for the body's length when it is known (the file is no larger) and the service's most
+/// otherwise (completion settles the quota to the real size); the bytes stream into it and it is completed. Anything short of an accepted upload
 /// keeps nothing.
 /// </summary>
 public sealed partial class OnlyOfficeEndpoints
@@ -31,19 +31,27 @@ public sealed partial class OnlyOfficeEndpoints
         if (!long.TryParse(route, NumberStyles.None, CultureInfo.InvariantCulture, out var taskId))
             throw new OnlyOfficeError(StatusCodes.Status404NotFound, "No such folder: a folder is a task id");
 
+        if (!HttpMethods.IsPost(request.Method))
+            throw new OnlyOfficeError(StatusCodes.Status405MethodNotAllowed, "An upload is a POST"); // An OPTIONS that is no CORS preflight.
+
+        // The most a file can be: the service's limit, or less when the whole body is known to be smaller.
+        var most = Math.Min(reservations.MaxSize(Attachments.Field), Math.Max(1, request.ContentLength ?? long.MaxValue));
         JsonNode file;
         if (MediaTypeHeaderValue.TryParse(request.ContentType, out var type) && type.MediaType.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase))
         {
-            var answer = await uploads.ReadAsync(request, "file", (_, part) => UploadPartAsync(context, key, taskId, part, reservations.MaxSize(Attachments.Field)), context.RequestAborted);
+            var answer = await uploads.ReadAsync(request, "file", (_, part) => UploadPartAsync(context, key, taskId, part, most), context.RequestAborted);
             file = JsonNode.Parse(answer.Body)!;
+        }
+        else if (request.ContentLength == 0)
+        {
+            throw new OnlyOfficeError(StatusCodes.Status400BadRequest, "The body is empty: a single-file upload's body is the file");
         }
         else
         {
             var name = ContentDispositionHeaderValue.TryParse(request.Headers.ContentDisposition.ToString(), out var disposition)
                 ? HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value
                 : null;
-            var size = request.ContentLength is { } length ? Math.Max(1, length) : reservations.MaxSize(Attachments.Field);
-            file = JsonNode.Parse((await UploadPartAsync(context, key, taskId, new FilePart("file", request.Body, name), size)).Body)!;
+            file = JsonNode.Parse((await UploadPartAsync(context, key, taskId, new FilePart("file", request.Body, name), most)).Body)!;
         }
 
         return (StatusCodes.Status200OK, Success(FileWrapper(file), 1));

@@ -29,8 +29,8 @@ public sealed partial class TallyfyEndpoints
             throw Invalid("checklist_id must be the subject_id of a kick-off upload");
         var templateId = TemplateId(checklist);
         var template = TemplateFields(await TemplateAsync(api, templateId));
-        var fieldId = uploadedFrom != KickoffField
-            ? template.Any(f => f.Id == uploadedFrom && f.HoldsFiles) ? uploadedFrom : throw NotFound($"Checklist {checklist}'s kick-off form has no file field '{uploadedFrom}'")
+        var fieldId = template.Any(f => f.Id == uploadedFrom && f.HoldsFiles) ? uploadedFrom // A field of that id first, ko_field too.
+            : uploadedFrom != KickoffField ? throw NotFound($"Checklist {checklist}'s kick-off form has no file field '{uploadedFrom}'")
             : template.Where(f => f.HoldsFiles).Take(2).ToList() switch
             {
                 [var only] => only.Id,
@@ -60,8 +60,15 @@ public sealed partial class TallyfyEndpoints
         var template = await TemplateAsync(api, templateId);
         var (fields, shown) = (TemplateFields(template), new JsonObject());
         var formName = $"Checklist {checklist}'s kick-off form";
-        Values(fields.ToDictionary(f => f.Id, StringComparer.Ordinal), named, formName, "prerun"); // Before a kick-off task is made for it.
-        var taskId = await kickoffs.FindAsync(api.Org, templateId, create: update && named.Count > 0, api.Context.RequestAborted);
+        var values = Values(fields.ToDictionary(f => f.Id, StringComparer.Ordinal), named, formName, "prerun");
+        var taskId = await kickoffs.FindAsync(api.Org, templateId, create: false, api.Context.RequestAborted);
+        if (taskId is null && values.Count > 0)
+        {
+            // Every rule a first merge applies, on the template's fields, before a kick-off task is made for them: a refused put makes none.
+            submissions.CheckFirstMerge(fields, JsonSerializer.SerializeToElement(values));
+            taskId = await kickoffs.FindAsync(api.Org, templateId, create: true, api.Context.RequestAborted);
+        }
+
         if (taskId is { } kickoff)
         {
             JsonObject form;

@@ -16,7 +16,7 @@ namespace FormFiles.Dialects.Tallyfy;
 /// <c>PUT …/runs/{run}/tasks/{task}</c> merges the named file fields into the form's values
 /// (<c>task/form/values/merge</c>: a submission the first time, an update after).
 /// </summary>
-public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedRequest served, CrossOrigin crossOrigin, ApiKeys keys, Calls.KeyedCalls keyedCalls, Reservations reservations, MultipartUploads uploads, FileBlobs blobs, KickoffTasks kickoffs, ILogger<TallyfyEndpoints> logger)
+public sealed partial class TallyfyEndpoints(ApiDispatcher dispatcher, ServedRequest served, CrossOrigin crossOrigin, ApiKeys keys, Calls.KeyedCalls keyedCalls, Reservations reservations, MultipartUploads uploads, FileBlobs blobs, KickoffTasks kickoffs, Submissions.FormSubmission submissions, ILogger<TallyfyEndpoints> logger)
 {
     public const string Route = "/organizations/{**rest}";
 
